@@ -1,0 +1,22 @@
+"""The one Dagster ``Definitions`` object of the GlobaLLM code location.
+
+Import stays cheap: building these objects touches neither the network nor the database.
+"""
+
+import dagster as dg
+
+from globallm_assets.defs.analysis import (
+    analysis_assets,
+    analysis_job,
+    daily_analysis,
+    daily_dependency_graph,
+    graph_job,
+)
+from globallm_assets.defs.resources import PostgresResource, SourceResource
+
+defs = dg.Definitions(
+    assets=[*analysis_assets],
+    jobs=[analysis_job, graph_job],
+    schedules=[daily_dependency_graph, daily_analysis],
+    resources={"store": PostgresResource(), "source": SourceResource()},
+)

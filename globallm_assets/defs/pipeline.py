@@ -1,0 +1,66 @@
+"""Run the whole asset graph in order, in-process, against a given Dagster instance.
+
+Used by ``globallm demo``: the per-language assets run one partition at a time, the shared
+dependency graph once between the stage that discovers repositories and the stage that needs the
+graph. Runs are recorded in the instance (PostgreSQL), so they show up in ``globallm dev``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import dagster as dg
+
+from globallm_assets.defs.analysis import (
+    analysis_assets,
+    dependency_graph,
+    impact_scores,
+    repositories,
+    repository_health,
+    repository_verdicts,
+)
+
+# (assets to materialize, per-language?) in dependency order.
+STAGES: list[tuple[list[dg.AssetsDefinition], bool]] = [
+    ([repositories, repository_health], True),
+    ([dependency_graph], False),
+    ([impact_scores, repository_verdicts], True),
+]
+
+
+def all_assets() -> list[dg.AssetsDefinition]:
+    return [*analysis_assets]
+
+
+def run_pipeline(
+    instance: dg.DagsterInstance,
+    resources: dict[str, object],
+    languages: Sequence[str],
+    *,
+    on_step: Callable[[str], None] | None = None,
+) -> list[dg.ExecuteInProcessResult]:
+    """Materialize every stage; raises on the first failed run (its error names the step)."""
+    results = []
+    everything = all_assets()
+    for selection, per_language in STAGES:
+        for partition in languages if per_language else [None]:
+            label = ", ".join(a.key.to_user_string() for a in selection)
+            if on_step:
+                on_step(f"{label}" + (f" [{partition}]" if partition else ""))
+            tags = {"globallm/stage": "demo"}
+            if partition:
+                tags["globallm/language"] = partition
+            result = dg.materialize(
+                everything,
+                selection=selection,
+                partition_key=partition,
+                instance=instance,
+                resources=resources,
+                tags={
+                    "globallm/stage": "demo",
+                    **({"globallm/language": partition} if partition else {}),
+                },
+                raise_on_error=True,
+            )
+            results.append(result)
+    return results

@@ -1,0 +1,375 @@
+"""Discover → analyze use-cases shared by the Dagster assets and the CLI.
+
+Each function reads what it needs from a source or the store, calls the pure scoring code in
+``core`` and returns rows; callers decide the transaction. That keeps a CLI ``analyze`` and the
+``repository_health`` asset computing exactly the same numbers.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import psycopg
+
+from globallm_assets.core.domains import queries_for
+from globallm_assets.core.health import HealthWeights, health_score
+from globallm_assets.core.impact import ImpactWeights, RepoNode, impact_scores
+from globallm_assets.core.models import (
+    ECOSYSTEM_BY_LANGUAGE,
+    ActivityStats,
+    DependencyEdge,
+    PackageRecord,
+    RepoMetadata,
+)
+from globallm_assets.core.selection import (
+    archive_recommendation,
+    is_library,
+    passes_filters,
+    verdict,
+)
+from globallm_assets.settings import Settings
+from globallm_assets.sources.base import NotFoundError, PackageIndex, RepoSource, SearchQuery
+from globallm_assets.store import repositories as repo_store
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int], None]
+
+
+def health_weights(settings: Settings) -> HealthWeights:
+    return HealthWeights(**settings.health_weights.model_dump())
+
+
+def impact_weights(settings: Settings) -> ImpactWeights:
+    return ImpactWeights(**settings.impact_weights.model_dump())
+
+
+# --- discovery ------------------------------------------------------------------------------
+
+
+@dataclass
+class DiscoveryReport:
+    language: str
+    found: int = 0
+    kept: list[RepoMetadata] = field(default_factory=list)
+    rejected: list[tuple[str, str]] = field(default_factory=list)
+
+
+def discover(
+    settings: Settings,
+    source: RepoSource,
+    conn: psycopg.Connection,
+    *,
+    language: str,
+    domain: str = "overall",
+    max_results: int = 100,
+    min_stars: int | None = None,
+    min_dependents: int | None = None,
+    library_only: bool = False,
+    source_name: str | None = None,
+) -> DiscoveryReport:
+    """Search the source with the domain's curated queries, filter, upsert the keepers."""
+    filters = settings.filters
+    min_stars = filters.min_stars if min_stars is None else min_stars
+    min_dependents = filters.min_dependents if min_dependents is None else min_dependents
+    dependents = repo_store.dependents_counts(conn)
+    report = DiscoveryReport(language=language)
+    seen: set[str] = set()
+    for text in queries_for(domain):
+        query = SearchQuery(
+            text=text,
+            language=language,
+            min_stars=min_stars,
+            include_forks=not filters.exclude_forks,
+            include_archived=not filters.exclude_archived,
+        )
+        for meta in source.search_repositories(query, max_results):
+            if meta.full_name in seen:
+                continue
+            seen.add(meta.full_name)
+            report.found += 1
+            decision = passes_filters(
+                meta,
+                dependents=dependents.get(meta.full_name),
+                min_stars=min_stars,
+                min_dependents=min_dependents,
+                exclude_archived=filters.exclude_archived,
+                exclude_forks=filters.exclude_forks,
+                license_allowlist=filters.license_allowlist,
+            )
+            if decision.keep and library_only and not is_library(meta):
+                decision = decision.__class__(False, "not a library")
+            if decision.keep:
+                report.kept.append(meta)
+            else:
+                report.rejected.append((meta.full_name, decision.reason))
+            if len(report.kept) >= max_results:
+                break
+        if len(report.kept) >= max_results:
+            break
+    repo_store.upsert_repositories(
+        conn,
+        [(meta, language) for meta in report.kept],
+        source=source_name or getattr(source, "name", "unknown"),
+        is_library={m.full_name: is_library(m) for m in report.kept},
+    )
+    return report
+
+
+# --- health ---------------------------------------------------------------------------------
+
+
+def activity_for(source: RepoSource, names: Sequence[str]) -> dict[str, ActivityStats]:
+    """Activity for many repositories, batched when the source can (GitHub GraphQL)."""
+    batch = getattr(source, "activity_batch", None)
+    if callable(batch):
+        return dict(batch(list(names)))
+    found: dict[str, ActivityStats] = {}
+    for name in names:
+        try:
+            found[name] = source.activity(name)
+        except NotFoundError:
+            log.warning("%s: not found at the source; skipped", name)
+    return found
+
+
+def health_rows(
+    settings: Settings,
+    source: RepoSource,
+    repos: Sequence[RepoMetadata],
+    *,
+    now: datetime | None = None,
+) -> list[tuple[str, float, dict[str, Any]]]:
+    """(name, score, components) for each repository the source still knows."""
+    weights = health_weights(settings)
+    activity = activity_for(source, [m.full_name for m in repos])
+    rows = []
+    for meta in repos:
+        stats = activity.get(meta.full_name)
+        if stats is None:
+            continue
+        breakdown = health_score(meta, stats, weights, now=now)
+        rows.append((meta.full_name, breakdown.score, breakdown.as_dict()))
+    return rows
+
+
+# --- dependency graph -----------------------------------------------------------------------
+
+
+def package_name_guesses(full_name: str) -> list[str]:
+    """Registries are keyed by package name; a repository's name is the usual package name."""
+    repo = full_name.split("/", 1)[1]
+    guesses = [repo, repo.lower()]
+    for prefix in ("python-", "py", "node-", "go-", "rust-"):
+        if repo.lower().startswith(prefix) and len(repo) > len(prefix) + 1:
+            guesses.append(repo[len(prefix) :].lower())
+    return list(dict.fromkeys(guesses))
+
+
+def ecosystem_graph(
+    index: PackageIndex, repositories: Iterable[str], *, max_dependency_fetch: int = 5000
+) -> tuple[list[DependencyEdge], list[PackageRecord]]:
+    """Package→package edges among known repositories, mapped to repository→repository edges.
+
+    Registries list a package's dependencies, not its dependents, so dependents are counted
+    among the repositories we know: fetch each known repository's package, then the packages it
+    depends on (to learn which repository each of those lives in).
+    """
+    from globallm_assets.sources.registries import dependency_edges
+
+    known = set(repositories)
+    wanted: list[str] = []
+    for name in sorted(known):
+        wanted += package_name_guesses(name)
+    records = {(p.name.lower()): p for p in index.packages(wanted)}
+    seeds = [p for p in records.values() if p.repository in known]
+    deps = sorted({d for p in seeds for d in p.dependencies if d.lower() not in records})
+    for record in index.packages(deps[:max_dependency_fetch]):
+        records.setdefault(record.name.lower(), record)
+    packages = [p for p in records.values() if p.repository in known]
+    edges = [
+        e
+        for e in dependency_edges(records.values())
+        if e.dependent in known and e.dependency in known
+    ]
+    return edges, packages
+
+
+# --- impact ---------------------------------------------------------------------------------
+
+
+def impact_rows(
+    settings: Settings,
+    repos: Sequence[repo_store.StoredRepository],
+    edges: Sequence[DependencyEdge],
+    *,
+    only: Iterable[str] | None = None,
+) -> list[tuple[str, float, dict[str, Any]]]:
+    """Impact for ``only`` (default: all ``repos``), computed on the whole ecosystem graph."""
+    nodes = {r.name: RepoNode(full_name=r.name, stars=r.stars, forks=r.forks) for r in repos}
+    for edge in edges:
+        for name in (edge.dependent, edge.dependency):
+            nodes.setdefault(name, RepoNode(full_name=name, stars=0, forks=0))
+    results = impact_scores(list(nodes.values()), list(edges), impact_weights(settings))
+    wanted = set(only) if only is not None else {r.name for r in repos}
+    return [(b.full_name, b.score, b.as_dict()) for b in results if b.full_name in wanted]
+
+
+def ecosystem_languages(language: str) -> list[str]:
+    ecosystem = ECOSYSTEM_BY_LANGUAGE[language]
+    return [lang for lang, eco in ECOSYSTEM_BY_LANGUAGE.items() if eco == ecosystem]
+
+
+# --- verdicts -------------------------------------------------------------------------------
+
+
+def verdict_rows(
+    settings: Settings, repos: Sequence[repo_store.StoredRepository]
+) -> list[tuple[str, bool, str]]:
+    """(name, worth_working_on, reason); unscored repositories get an explicit refusal."""
+    rows = []
+    for repo in repos:
+        if repo.health_score is None or repo.impact_score is None:
+            missing = "health" if repo.health_score is None else "impact"
+            rows.append((repo.name, False, f"not analyzed yet ({missing} missing)"))
+            continue
+        decided = verdict(
+            repo.health_score,
+            repo.impact_score,
+            health_threshold=settings.thresholds.health,
+            impact_threshold=settings.thresholds.impact,
+        )
+        rows.append((repo.name, decided.worth_working_on, decided.reason))
+    return rows
+
+
+# --- one repository / one owner (CLI) ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Analysis:
+    name: str
+    language: str
+    health: float
+    impact: float
+    worth_working_on: bool
+    reason: str
+    health_parts: dict[str, Any]
+    impact_parts: dict[str, Any]
+
+
+def analyze_repository(
+    settings: Settings, source: RepoSource, conn: psycopg.Connection, name: str
+) -> Analysis:
+    """Fetch, score and store one repository (impact from the stored graph of its ecosystem)."""
+    found = source.repository_metadata([name])
+    meta = found.get(name) or next(iter(found.values()), None)
+    if meta is None:
+        raise NotFoundError(f"repository {name} not found at the source")
+    language = (meta.language or "").lower()
+    if language not in ECOSYSTEM_BY_LANGUAGE:
+        stored = repo_store.get_repository(conn, meta.full_name)
+        language = stored.language if stored else (language or "unknown")
+    repo_store.upsert_repositories(
+        conn, [(meta, language)], source=getattr(source, "name", "unknown")
+    )
+    health = health_rows(settings, source, [meta])
+    if not health:
+        raise NotFoundError(f"repository {meta.full_name} has no activity data at the source")
+    repo_store.write_health(conn, health)
+    if language in ECOSYSTEM_BY_LANGUAGE:
+        ecosystem = ECOSYSTEM_BY_LANGUAGE[language]
+        edges = repo_store.load_edges(conn, ecosystem)
+        peers = [
+            r
+            for lang in ecosystem_languages(language)
+            for r in repo_store.list_repositories(conn, language=lang)
+        ]
+    else:
+        edges, peers = [], [repo_store.get_repository(conn, meta.full_name)]
+    impact = impact_rows(
+        settings, [p for p in peers if p is not None], edges, only=[meta.full_name]
+    )
+    repo_store.write_impact(conn, impact)
+    decided = verdict(
+        health[0][1],
+        impact[0][1],
+        health_threshold=settings.thresholds.health,
+        impact_threshold=settings.thresholds.impact,
+    )
+    repo_store.write_verdicts(conn, [(meta.full_name, decided.worth_working_on, decided.reason)])
+    return Analysis(
+        name=meta.full_name,
+        language=language,
+        health=health[0][1],
+        impact=impact[0][1],
+        worth_working_on=decided.worth_working_on,
+        reason=decided.reason,
+        health_parts=health[0][2],
+        impact_parts=impact[0][2],
+    )
+
+
+@dataclass(frozen=True)
+class OwnerRepository:
+    name: str
+    stars: int
+    health: float
+    impact: float
+    recommendation: str
+    reason: str
+
+
+def analyze_owner(
+    settings: Settings,
+    source: RepoSource,
+    conn: psycopg.Connection,
+    owner: str,
+    *,
+    min_stars: int = 0,
+    include_forks: bool = False,
+    max_results: int = 100,
+    now: datetime | None = None,
+) -> list[OwnerRepository]:
+    """Score every repository of one owner, with keep/archive advice (nothing is stored)."""
+    query = SearchQuery(
+        owner=owner, min_stars=min_stars, include_forks=include_forks, include_archived=True
+    )
+    metas = list(source.search_repositories(query, max_results))
+    health = {name: score for name, score, _ in health_rows(settings, source, metas, now=now)}
+    stored = {
+        r.name: r for r in repo_store.list_repositories(conn, names=[m.full_name for m in metas])
+    }
+    edges = repo_store.load_edges(conn)
+    nodes = [stored.get(m.full_name) or _transient(m) for m in metas]
+    impact = {name: score for name, score, _ in impact_rows(settings, nodes, edges)}
+    moment = now or datetime.now(UTC)
+    rows = []
+    for meta in metas:
+        h, i = health.get(meta.full_name, 0.0), impact.get(meta.full_name, 0.0)
+        days = (moment - meta.pushed_at).days if meta.pushed_at else None
+        advice, why = archive_recommendation(meta, h, i, days_since_push=days)
+        rows.append(OwnerRepository(meta.full_name, meta.stars, h, i, advice, why))
+    return rows
+
+
+def _transient(meta: RepoMetadata) -> repo_store.StoredRepository:
+    return repo_store.StoredRepository(
+        name=meta.full_name,
+        language=(meta.language or "").lower(),
+        metadata=meta,
+        stars=meta.stars,
+        forks=meta.forks,
+        health_score=None,
+        impact_score=None,
+        worth_working_on=None,
+        verdict_reason=None,
+        health=None,
+        impact=None,
+        analyzed_at=None,
+        is_library=None,
+    )

@@ -1,0 +1,61 @@
+"""Prepare ``$DAGSTER_HOME`` so Dagster stores runs, event logs and schedules in PostgreSQL.
+
+The project's ``dagster.yaml`` reads the storage URL from ``GLOBALLM_DAGSTER_PG_URL``; this module
+copies it into a private DAGSTER_HOME under the data dir (Dagster writes compute logs and other
+local state there, which must not land in the checkout) and exports the URL.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from globallm_assets.settings import Settings
+from globallm_assets.store.db import StoreLocation
+
+PG_URL_ENV = "GLOBALLM_DAGSTER_PG_URL"
+
+
+def project_root() -> Path:
+    return Path(__file__).resolve().parents[2]
+
+
+def instance_yaml() -> Path:
+    """The project's dagster.yaml (checkout) or the copy bundled in the wheel."""
+    package = Path(__file__).resolve().parents[1]
+    for candidate in (package.parent / "dagster.yaml", package / "_dagster.yaml"):
+        if candidate.is_file():
+            return candidate
+    raise FileNotFoundError("dagster.yaml not found beside the globallm_assets package")
+
+
+def sqlalchemy_url(dsn: str) -> str:
+    """Dagster-postgres goes through SQLAlchemy: force the psycopg2 dialect explicitly."""
+    for prefix in ("postgresql://", "postgres://"):
+        if dsn.startswith(prefix):
+            return "postgresql+psycopg2://" + dsn[len(prefix) :]
+    return dsn
+
+
+def prepare_dagster_home(settings: Settings, location: StoreLocation) -> dict[str, str]:
+    """Create DAGSTER_HOME with the instance config; returns the env vars to export."""
+    home = Path(settings.data_dir) / "dagster_home"
+    home.mkdir(parents=True, exist_ok=True)
+    target = home / "dagster.yaml"
+    source = instance_yaml()
+    if not target.exists() or target.read_bytes() != source.read_bytes():
+        tmp = home / ".dagster.yaml.tmp"
+        shutil.copyfile(source, tmp)
+        os.replace(tmp, target)
+    env = {"DAGSTER_HOME": str(home), PG_URL_ENV: sqlalchemy_url(location.dagster_dsn)}
+    if location.embedded is None:
+        # Run workers and the daemon must find the same external store.
+        env["GLOBALLM_DATABASE_URL"] = location.dsn
+    else:
+        env["GLOBALLM_DATA_DIR"] = str(settings.data_dir)
+    return env
+
+
+def apply_env(env: dict[str, str]) -> None:
+    os.environ.update(env)

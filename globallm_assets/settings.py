@@ -1,0 +1,498 @@
+"""GlobaLLM settings: one pydantic-settings model, layered.
+
+Precedence, lowest to highest: defaults < YAML file (``$XDG_CONFIG_HOME/globallm/config.yaml``)
+< ``.env`` < environment (``GLOBALLM_*`` with ``__`` between nested keys, plus the conventional
+``GITHUB_TOKEN``, ``ANTHROPIC_API_KEY``, ``OPENAI_API_KEY``, ``GLOBALLM_DATABASE_URL``,
+``GLOBALLM_HEARTBEAT_TIMEOUT``) < command-line flags (passed as overrides).
+
+Every section forbids unknown keys so a typo in the YAML file is an error, not a silent default.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, create_model
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    DotEnvSettingsSource,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+from globallm_assets.core.models import LANGUAGES, Language
+
+
+class ConfigError(ValueError):
+    """Bad configuration or bad input to ``config set``; the CLI exits with code 2."""
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class FilterSettings(Section):
+    """Which repositories are worth discovering (seeds: 1000 stars OR 100 dependents)."""
+
+    min_stars: int = Field(1000, ge=0)
+    min_dependents: int = Field(100, ge=0)
+    exclude_archived: bool = True
+    exclude_forks: bool = True
+    # Permissive and weak-copyleft licenses an agent may contribute to; None/empty = any license.
+    license_allowlist: list[str] = Field(
+        default_factory=lambda: [
+            "MIT",
+            "Apache-2.0",
+            "BSD-2-Clause",
+            "BSD-3-Clause",
+            "ISC",
+            "MPL-2.0",
+            "LGPL-2.1",
+            "LGPL-3.0",
+            "GPL-2.0",
+            "GPL-3.0",
+            "Unlicense",
+            "0BSD",
+            "Zlib",
+        ]
+    )
+
+
+class HealthWeightSettings(Section):
+    """Weights of the health score components (normalised by their sum)."""
+
+    commit_velocity: float = Field(0.4, ge=0)
+    issue_ratio: float = Field(0.2, ge=0)
+    ci_pass_rate: float = Field(0.2, ge=0)
+    contributors: float = Field(0.2, ge=0)
+
+
+class ImpactWeightSettings(Section):
+    """Weights of the impact score components (normalised by their sum)."""
+
+    dependents: float = Field(0.30, ge=0)
+    pagerank: float = Field(0.25, ge=0)
+    reach: float = Field(0.15, ge=0)
+    betweenness: float = Field(0.05, ge=0)
+    stars: float = Field(0.15, ge=0)
+    forks: float = Field(0.10, ge=0)
+
+
+class PriorityWeightSettings(Section):
+    """Priority = wH·health + wI·impact + wS·solvability + wU·urgency − wR·redundancy − cost."""
+
+    health: float = Field(0.15, ge=0)
+    impact: float = Field(0.35, ge=0)
+    solvability: float = Field(0.30, ge=0)
+    urgency: float = Field(0.20, ge=0)
+    redundancy: float = Field(0.20, ge=0)
+    cost: float = Field(0.10, ge=0)
+
+
+class ThresholdSettings(Section):
+    """A repository is worth working on when health > health AND impact > impact."""
+
+    health: float = Field(0.5, ge=0, le=1)
+    impact: float = Field(0.5, ge=0, le=1)
+
+
+class BudgetSettings(Section):
+    """Per-repo, per-language and weekly limits for the fix stage (seeds' constants)."""
+
+    max_tokens_per_repo: int = Field(100_000, ge=0)
+    max_time_per_repo: int = Field(3600, ge=0, description="seconds")
+    max_issues_per_language: int = Field(50, ge=0)
+    max_issues_per_repo: int = Field(5, ge=0)
+    weekly_token_budget: int = Field(5_000_000, ge=0)
+
+
+class AgentSettings(Section):
+    """Claim liveness: agents heartbeat every interval; a claim older than the timeout is stale."""
+
+    heartbeat_interval: int = Field(300, gt=0, description="seconds")
+    heartbeat_timeout: int = Field(1800, gt=0, description="seconds")
+    max_concurrent_fix_runs: int = Field(4, gt=0)
+
+
+class GitHubSettings(Section):
+    token: SecretStr | None = None
+    tokens: list[SecretStr] = Field(default_factory=list)
+    api_url: str = "https://api.github.com"
+    max_concurrency: int = Field(4, gt=0)
+
+    def all_tokens(self) -> list[str]:
+        """Every configured token: ``token`` may itself be a comma-separated list."""
+        found: list[str] = []
+        if self.token is not None:
+            found += [t.strip() for t in self.token.get_secret_value().split(",")]
+        found += [t.get_secret_value().strip() for t in self.tokens]
+        return list(dict.fromkeys(t for t in found if t))
+
+
+class LLMSettings(Section):
+    provider: Literal["anthropic", "openai"] = "anthropic"
+    model: str | None = None
+    anthropic_api_key: SecretStr | None = None
+    openai_api_key: SecretStr | None = None
+    openai_base_url: str | None = None
+    categorize_with_llm: bool = False
+
+
+class SourceSettings(Section):
+    """Where repositories come from; ``simulated`` is the offline synthetic ecosystem."""
+
+    kind: Literal["github", "simulated"] = "github"
+    seed: int = 7
+    repos_per_language: int = Field(200, gt=0, description="simulated world size")
+    max_results: int = Field(200, gt=0, description="repositories discovered per language run")
+
+
+class RegistrySettings(Section):
+    """Registry endpoints; None means "derive from the user's own tool configuration"."""
+
+    pypi_url: str | None = None
+    npm_url: str | None = None
+    crates_url: str | None = None
+    go_proxy: str | None = None
+    maven_url: str | None = None
+
+
+class DatabaseSettings(Section):
+    """External server via ``url``; otherwise an embedded private cluster under the data dir."""
+
+    url: SecretStr | None = None
+    run_as: str = Field("postgres", description="unprivileged user for the embedded server as root")
+    port: int | None = Field(None, ge=1, le=65535, description="also listen on 127.0.0.1:PORT")
+    pool_min: int = Field(2, ge=1)
+    pool_max: int = Field(10, ge=1)
+
+
+def default_data_dir() -> Path:
+    """``$XDG_DATA_HOME/globallm``; as root without XDG_DATA_HOME, ``/var/lib/globallm``.
+
+    Root's home is not traversable by the unprivileged user the embedded server runs as, so a
+    root default under ``~/.local/share`` could never work.
+    """
+    xdg = os.environ.get("XDG_DATA_HOME")
+    if xdg:
+        return Path(xdg) / "globallm"
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        return Path("/var/lib/globallm")
+    return Path.home() / ".local" / "share" / "globallm"
+
+
+def default_config_path() -> Path:
+    if os.environ.get("GLOBALLM_CONFIG"):
+        return Path(os.environ["GLOBALLM_CONFIG"])
+    xdg = os.environ.get("XDG_CONFIG_HOME")
+    base = Path(xdg) if xdg else Path.home() / ".config"
+    return base / "globallm" / "config.yaml"
+
+
+# Conventional variable names that map onto nested settings (they sit with the environment layer).
+ENV_ALIASES: dict[str, str] = {
+    "GITHUB_TOKEN": "github.token",
+    "GITHUB_API_URL": "github.api_url",
+    "ANTHROPIC_API_KEY": "llm.anthropic_api_key",
+    "OPENAI_API_KEY": "llm.openai_api_key",
+    "OPENAI_BASE_URL": "llm.openai_base_url",
+    "GLOBALLM_DATABASE_URL": "database.url",
+    "GLOBALLM_HEARTBEAT_TIMEOUT": "agents.heartbeat_timeout",
+    "GLOBALLM_DATA_DIR": "data_dir",
+}
+
+_yaml_path: contextvars.ContextVar[Path | None] = contextvars.ContextVar("yaml_path", default=None)
+
+
+def _nest(dotted: str, value: Any) -> dict[str, Any]:
+    head, _, rest = dotted.partition(".")
+    return {head: _nest(rest, value) if rest else value}
+
+
+def _deep_merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in top.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def read_yaml_config(path: Path) -> dict[str, Any]:
+    """Parse the YAML file; errors name the file and line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config file: {exc.strerror}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"{where}: invalid YAML: {problem}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        kind = type(data).__name__
+        raise ConfigError(f"{path}:1: config file must be a mapping of keys, not {kind}")
+    return data
+
+
+class _YamlSource(PydanticBaseSettingsSource):
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        path = _yaml_path.get() or default_config_path()
+        return read_yaml_config(path)
+
+
+class _AliasSource(PydanticBaseSettingsSource):
+    """Maps conventional names (``GITHUB_TOKEN`` …) from a variables mapping onto nested keys."""
+
+    def __init__(self, settings_cls: type[BaseSettings], variables: dict[str, str | None]) -> None:
+        super().__init__(settings_cls)
+        self._variables = variables
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        for name, dotted in ENV_ALIASES.items():
+            value = self._variables.get(name)
+            if value not in (None, ""):
+                result = _deep_merge(result, _nest(dotted, value))
+        return result
+
+
+class _KnownKeysOnly(PydanticBaseSettingsSource):
+    """A ``.env`` file also holds other tools' variables (GITHUB_TOKEN…): ignore, don't refuse."""
+
+    def __init__(self, settings_cls: type[BaseSettings], inner: PydanticBaseSettingsSource) -> None:
+        super().__init__(settings_cls)
+        self._inner = inner
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        fields = self.settings_cls.model_fields
+        return {key: value for key, value in self._inner().items() if key in fields}
+
+
+class Settings(BaseSettings):
+    """Everything configurable in GlobaLLM."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="GLOBALLM_",
+        env_nested_delimiter="__",
+        env_file=".env",
+        extra="forbid",
+        validate_assignment=True,
+    )
+
+    languages: list[Language] = Field(default_factory=lambda: [Language(x) for x in LANGUAGES])
+    data_dir: Path = Field(default_factory=default_data_dir)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    filters: FilterSettings = Field(default_factory=FilterSettings)
+    health_weights: HealthWeightSettings = Field(default_factory=HealthWeightSettings)
+    impact_weights: ImpactWeightSettings = Field(default_factory=ImpactWeightSettings)
+    priority_weights: PriorityWeightSettings = Field(default_factory=PriorityWeightSettings)
+    thresholds: ThresholdSettings = Field(default_factory=ThresholdSettings)
+    budget: BudgetSettings = Field(default_factory=BudgetSettings)
+    agents: AgentSettings = Field(default_factory=AgentSettings)
+    github: GitHubSettings = Field(default_factory=GitHubSettings)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
+    source: SourceSettings = Field(default_factory=SourceSettings)
+    registries: RegistrySettings = Field(default_factory=RegistrySettings)
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        dotenv_values: dict[str, str | None] = {}
+        if isinstance(dotenv_settings, DotEnvSettingsSource):
+            env_files = dotenv_settings.env_file
+            paths = [env_files] if isinstance(env_files, str | Path) else list(env_files or [])
+            from dotenv import dotenv_values as _read
+
+            for path in paths:
+                if Path(path).is_file():
+                    dotenv_values.update(_read(path))
+        assert isinstance(env_settings, EnvSettingsSource)
+        return (
+            init_settings,
+            env_settings,
+            _AliasSource(settings_cls, dict(os.environ)),
+            _KnownKeysOnly(settings_cls, dotenv_settings),
+            _AliasSource(settings_cls, dotenv_values),
+            _YamlSource(settings_cls),
+        )
+
+    @property
+    def postgres_dir(self) -> Path:
+        return self.data_dir / "postgres"
+
+
+def load_settings(
+    config_file: Path | None = None,
+    overrides: dict[str, Any] | None = None,
+    env_file: Path | str | None = ".env",
+) -> Settings:
+    """Build settings from every layer; ``overrides`` (dotted keys) are the CLI-flag layer."""
+    init: dict[str, Any] = {}
+    for dotted, value in (overrides or {}).items():
+        if value is not None:
+            init = _deep_merge(init, _nest(dotted, value))
+    token = _yaml_path.set(config_file)
+    try:
+        return Settings(_env_file=env_file, **init)  # type: ignore[call-arg]
+    except ValidationError as exc:
+        raise ConfigError(_describe_validation_error(exc, config_file)) from None
+    finally:
+        _yaml_path.reset(token)
+
+
+def _describe_validation_error(exc: ValidationError, config_file: Path | None) -> str:
+    first = exc.errors()[0]
+    loc = ".".join(str(part) for part in first["loc"])
+    message = first["msg"]
+    if first["type"] == "extra_forbidden":
+        message = "unknown key"
+    path = config_file or default_config_path()
+    return f"invalid setting {loc}: {message} (check {path}, .env and GLOBALLM_* variables)"
+
+
+# --- `globallm config set` ------------------------------------------------------------------
+
+
+def _field_for(dotted: str) -> FieldInfo:
+    model: type[BaseModel] = Settings
+    parts = dotted.split(".")
+    for index, part in enumerate(parts):
+        fields = model.model_fields
+        if part not in fields:
+            raise ConfigError(f"unknown setting {dotted!r}")
+        info = fields[part]
+        annotation = info.annotation
+        is_last = index == len(parts) - 1
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            if is_last:
+                raise ConfigError(f"{dotted!r} is a section; set one of its keys, e.g. {dotted}.…")
+            model = annotation
+        elif not is_last:
+            raise ConfigError(f"unknown setting {dotted!r}")
+        else:
+            return info
+    raise ConfigError(f"unknown setting {dotted!r}")
+
+
+def _is_secret(annotation: Any) -> bool:
+    text = repr(annotation)
+    return "SecretStr" in text
+
+
+def parse_setting_value(dotted: str, raw: str) -> Any:
+    """Validate ``raw`` for the setting at ``dotted``; returns the YAML-ready value."""
+    info = _field_for(dotted)
+    if _is_secret(info.annotation):
+        if "list[" in repr(info.annotation):
+            return [part.strip() for part in raw.split(",") if part.strip()]
+        return raw
+    try:
+        candidate = yaml.safe_load(raw) if raw.strip() else raw
+    except yaml.YAMLError:
+        candidate = raw
+    if isinstance(candidate, str) and "list[" in repr(info.annotation) and "," in candidate:
+        candidate = [part.strip() for part in candidate.split(",")]
+    probe = create_model("Probe", value=(info.annotation, info))
+    try:
+        validated = probe.model_validate({"value": candidate})
+    except ValidationError as exc:
+        raise ConfigError(f"invalid value for {dotted}: {exc.errors()[0]['msg']}") from None
+    return validated.model_dump(mode="json")["value"]
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write via a temp file in the same directory + rename, so readers never see half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if path.exists():
+            os.chmod(tmp, path.stat().st_mode & 0o777)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def set_config_value(path: Path, dotted: str, raw: str) -> Any:
+    """Set one dotted key in the YAML file; refuses bad keys/values leaving the file untouched."""
+    value = parse_setting_value(dotted, raw)
+    current = read_yaml_config(path)
+    updated = _deep_merge(current, _nest(dotted, value))
+    try:
+        # model_validate skips the env/.env/YAML sources: this checks the file's content alone,
+        # so a write can never leave an unloadable config behind.
+        Settings.model_validate(updated)
+    except ValidationError as exc:
+        raise ConfigError(_describe_validation_error(exc, path)) from None
+    atomic_write_text(path, yaml.safe_dump(updated, sort_keys=True, allow_unicode=True))
+    if _is_secret(_field_for(dotted).annotation):
+        os.chmod(path, 0o600)
+    return value
+
+
+def masked(settings: Settings) -> dict[str, Any]:
+    """The effective settings as JSON-able data with every secret masked."""
+    data = settings.model_dump(mode="json")
+    url = settings.database.url
+    if url is not None:
+        data["database"]["url"] = mask_url(url.get_secret_value())
+    data["github"]["token"] = mask_secret(settings.github.token)
+    data["github"]["tokens"] = [mask_secret(t) for t in settings.github.tokens]
+    data["llm"]["anthropic_api_key"] = mask_secret(settings.llm.anthropic_api_key)
+    data["llm"]["openai_api_key"] = mask_secret(settings.llm.openai_api_key)
+    return data
+
+
+def mask_secret(secret: SecretStr | str | None) -> str | None:
+    if secret is None:
+        return None
+    value = secret.get_secret_value() if isinstance(secret, SecretStr) else secret
+    if not value:
+        return ""
+    return "****" + value[-4:] if len(value) >= 12 else "****"
+
+
+def mask_url(url: str) -> str:
+    """Hide the password part of a connection URL."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":****@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))

@@ -1,0 +1,678 @@
+"""GitHub as a :class:`RepoSource`: githubkit for typed REST and GraphQL over one policy transport.
+
+Request budget, by design:
+
+- Metadata and most health signals come from one aliased GraphQL query per ``batch_size``
+  repositories (:mod:`.github_graphql` documents every field and approximation), so a
+  1,000-repository analysis costs ~40 requests.
+- Re-runs use a *freshness probe*: one scalar-only GraphQL query per ``probe_batch_size``
+  repositories (GitHub charges the minimum one point for it) returns ``pushedAt``/``updatedAt``.
+  Repositories whose pair is unchanged and whose cached snapshot is younger than ``snapshot_ttl``
+  reuse it, with stars/forks/archived refreshed from the probe; only the rest are re-fetched.
+  GraphQL POSTs cannot be conditional, so this is their equivalent of an ETag; snapshots live in
+  the same :class:`EtagCache` (etag = ``pushedAt|updatedAt``).
+- REST is used only where GraphQL lacks the data - search, issue lists, the exact contributor
+  count - and every REST GET is conditional (``If-None-Match``) when a cache is configured.
+- Without a token, GraphQL is unavailable (GitHub requires authentication for it): metadata falls
+  back to one REST call per repository and activity to two, at 60 requests/hour.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from globallm_assets.core.models import ActivityStats, IssueRecord, RepoMetadata, parse_repo_name
+from globallm_assets.sources import github_graphql as gql
+from globallm_assets.sources.base import NotFoundError, SearchQuery, SourceError
+from globallm_assets.sources.github_transport import (
+    EtagCache,
+    GitHubPolicyTransport,
+    GitHubStats,
+    MemoryEtagCache,
+    RateLimitBudgetExceeded,
+    TokenPool,
+    mask_token,
+    pool_identity,
+)
+
+if TYPE_CHECKING:
+    from githubkit import GitHub
+
+__all__ = [
+    "EtagCache",
+    "GitHubSource",
+    "GitHubStats",
+    "MemoryEtagCache",
+    "RateLimitBudgetExceeded",
+    "RepoSnapshot",
+    "mask_token",
+]
+
+# GitHub's search returns at most this many results per query, whatever total_count says.
+SEARCH_RESULT_CAP = 1000
+SEARCH_PAGE_SIZE = 100
+# No public repository predates GitHub's launch; the lower bound for created-date slicing.
+GITHUB_EPOCH = datetime(2007, 10, 1, tzinfo=UTC)
+# Below this a created-date slice is not split further (a pathological tie; we keep 1,000).
+MIN_DATE_SLICE = timedelta(hours=1)
+_SNAPSHOT_VERSION = "v1"
+_LAST_PAGE_RE = re.compile(r'<([^<>]+)>;\s*rel="last"')
+
+
+@dataclass(frozen=True)
+class RepoSnapshot:
+    """Metadata and activity of one repository, as of ``fetched_at``."""
+
+    metadata: RepoMetadata
+    activity: ActivityStats
+    fetched_at: datetime
+
+
+class GitHubSource:
+    """Repositories, activity and issues from GitHub (or any server speaking its API)."""
+
+    name = "github"
+
+    def __init__(
+        self,
+        tokens: Sequence[str] = (),
+        *,
+        api_url: str = "https://api.github.com",
+        max_concurrency: int = 4,
+        etag_cache: EtagCache | None = None,
+        transport: httpx.BaseTransport | None = None,
+        batch_size: int = 25,
+        probe_batch_size: int = 200,
+        snapshot_ttl: float = 24 * 3600.0,
+        max_rate_limit_wait: float = 900.0,
+        max_retries: int = 5,
+        secondary_backoff: float = 60.0,
+        timeout: float = 30.0,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
+        logger: logging.Logger | None = None,
+    ) -> None:
+        """
+        ``tokens``: personal access / app tokens, used round-robin (a comma-separated string is
+        split too). ``batch_size``: repositories per GraphQL query; 25 keeps each query far below
+        GitHub's node limit and its 10-second execution timeout even with 100-commit samples.
+        ``probe_batch_size``: repositories per freshness probe. ``max_rate_limit_wait``: the
+        longest we sleep for a primary-limit reset before failing. ``sleep``/``clock`` are
+        injectable for tests.
+        """
+        from githubkit import GitHub
+
+        if isinstance(tokens, str):
+            tokens = tokens.split(",")
+        cleaned = list(dict.fromkeys(t.strip() for t in tokens if t and t.strip()))
+        self._log = logger or logging.getLogger(__name__)
+        self._authenticated = bool(cleaned)
+        self._api_url = api_url
+        self._batch_size = max(1, batch_size)
+        self._probe_batch_size = max(1, probe_batch_size)
+        self._snapshot_ttl = snapshot_ttl
+        self._max_concurrency = max(1, max_concurrency)
+        self._cache = etag_cache
+        self._clock = clock
+        self._identity = pool_identity(cleaned)
+        self._stats = GitHubStats()
+        self._pool = TokenPool(
+            cleaned,
+            clock=clock,
+            sleep=sleep,
+            max_rate_limit_wait=max_rate_limit_wait,
+            stats=self._stats,
+            logger=self._log,
+        )
+        self._transport = GitHubPolicyTransport(
+            self._pool,
+            inner=transport,
+            etag_cache=etag_cache,
+            identity=self._identity,
+            stats=self._stats,
+            clock=clock,
+            sleep=sleep,
+            max_concurrency=self._max_concurrency,
+            max_retries=max_retries,
+            secondary_backoff=secondary_backoff,
+            logger=self._log,
+            timeout=timeout,
+        )
+        # The policy transport adds credentials and retries; githubkit's own retry sleeps with
+        # time.sleep and its HTTP cache would hide 304s from us, so both are off.
+        self._gh: GitHub[Any] = GitHub(
+            base_url=api_url,
+            transport=self._transport,
+            http_cache=False,
+            auto_retry=False,
+            trust_env=False,
+            user_agent="globallm",
+            timeout=timeout,
+        )
+        if not self._authenticated:
+            self._log.warning(
+                "GitHub: no token configured - unauthenticated requests are limited to 60 per "
+                "hour and GraphQL is unavailable, so each repository costs REST calls; set a "
+                "token to analyse more than a handful of repositories"
+            )
+
+    # ------------------------------------------------------------------ plumbing
+
+    def __repr__(self) -> str:
+        return f"GitHubSource(api_url={self._api_url!r}, tokens={self._pool.labels})"
+
+    def __enter__(self) -> GitHubSource:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._transport.shutdown()
+
+    @property
+    def stats(self) -> GitHubStats:
+        """Live request counters (requests sent, 304s, retries, per token and resource)."""
+        return self._stats
+
+    def _now(self) -> datetime:
+        return datetime.fromtimestamp(self._clock(), tz=UTC)
+
+    @contextmanager
+    def _errors(self, what: str) -> Iterator[None]:
+        """Turn githubkit/pydantic failures into one-line SourceErrors (never with secrets)."""
+        from githubkit.exception import GitHubException, RequestError, RequestFailed
+        from pydantic import ValidationError
+
+        try:
+            yield
+        except SourceError:
+            raise
+        except RequestFailed as exc:
+            status = exc.response.status_code
+            if status == 404:
+                raise NotFoundError(f"{what}: not found on GitHub") from None
+            raise SourceError(f"{what}: GitHub answered {status} {_message(exc)}".strip()) from None
+        except RequestError as exc:
+            inner = exc.exc
+            if isinstance(inner, SourceError):
+                raise inner from None
+            raise SourceError(f"{what}: {type(inner).__name__} talking to GitHub") from None
+        except GitHubException as exc:
+            raise SourceError(f"{what}: {type(exc).__name__}") from None
+        except ValidationError as exc:
+            raise SourceError(
+                f"{what}: unexpected response shape ({exc.error_count()} errors)"
+            ) from None
+
+    def _valid_names(self, names: Sequence[str]) -> list[str]:
+        out: dict[str, str] = {}
+        for raw in names:
+            try:
+                name = parse_repo_name(raw)
+            except ValueError:
+                self._log.warning("GitHub: skipping invalid repository name %r", raw)
+                continue
+            out.setdefault(name.lower(), name)
+        return list(out.values())
+
+    def _parallel(self, fn: Callable[[Sequence[str]], Any], chunks: list[list[str]]) -> list[Any]:
+        if len(chunks) <= 1:
+            return [fn(c) for c in chunks]
+        with ThreadPoolExecutor(max_workers=min(self._max_concurrency, len(chunks))) as pool:
+            return list(pool.map(fn, chunks))
+
+    # ------------------------------------------------------------------ GraphQL batches
+
+    def repository_metadata(self, full_names: Sequence[str]) -> dict[str, RepoMetadata]:
+        """Metadata keyed by the requested name (missing repositories are absent).
+
+        ``full_name`` inside each record is GitHub's canonical spelling, which differs from the
+        key after a rename or a case difference.
+        """
+        snaps = self._snapshots(full_names, need_activity=False)
+        return {name: snap.metadata for name, snap in snaps.items()}
+
+    def activity_batch(
+        self, full_names: Sequence[str], *, exact_contributors: bool = False
+    ) -> dict[str, ActivityStats]:
+        """Activity for many repositories from the GraphQL batch.
+
+        ``exact_contributors`` replaces the sampled contributor count with REST's all-time count
+        (one extra, ETag-cacheable request per repository).
+        """
+        snaps = self._snapshots(full_names, need_activity=True)
+        out = {name: snap.activity for name, snap in snaps.items()}
+        if exact_contributors and self._authenticated:
+            for name in out:
+                out[name] = out[name].model_copy(
+                    update={"contributors": self.contributors_count(name)}
+                )
+        return out
+
+    def repository_snapshots(self, full_names: Sequence[str]) -> dict[str, RepoSnapshot]:
+        """Metadata and activity together - the cheapest way to feed a health analysis."""
+        return self._snapshots(full_names, need_activity=True)
+
+    def activity(self, full_name: str) -> ActivityStats:
+        """Activity of one repository: the GraphQL batch of one plus REST's contributor count."""
+        name = parse_repo_name(full_name)
+        snap = self._snapshots([name], need_activity=True).get(name)
+        if snap is None:
+            raise NotFoundError(f"{name}: not found on GitHub")
+        if not self._authenticated:
+            return snap.activity
+        return snap.activity.model_copy(update={"contributors": self.contributors_count(name)})
+
+    def _snapshots(
+        self, full_names: Sequence[str], *, need_activity: bool
+    ) -> dict[str, RepoSnapshot]:
+        names = self._valid_names(full_names)
+        if not names:
+            return {}
+        if not self._authenticated:
+            return self._rest_snapshots(names, need_activity=need_activity)
+        now = self._now()
+        result: dict[str, RepoSnapshot] = {}
+        to_fetch = names
+        if self._cache is not None:
+            result, to_fetch = self._reuse_fresh(names, now)
+        chunks = [
+            to_fetch[i : i + self._batch_size] for i in range(0, len(to_fetch), self._batch_size)
+        ]
+        for part in self._parallel(lambda c: self._fetch_batch(c, now), chunks):
+            result.update(part)
+        return {n: result[n] for n in names if n in result}
+
+    def _fetch_batch(self, names: Sequence[str], now: datetime) -> dict[str, RepoSnapshot]:
+        query, variables = gql.batch_query(names, now)
+        nodes = self._graphql_repos(query, variables, names)
+        out: dict[str, RepoSnapshot] = {}
+        for name, node in nodes.items():
+            snap = RepoSnapshot(
+                metadata=gql.metadata_from_node(node, now),
+                activity=gql.activity_from_node(node, now),
+                fetched_at=now,
+            )
+            out[name] = snap
+            if self._cache is not None:
+                self._cache.put(self._snapshot_key(name), _version_of(node), _dump_snapshot(snap))
+        return out
+
+    def _reuse_fresh(
+        self, names: list[str], now: datetime
+    ) -> tuple[dict[str, RepoSnapshot], list[str]]:
+        """Split ``names`` into unchanged cached snapshots and names that need a full fetch."""
+        assert self._cache is not None
+        cached: dict[str, tuple[str, RepoSnapshot]] = {}
+        for name in names:
+            entry = self._cache.get(self._snapshot_key(name))
+            snap = _load_snapshot(entry[1]) if entry else None
+            if entry and snap and (now - snap.fetched_at).total_seconds() < self._snapshot_ttl:
+                cached[name] = (entry[0], snap)
+        if not cached:
+            return {}, names
+        probe_names = list(cached)
+        chunks = [
+            probe_names[i : i + self._probe_batch_size]
+            for i in range(0, len(probe_names), self._probe_batch_size)
+        ]
+        probed: dict[str, dict[str, Any]] = {}
+        for part in self._parallel(self._probe, chunks):
+            probed.update(part)
+        reused: dict[str, RepoSnapshot] = {}
+        for name, (version, snap) in cached.items():
+            node = probed.get(name)
+            if node is None or _version_of(node) != version:
+                continue
+            fresh = snap.metadata.model_copy(
+                update={
+                    "full_name": node["nameWithOwner"],
+                    "stars": node.get("stargazerCount") or 0,
+                    "forks": node.get("forkCount") or 0,
+                    "archived": bool(node.get("isArchived")),
+                }
+            )
+            reused[name] = RepoSnapshot(fresh, snap.activity, snap.fetched_at)
+        gone = {n for n in cached if n not in probed}
+        to_fetch = [n for n in names if n not in reused and n not in gone]
+        self._log.debug(
+            "GitHub probe: %d unchanged, %d to fetch, %d gone",
+            len(reused),
+            len(to_fetch),
+            len(gone),
+        )
+        return reused, to_fetch
+
+    def _probe(self, names: Sequence[str]) -> dict[str, dict[str, Any]]:
+        query, variables = gql.probe_query(names)
+        return self._graphql_repos(query, variables, names)
+
+    def _snapshot_key(self, name: str) -> str:
+        return f"graphql-snapshot {_SNAPSHOT_VERSION} {name.lower()} #{self._identity}"
+
+    def _graphql_repos(
+        self, query: str, variables: Mapping[str, Any], names: Sequence[str]
+    ) -> dict[str, dict[str, Any]]:
+        """Run an aliased query; return ``name → node`` without the repositories GitHub lacks."""
+        from githubkit.exception import GraphQLFailed
+
+        errors: list[Any] = []
+        with self._errors(f"GraphQL batch of {len(names)}"):
+            try:
+                data = self._gh.graphql.request(query, dict(variables))
+            except GraphQLFailed as exc:
+                data = exc.response.data or {}
+                errors = list(exc.response.errors or [])
+        missing: set[str] = set()
+        for err in errors:
+            path = list(err.path or [])
+            if not path:
+                raise SourceError(f"GraphQL query rejected: {err.message}")
+            alias = str(path[0])
+            if len(path) == 1 and err.type in ("NOT_FOUND", "FORBIDDEN"):
+                missing.add(alias)
+                if err.type == "FORBIDDEN":
+                    self._log.warning("GitHub: %s", err.message)
+            else:
+                self._log.warning("GitHub GraphQL partial error at %s: %s", path, err.message)
+        out: dict[str, dict[str, Any]] = {}
+        for i, name in enumerate(names):
+            node = data.get(f"r{i}")
+            if node is None:
+                if f"r{i}" not in missing:
+                    self._log.warning("GitHub: no data for %s", name)
+                continue
+            out[name] = node
+        return out
+
+    # ------------------------------------------------------------------ REST
+
+    def contributors_count(self, full_name: str) -> int | None:
+        """All-time contributors, anonymous ones included, from one REST request.
+
+        With ``per_page=1`` the ``rel="last"`` page number of the Link header *is* the count.
+        None when GitHub declines to list them (history too large to compute).
+        """
+        from githubkit.exception import RequestFailed
+
+        owner, repo = parse_repo_name(full_name).split("/")
+        with self._errors(f"{full_name} contributors"):
+            try:
+                resp = self._gh.rest.repos.list_contributors(owner, repo, anon="true", per_page=1)
+            except RequestFailed as exc:
+                if exc.response.status_code == 403:
+                    self._log.info("GitHub will not list contributors of %s", full_name)
+                    return None
+                raise
+            return _count_from_link(resp.raw_response)
+
+    def _commits_since(self, owner: str, repo: str, since: datetime) -> int | None:
+        from githubkit.exception import RequestFailed
+
+        with self._errors(f"{owner}/{repo} commits"):
+            try:
+                resp = self._gh.rest.repos.list_commits(owner, repo, since=since, per_page=1)
+            except RequestFailed as exc:
+                if exc.response.status_code == 409:  # empty repository
+                    return 0
+                raise
+            return _count_from_link(resp.raw_response)
+
+    def _rest_snapshots(self, names: list[str], *, need_activity: bool) -> dict[str, RepoSnapshot]:
+        now = self._now()
+        out: dict[str, RepoSnapshot] = {}
+        for name in names:
+            owner, repo = name.split("/")
+            try:
+                with self._errors(name):
+                    full = self._gh.rest.repos.get(owner, repo).parsed_data
+            except NotFoundError:
+                continue
+            metadata = _metadata_from_rest(full)
+            activity = ActivityStats()
+            if need_activity:
+                activity = ActivityStats(
+                    commits_90d=self._commits_since(owner, repo, now - gql.ACTIVITY_WINDOW),
+                    contributors=self.contributors_count(name),
+                )
+            out[name] = RepoSnapshot(metadata, activity, now)
+        return out
+
+    def issues(
+        self, full_name: str, *, state: str = "open", since: datetime | None = None
+    ) -> Iterator[IssueRecord]:
+        """Issues of one repository (pull requests excluded), following Link pagination."""
+        name = parse_repo_name(full_name)
+        owner, repo = name.split("/")
+        kwargs: dict[str, Any] = {"state": state, "per_page": 100}
+        if since is not None:
+            kwargs["since"] = since
+        with self._errors(f"{name} issues"):
+            pages = self._gh.rest.paginate(
+                self._gh.rest.issues.list_for_repo, owner=owner, repo=repo, **kwargs
+            )
+            for issue in pages:
+                if issue.pull_request:
+                    continue
+                yield _issue_record(name, issue)
+
+    def search_repositories(self, query: SearchQuery, max_results: int) -> Iterator[RepoMetadata]:
+        """Most-starred first; walks down star bands because each query stops at 1,000 results."""
+        seen: set[str] = set()
+        emitted = 0
+        upper = query.max_stars
+        while emitted < max_results:
+            q = _search_q(query, query.min_stars, upper, query.created_after, query.created_before)
+            fetched, lowest = 0, None
+            for item in self._search_pages(q):
+                fetched += 1
+                lowest = item.stargazers_count
+                if item.full_name.lower() in seen:
+                    continue
+                seen.add(item.full_name.lower())
+                yield _metadata_from_rest(item)
+                emitted += 1
+                if emitted >= max_results:
+                    return
+            if fetched < SEARCH_RESULT_CAP or lowest is None:
+                return  # this band was complete, so everything below it was covered
+            if upper is not None and lowest >= upper:
+                # 1,000+ repositories share one star count: slice that count by creation date.
+                for item in self._search_by_date(query, lowest, seen):
+                    yield item
+                    emitted += 1
+                    if emitted >= max_results:
+                        return
+                if lowest <= query.min_stars:
+                    return
+                upper = lowest - 1
+            else:
+                # Ties at ``lowest`` may straddle the cap, so the next band repeats it; dedupe.
+                upper = lowest
+
+    def _search_by_date(
+        self, query: SearchQuery, stars: int, seen: set[str]
+    ) -> Iterator[RepoMetadata]:
+        start = query.created_after or GITHUB_EPOCH
+        end = query.created_before or self._now()
+        ranges = [(start, end)]
+        while ranges:
+            lo, hi = ranges.pop(0)
+            q = _search_q(query, stars, stars, lo, hi)
+            pages = self._search_pages(q, with_total=True)
+            total = next(pages, None)
+            if total is None:
+                continue
+            if total > SEARCH_RESULT_CAP and hi - lo > MIN_DATE_SLICE:
+                mid = lo + (hi - lo) / 2
+                ranges[0:0] = [(lo, mid), (mid + timedelta(seconds=1), hi)]
+                continue
+            if total > SEARCH_RESULT_CAP:
+                self._log.warning("GitHub search: more than 1,000 results for %r; truncated", q)
+            for item in pages:
+                if item.full_name.lower() not in seen:
+                    seen.add(item.full_name.lower())
+                    yield _metadata_from_rest(item)
+
+    def _search_pages(self, q: str, *, with_total: bool = False) -> Iterator[Any]:
+        """Items for ``q`` over Link-paginated pages (≤ 1,000); ``with_total``: total first."""
+        with self._errors("repository search"):
+            pages = self._gh.rest.paginate(
+                self._gh.rest.search.repos,
+                map_func=lambda resp: resp.parsed_data.items,
+                q=q,
+                sort="stars",
+                order="desc",
+                per_page=SEARCH_PAGE_SIZE,
+            )
+            first = True
+            for item in pages:
+                if first and with_total:
+                    latest = pages.latest_response
+                    yield latest.parsed_data.total_count if latest is not None else 0
+                first = False
+                yield item
+            if first and with_total:
+                yield 0
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+def _message(exc: Any) -> str:
+    try:
+        body = exc.response.json()
+    except ValueError:
+        return ""
+    return str(body.get("message", ""))[:200] if isinstance(body, dict) else ""
+
+
+def _count_from_link(response: httpx.Response) -> int:
+    if response.status_code == 204:
+        return 0
+    match = _LAST_PAGE_RE.search(response.headers.get("link", ""))
+    if match:
+        page = httpx.URL(match.group(1)).params.get("page")
+        if page and page.isdigit():
+            return int(page)
+    body = response.json()
+    return len(body) if isinstance(body, list) else 0
+
+
+def _version_of(node: Mapping[str, Any]) -> str:
+    return f"{node.get('pushedAt')}|{node.get('updatedAt')}"
+
+
+def _dump_snapshot(snap: RepoSnapshot) -> bytes:
+    return json.dumps(
+        {
+            "fetched_at": snap.fetched_at.isoformat(),
+            "metadata": snap.metadata.model_dump(mode="json"),
+            "activity": snap.activity.model_dump(mode="json"),
+        }
+    ).encode()
+
+
+def _load_snapshot(blob: bytes) -> RepoSnapshot | None:
+    try:
+        raw = json.loads(blob)
+        return RepoSnapshot(
+            metadata=RepoMetadata.model_validate(raw["metadata"]),
+            activity=ActivityStats.model_validate(raw["activity"]),
+            fetched_at=datetime.fromisoformat(raw["fetched_at"]),
+        )
+    except (ValueError, KeyError, TypeError):
+        return None  # an older or foreign entry: treat as absent
+
+
+def _search_q(
+    query: SearchQuery,
+    min_stars: int,
+    max_stars: int | None,
+    created_after: datetime | None,
+    created_before: datetime | None,
+) -> str:
+    parts = [query.text.strip()] if query.text.strip() else []
+    if query.language:
+        lang = query.language
+        parts.append(f'language:"{lang}"' if " " in lang else f"language:{lang}")
+    if max_stars is None:
+        parts.append(f"stars:>={min_stars}")
+    else:
+        parts.append(f"stars:{min_stars}..{max_stars}")
+    if created_after or created_before:
+        lo = gql.iso(created_after) if created_after else "*"
+        hi = gql.iso(created_before) if created_before else "*"
+        parts.append(f"created:{lo}..{hi}")
+    if query.include_forks:
+        parts.append("fork:true")
+    if not query.include_archived:
+        parts.append("archived:false")
+    if query.owner:
+        parts.append(f"user:{query.owner}")
+    return " ".join(parts)
+
+
+def _missing(value: Any) -> Any:
+    from githubkit.utils import UNSET
+
+    return None if value is UNSET else value
+
+
+def _metadata_from_rest(repo: Any) -> RepoMetadata:
+    """Map a REST repository (search item or full repository) to :class:`RepoMetadata`.
+
+    REST's ``open_issues_count`` includes open pull requests; GraphQL batches count issues only.
+    """
+    license_ = _missing(repo.license_)
+    language = repo.language
+    return RepoMetadata(
+        full_name=repo.full_name,
+        language=language.lower() if language else None,
+        description=repo.description,
+        stars=repo.stargazers_count,
+        forks=repo.forks_count,
+        archived=repo.archived,
+        is_fork=repo.fork,
+        license=gql.spdx(license_.spdx_id) if license_ else None,
+        default_branch=repo.default_branch,
+        created_at=repo.created_at,
+        pushed_at=repo.pushed_at,
+        open_issues=repo.open_issues_count,
+        topics=list(_missing(repo.topics) or []),
+        homepage=repo.homepage or None,
+    )
+
+
+def _issue_record(full_name: str, issue: Any) -> IssueRecord:
+    labels = [lb if isinstance(lb, str) else _missing(lb.name) for lb in issue.labels]
+    reactions = _missing(issue.reactions)
+    assignees = _missing(issue.assignees) or []
+    return IssueRecord(
+        repository=full_name,
+        number=issue.number,
+        title=issue.title,
+        body=_missing(issue.body),
+        state=issue.state,
+        labels=[lb for lb in labels if lb],
+        created_at=issue.created_at,
+        updated_at=issue.updated_at,
+        closed_at=issue.closed_at,
+        comments=issue.comments,
+        reactions=reactions.total_count if reactions else 0,
+        author_association=_missing(issue.author_association),
+        assignees=[a.login for a in assignees],
+        locked=issue.locked,
+    )

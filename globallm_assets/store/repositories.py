@@ -1,0 +1,272 @@
+"""The ``repositories``, ``dependency_edges``, ``packages`` and ``http_cache`` tables.
+
+Every function takes an open connection and runs inside the caller's transaction, so an asset can
+rewrite its partition (delete + insert/update) atomically.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
+
+from globallm_assets.core.models import DependencyEdge, PackageRecord, RepoMetadata
+
+
+@dataclass(frozen=True)
+class StoredRepository:
+    name: str
+    language: str
+    metadata: RepoMetadata
+    stars: int
+    forks: int
+    health_score: float | None
+    impact_score: float | None
+    worth_working_on: bool | None
+    verdict_reason: str | None
+    health: dict[str, Any] | None
+    impact: dict[str, Any] | None
+    analyzed_at: datetime | None
+    is_library: bool | None
+
+
+_COLUMNS = (
+    "name, language, data, stars, forks, health_score, impact_score, worth_working_on, "
+    "verdict_reason, health, impact, analyzed_at, is_library"
+)
+
+
+def _row(row: dict[str, Any]) -> StoredRepository:
+    return StoredRepository(
+        name=row["name"],
+        language=row["language"],
+        metadata=RepoMetadata.model_validate(row["data"]),
+        stars=row["stars"],
+        forks=row["forks"],
+        health_score=row["health_score"],
+        impact_score=row["impact_score"],
+        worth_working_on=row["worth_working_on"],
+        verdict_reason=row["verdict_reason"],
+        health=row["health"],
+        impact=row["impact"],
+        analyzed_at=row["analyzed_at"],
+        is_library=row["is_library"],
+    )
+
+
+def upsert_repositories(
+    conn: psycopg.Connection,
+    records: Iterable[tuple[RepoMetadata, str]],
+    *,
+    source: str,
+    is_library: dict[str, bool] | None = None,
+) -> int:
+    """Insert or refresh repositories (metadata only; scores are left as they are)."""
+    rows = [
+        (
+            meta.full_name,
+            language,
+            Jsonb(meta.model_dump(mode="json")),
+            meta.stars,
+            meta.forks,
+            source,
+            (is_library or {}).get(meta.full_name),
+        )
+        for meta, language in records
+    ]
+    if not rows:
+        return 0
+    with conn.cursor() as cur:
+        cur.executemany(
+            """
+            INSERT INTO repositories (name, language, data, stars, forks, source, is_library,
+                                      last_seen_at, updated_at)
+            VALUES (%s, %s, %s, %s, %s, %s, %s, now(), now())
+            ON CONFLICT (name) DO UPDATE SET
+                language = EXCLUDED.language,
+                data = EXCLUDED.data,
+                stars = EXCLUDED.stars,
+                forks = EXCLUDED.forks,
+                source = EXCLUDED.source,
+                is_library = COALESCE(EXCLUDED.is_library, repositories.is_library),
+                last_seen_at = now(),
+                updated_at = now()
+            """,
+            rows,
+        )
+    return len(rows)
+
+
+def list_repositories(
+    conn: psycopg.Connection,
+    *,
+    language: str | None = None,
+    status: str | None = None,
+    names: Sequence[str] | None = None,
+) -> list[StoredRepository]:
+    """Repositories, most-starred first; ``status`` is approved, rejected or unanalyzed."""
+    clauses: list[str] = []
+    params: list[Any] = []
+    if language is not None:
+        clauses.append("language = %s")
+        params.append(language)
+    if names is not None:
+        clauses.append("name = ANY(%s)")
+        params.append(list(names))
+    if status == "approved":
+        clauses.append("worth_working_on IS TRUE")
+    elif status == "rejected":
+        clauses.append("worth_working_on IS FALSE")
+    elif status == "unanalyzed":
+        clauses.append("worth_working_on IS NULL")
+    elif status is not None:
+        raise ValueError(f"unknown status filter {status!r}")
+    where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+    with conn.cursor(row_factory=dict_row) as cur:
+        cur.execute(
+            f"SELECT {_COLUMNS} FROM repositories {where} ORDER BY stars DESC, name", params
+        )
+        return [_row(row) for row in cur.fetchall()]
+
+
+def get_repository(conn: psycopg.Connection, name: str) -> StoredRepository | None:
+    found = list_repositories(conn, names=[name])
+    return found[0] if found else None
+
+
+def remove_repository(conn: psycopg.Connection, name: str) -> bool:
+    """Delete a repository; refuses while one of its issues is claimed by an agent."""
+    claimed = conn.execute(
+        "SELECT count(*) FROM issues WHERE repository = %s AND assignment_status = 'assigned'",
+        (name,),
+    ).fetchone()
+    if claimed and claimed[0]:
+        raise ValueError(f"{name} has {claimed[0]} issue(s) claimed by agents; release them first")
+    conn.execute(
+        "DELETE FROM dependency_edges WHERE dependent = %s OR dependency = %s", (name, name)
+    )
+    return conn.execute("DELETE FROM repositories WHERE name = %s", (name,)).rowcount > 0
+
+
+def write_health(
+    conn: psycopg.Connection, rows: Iterable[tuple[str, float, dict[str, Any]]]
+) -> int:
+    data = [(score, Jsonb(parts), name) for name, score, parts in rows]
+    with conn.cursor() as cur:
+        cur.executemany(
+            "UPDATE repositories SET health_score = %s, health = %s, health_at = now(), "
+            "analyzed_at = now() WHERE name = %s",
+            data,
+        )
+    return len(data)
+
+
+def write_impact(
+    conn: psycopg.Connection, rows: Iterable[tuple[str, float, dict[str, Any]]]
+) -> int:
+    data = [(score, Jsonb(parts), name) for name, score, parts in rows]
+    with conn.cursor() as cur:
+        cur.executemany(
+            "UPDATE repositories SET impact_score = %s, impact = %s, impact_at = now(), "
+            "analyzed_at = now() WHERE name = %s",
+            data,
+        )
+    return len(data)
+
+
+def write_verdicts(conn: psycopg.Connection, rows: Iterable[tuple[str, bool, str]]) -> int:
+    data = [(worth, reason, name) for name, worth, reason in rows]
+    with conn.cursor() as cur:
+        cur.executemany(
+            "UPDATE repositories SET worth_working_on = %s, verdict_reason = %s, "
+            "analyzed_at = now() WHERE name = %s",
+            data,
+        )
+    return len(data)
+
+
+def replace_graph(
+    conn: psycopg.Connection,
+    ecosystem: str,
+    edges: Iterable[DependencyEdge],
+    packages: Iterable[PackageRecord] = (),
+) -> int:
+    """Rewrite one ecosystem's edges and packages (call inside a transaction)."""
+    conn.execute("DELETE FROM dependency_edges WHERE ecosystem = %s", (ecosystem,))
+    conn.execute("DELETE FROM packages WHERE ecosystem = %s", (ecosystem,))
+    edge_rows = sorted({(ecosystem, e.dependent, e.dependency) for e in edges})
+    with conn.cursor() as cur:
+        with cur.copy(
+            "COPY dependency_edges (ecosystem, dependent, dependency) FROM STDIN"
+        ) as copy:
+            for row in edge_rows:
+                copy.write_row(row)
+        package_rows = {
+            p.name: (
+                ecosystem,
+                p.name,
+                p.repository,
+                p.version,
+                Jsonb(p.model_dump(mode="json", exclude={"readme"})),
+            )
+            for p in packages
+        }
+        cur.executemany(
+            "INSERT INTO packages (ecosystem, name, repository, version, data) "
+            "VALUES (%s, %s, %s, %s, %s)",
+            list(package_rows.values()),
+        )
+    return len(edge_rows)
+
+
+def load_edges(conn: psycopg.Connection, ecosystem: str | None = None) -> list[DependencyEdge]:
+    if ecosystem is None:
+        rows = conn.execute(
+            "SELECT ecosystem, dependent, dependency FROM dependency_edges"
+        ).fetchall()
+    else:
+        rows = conn.execute(
+            "SELECT ecosystem, dependent, dependency FROM dependency_edges WHERE ecosystem = %s",
+            (ecosystem,),
+        ).fetchall()
+    return [DependencyEdge(ecosystem=e, dependent=a, dependency=b) for e, a, b in rows]
+
+
+def dependents_counts(conn: psycopg.Connection) -> dict[str, int]:
+    rows = conn.execute(
+        "SELECT dependency, count(DISTINCT dependent) FROM dependency_edges GROUP BY dependency"
+    ).fetchall()
+    return {name: count for name, count in rows}
+
+
+class PostgresEtagCache:
+    """The GitHub source's ETag cache, kept in ``http_cache`` so every process shares it."""
+
+    def __init__(self, dsn: str) -> None:
+        self._dsn = dsn
+
+    def _pool(self):
+        from globallm_assets.store.db import pool
+
+        return pool(self._dsn)
+
+    def get(self, key: str) -> tuple[str, bytes] | None:
+        with self._pool().connection() as conn:
+            row = conn.execute(
+                "SELECT etag, body FROM http_cache WHERE key = %s", (key,)
+            ).fetchone()
+        return (row[0], bytes(row[1])) if row else None
+
+    def put(self, key: str, etag: str, body: bytes) -> None:
+        with self._pool().connection() as conn:
+            conn.execute(
+                "INSERT INTO http_cache (key, etag, body) VALUES (%s, %s, %s) "
+                "ON CONFLICT (key) DO UPDATE SET etag = EXCLUDED.etag, body = EXCLUDED.body, "
+                "updated_at = now()",
+                (key, etag, body),
+            )

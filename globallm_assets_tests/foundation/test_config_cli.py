@@ -1,0 +1,119 @@
+"""`globallm config …` through the real entry point (exit codes, files, output)."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from globallm_assets.cli.main import run
+from globallm_assets.settings import default_config_path
+
+
+def cli(*args: str) -> int:
+    with pytest.raises(SystemExit) as info:
+        run(list(args))
+    return info.value.code
+
+
+def test_set_writes_the_yaml_file_and_show_reflects_it(capsys):
+    assert cli("config", "set", "filters.min_stars", "5000") == 0
+    assert "min_stars: 5000" in default_config_path().read_text()
+    capsys.readouterr()
+    assert cli("config", "show", "--export", "json") == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["filters"]["min_stars"] == 5000
+
+
+def test_set_accepts_lists_and_secrets(capsys):
+    assert cli("config", "set", "languages", "python,go") == 0
+    assert cli("config", "set", "github.token", "ghp_secretsecretsecret1234") == 0
+    path = default_config_path()
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+    capsys.readouterr()
+    assert cli("config", "show", "--export", "json") == 0
+    out = capsys.readouterr().out
+    data = json.loads(out)
+    assert data["languages"] == ["python", "go"]
+    assert "ghp_secretsecretsecret1234" not in out
+    assert data["github"]["token"].startswith("****")
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "fragment"),
+    [
+        ("filters.min_starz", "5", "unknown setting"),
+        ("filters.min_stars", "many", "invalid value"),
+        ("filters.min_stars", "-1", "invalid value"),
+        ("languages", "python,cobol", "invalid value"),
+        ("filters", "3", "is a section"),
+        ("nonsense", "3", "unknown setting"),
+    ],
+)
+def test_bad_key_or_value_exits_2_and_leaves_file_byte_for_byte(capsys, key, value, fragment):
+    path = default_config_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    original = b"# my settings\nfilters:\n  min_stars: 7   # keep\n"
+    path.write_bytes(original)
+    assert cli("config", "set", key, value) == 2
+    err = capsys.readouterr().err
+    assert fragment in err
+    assert "Traceback" not in err
+    assert path.read_bytes() == original
+    assert sorted(p.name for p in path.parent.iterdir()) == ["config.yaml"]
+
+
+def test_set_refuses_when_the_existing_file_is_malformed(capsys):
+    path = default_config_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("filters: [\n")
+    assert cli("config", "set", "filters.min_stars", "5") == 2
+    assert "invalid YAML" in capsys.readouterr().err
+    assert path.read_text() == "filters: [\n"
+
+
+def test_show_with_malformed_yaml_is_one_line_exit_2(capsys):
+    path = default_config_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("a: 1\nb: : :\n")
+    assert cli("config", "show") == 2
+    err = capsys.readouterr().err.strip()
+    assert f"{path}:2" in err
+    assert len(err.splitlines()) == 1
+
+
+def test_path_honours_config_flag(tmp_path, capsys):
+    target = tmp_path / "elsewhere.yaml"
+    assert cli("--config", str(target), "config", "path") == 0
+    assert capsys.readouterr().out.strip() == str(target)
+    assert cli("--config", str(target), "config", "set", "filters.min_stars", "3") == 0
+    assert "min_stars: 3" in target.read_text()
+
+
+def test_export_json_prints_only_json_on_stdout(capsys):
+    assert cli("config", "show", "--export", "json") == 0
+    json.loads(capsys.readouterr().out)
+    assert cli("config", "show", "--export", "yaml") == 2
+
+
+def test_unknown_command_is_a_usage_error(capsys):
+    assert cli("frobnicate") == 2
+    assert cli() == 2
+
+
+def test_console_script_exit_code_and_no_traceback(tmp_path):
+    env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path)}
+    script = Path(sys.executable).parent / "globallm"
+    result = subprocess.run(
+        [str(script), "config", "set", "filters.min_stars", "lots"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "invalid value for filters.min_stars" in result.stderr
+    assert not (tmp_path / "globallm" / "config.yaml").exists()
