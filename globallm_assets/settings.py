@@ -75,11 +75,11 @@ class HealthWeightSettings(Section):
 
 
 class ImpactWeightSettings(Section):
-    """Weights of the impact score components (normalised by their sum)."""
+    """Weights of the impact score components (normalised by their sum; core/impact.py)."""
 
-    dependents: float = Field(0.30, ge=0)
-    pagerank: float = Field(0.25, ge=0)
-    reach: float = Field(0.15, ge=0)
+    direct_dependents: float = Field(0.25, ge=0)
+    transitive_dependents: float = Field(0.25, ge=0)
+    pagerank: float = Field(0.20, ge=0)
     betweenness: float = Field(0.05, ge=0)
     stars: float = Field(0.15, ge=0)
     forks: float = Field(0.10, ge=0)

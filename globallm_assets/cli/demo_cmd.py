@@ -18,7 +18,7 @@ def demo(
         None, "--languages", help="comma list (default: every configured language)"
     ),
     repos_per_language: int = typer.Option(
-        200, "--repos-per-language", min=5, help="size of the simulated world"
+        1000, "--repos-per-language", min=5, help="repositories per language in the simulated world"
     ),
     seed: int = typer.Option(7, "--seed", help="seed of the simulated world"),
 ) -> None:

@@ -28,7 +28,8 @@ than the hundredth and no single signal can dominate):
   all the work (the bus factor).
 - ``issue_resolution`` = ``min(1, issues_closed_90d / issues_opened_90d)``;
   ``maintainer_response`` = ``min(1, maintainer_responses_90d / issues_opened_90d)``. With no
-  issue opened in 90 days both are ``NO_ISSUE_TRAFFIC_VALUE`` (nothing to judge either way).
+  issue opened in 90 days a positive numerator scores 1 and zero scores
+  ``NO_ISSUE_TRAFFIC_VALUE`` (nothing to judge either way).
 - ``recent_activity`` = ``0.5 ** (days_since_push / RECENT_ACTIVITY_HALF_LIFE_DAYS)``.
 - ``documentation`` = mean of four 0/1 signals: README, CONTRIBUTING, description, license.
   A ``None`` description or license counts as absent (GitHub reports both as null when there
@@ -160,7 +161,8 @@ def _count(value: int | None) -> int | None:
 
 def _ratio_capped(numerator: int, denominator: int) -> float:
     if denominator == 0:
-        return NO_ISSUE_TRAFFIC_VALUE
+        # Nothing new came in: clearing old issues is full marks, silence is neutral.
+        return 1.0 if numerator > 0 else NO_ISSUE_TRAFFIC_VALUE
     return min(1.0, numerator / denominator)
 
 

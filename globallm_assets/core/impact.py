@@ -24,9 +24,11 @@ Normalisation (every component lies in [0, 1])
 Counts use criticality_score's log cap ``min(1, log(1+v) / log(1+T))`` with the thresholds
 below, so a score means the same thing in every run and partition, and more of a signal never
 lowers its component. PageRank is first expressed as a multiple of the uniform share
-(``n * pagerank``, 1 = average) and log-capped against ``PAGERANK_RATIO_THRESHOLD``.
-Betweenness is already a fraction of node pairs and is log-stretched:
-``log(1 + S*b) / log(1 + S)`` with ``S = BETWEENNESS_LOG_SCALE``.
+(``n * pagerank``, 1 = average) and betweenness as the number of ordered (dependent,
+dependency) pairs whose shortest paths run through the repository (``b * (n-1)(n-2)``), then
+both are log-capped like the counts (``PAGERANK_RATIO_THRESHOLD``,
+``BETWEENNESS_PAIRS_THRESHOLD``). Raw fractions would not do: they shrink as the graph grows,
+so the same repository would look more central in a small partition than in a large one.
 
 Score
 -----
@@ -77,7 +79,8 @@ PAGERANK_ALPHA = 0.85
 DIRECT_DEPENDENTS_THRESHOLD = 5_000
 TRANSITIVE_DEPENDENTS_THRESHOLD = 100_000
 PAGERANK_RATIO_THRESHOLD = 10_000.0  # n * pagerank: 10,000x the average share saturates
-BETWEENNESS_LOG_SCALE = 1_000.0
+# About TRANSITIVE_DEPENDENTS_THRESHOLD dependents times a hundred dependencies beyond.
+BETWEENNESS_PAIRS_THRESHOLD = 10_000_000
 STARS_THRESHOLD = 50_000
 FORKS_THRESHOLD = 10_000
 # HyperLogLog registers per node on the approximate path: 64 bytes per node.
@@ -367,7 +370,7 @@ def _exact_reach(graph: _Graph) -> np.ndarray:
         _propagate(dag, levels, bits, np.bitwise_or)
         counts += _popcount_rows(bits)
     # A node's own bit is in its component's set.
-    return counts[label] - 1
+    return counts[label]
 
 
 def _approximate_reach(graph: _Graph, seed: int) -> np.ndarray:
@@ -517,8 +520,9 @@ def impact_scores_arrays(
         "direct_dependents": _capped_log(direct, DIRECT_DEPENDENTS_THRESHOLD),
         "transitive_dependents": _capped_log(reach, TRANSITIVE_DEPENDENTS_THRESHOLD),
         "pagerank": _capped_log(rank * n_nodes, PAGERANK_RATIO_THRESHOLD),
-        "betweenness": np.log1p(BETWEENNESS_LOG_SCALE * np.clip(between, 0.0, 1.0))
-        / math.log1p(BETWEENNESS_LOG_SCALE),
+        "betweenness": _capped_log(
+            between * max(n_nodes - 1, 0) * max(n_nodes - 2, 0), BETWEENNESS_PAIRS_THRESHOLD
+        ),
         "stars": _capped_log(stars, STARS_THRESHOLD),
         "forks": _capped_log(forks, FORKS_THRESHOLD),
     }

@@ -1,6 +1,5 @@
 """Discover → analyze assets: repositories, health, dependency graph, impact, verdicts."""
 
-
 import math
 import statistics
 from collections.abc import Sequence

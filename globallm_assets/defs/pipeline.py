@@ -38,6 +38,7 @@ def run_pipeline(
     languages: Sequence[str],
     *,
     on_step: Callable[[str], None] | None = None,
+    log_level: str = "WARNING",
 ) -> list[dg.ExecuteInProcessResult]:
     """Materialize every stage; raises on the first failed run (its error names the step)."""
     results = []
@@ -61,6 +62,7 @@ def run_pipeline(
                     **({"globallm/language": partition} if partition else {}),
                 },
                 raise_on_error=True,
+                run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
             )
             results.append(result)
     return results

@@ -173,29 +173,32 @@ def package_name_guesses(full_name: str) -> list[str]:
 def ecosystem_graph(
     index: PackageIndex, repositories: Iterable[str], *, max_dependency_fetch: int = 5000
 ) -> tuple[list[DependencyEdge], list[PackageRecord]]:
-    """Package→package edges among known repositories, mapped to repository→repository edges.
+    """Repository→repository edges of one ecosystem, mapped from package dependencies.
 
-    Registries list a package's dependencies, not its dependents, so dependents are counted
-    among the repositories we know: fetch each known repository's package, then the packages it
-    depends on (to learn which repository each of those lives in).
+    An index that can enumerate itself (the simulated world) yields the whole ecosystem's graph,
+    so dependents count everywhere. A real registry lists a package's dependencies but not its
+    dependents, so there the graph covers the known repositories: fetch each one's package,
+    then the packages it depends on (to learn which repository each of those lives in).
     """
     from globallm_assets.sources.registries import dependency_edges
+
+    enumerate_all = getattr(index, "all_packages", None)
+    if callable(enumerate_all):
+        records = list(enumerate_all())
+        packages = [p for p in records if p.repository]
+        return dependency_edges(records), packages
 
     known = set(repositories)
     wanted: list[str] = []
     for name in sorted(known):
         wanted += package_name_guesses(name)
-    records = {(p.name.lower()): p for p in index.packages(wanted)}
-    seeds = [p for p in records.values() if p.repository in known]
-    deps = sorted({d for p in seeds for d in p.dependencies if d.lower() not in records})
+    found = {p.name.lower(): p for p in index.packages(wanted)}
+    seeds = [p for p in found.values() if p.repository in known]
+    deps = sorted({d for p in seeds for d in p.dependencies if d.lower() not in found})
     for record in index.packages(deps[:max_dependency_fetch]):
-        records.setdefault(record.name.lower(), record)
-    packages = [p for p in records.values() if p.repository in known]
-    edges = [
-        e
-        for e in dependency_edges(records.values())
-        if e.dependent in known and e.dependency in known
-    ]
+        found.setdefault(record.name.lower(), record)
+    packages = [p for p in found.values() if p.repository]
+    edges = [e for e in dependency_edges(found.values()) if e.dependent in known]
     return edges, packages
 
 

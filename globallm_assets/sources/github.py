@@ -147,7 +147,7 @@ class GitHubSource:
             max_retries=max_retries,
             secondary_backoff=secondary_backoff,
             logger=self._log,
-            timeout=timeout,
+            base_url=api_url,
         )
         # The policy transport adds credentials and retries; githubkit's own retry sleeps with
         # time.sleep and its HTTP cache would hide 304s from us, so both are off.
@@ -412,7 +412,7 @@ class GitHubSource:
             try:
                 resp = self._gh.rest.repos.list_contributors(owner, repo, anon="true", per_page=1)
             except RequestFailed as exc:
-                if exc.response.status_code == 403:
+                if exc.response.status_code == 403 and "too large" in _message(exc).lower():
                     self._log.info("GitHub will not list contributors of %s", full_name)
                     return None
                 raise
@@ -423,7 +423,12 @@ class GitHubSource:
 
         with self._errors(f"{owner}/{repo} commits"):
             try:
-                resp = self._gh.rest.repos.list_commits(owner, repo, since=since, per_page=1)
+                resp = self._gh.rest.repos.list_commits(
+                    owner,
+                    repo,
+                    since=gql.iso(since),  # type: ignore[arg-type]  # see issues()
+                    per_page=1,
+                )
             except RequestFailed as exc:
                 if exc.response.status_code == 409:  # empty repository
                     return 0
@@ -458,7 +463,8 @@ class GitHubSource:
         owner, repo = name.split("/")
         kwargs: dict[str, Any] = {"state": state, "per_page": 100}
         if since is not None:
-            kwargs["since"] = since
+            # githubkit would send str(datetime); GitHub documents ISO 8601 (YYYY-MM-DDTHH:MM:SSZ).
+            kwargs["since"] = gql.iso(since)
         with self._errors(f"{name} issues"):
             pages = self._gh.rest.paginate(
                 self._gh.rest.issues.list_for_repo, owner=owner, repo=repo, **kwargs

@@ -72,7 +72,7 @@ fragment RepoFields on Repository {{
   closedIssues: issues(states: [CLOSED]) {{ totalCount }}
   recentIssues: issues(
     first: {ISSUES_SAMPLE}
-    filterBy: {{ since: $since90 }}
+    filterBy: {{ since: $issuesSince }}
     orderBy: {{ field: UPDATED_AT, direction: DESC }}
   ) {{
     totalCount
@@ -121,13 +121,16 @@ def batch_query(names: Sequence[str], now: datetime) -> tuple[str, dict[str, Any
     """The full metadata+activity query for ``names`` and its variables."""
     params, fields, variables = _aliases(names, "RepoFields")
     query = (
-        f"query Repos($since90: GitTimestamp!, $since365: GitTimestamp!, {params}) {{\n"
+        f"query Repos($since90: GitTimestamp!, $since365: GitTimestamp!, $issuesSince: DateTime!, "
+        f"{params}) {{\n"
         f"{fields}\n}}\n{REPO_FRAGMENT}"
     )
     return query, {
         **variables,
         "since90": iso(now - ACTIVITY_WINDOW),
         "since365": iso(now - YEAR),
+        # Same instant, but GitHub types history's ``since`` and IssueFilters' differently.
+        "issuesSince": iso(now - ACTIVITY_WINDOW),
     }
 
 

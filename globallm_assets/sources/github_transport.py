@@ -29,7 +29,7 @@ import hashlib
 import json
 import logging
 import threading
-import time
+import urllib.request
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -368,13 +368,9 @@ class GitHubPolicyTransport(httpx.BaseTransport):
         max_retries: int,
         secondary_backoff: float,
         logger: logging.Logger,
-        timeout: float = 30.0,
+        base_url: str,
     ) -> None:
-        # An inner *client* (not a bare transport) so that, in production, proxy settings from the
-        # environment still apply to the real connection.
-        self._inner = httpx.Client(
-            transport=inner, trust_env=inner is None, timeout=timeout, follow_redirects=False
-        )
+        self._inner = inner if inner is not None else _default_transport(base_url)
         self._pool = pool
         self._cache = etag_cache
         self._identity = identity
@@ -430,7 +426,7 @@ class GitHubPolicyTransport(httpx.BaseTransport):
             stop=tenacity.stop_after_attempt(self._max_attempts),
             wait=wait_for,
             retry=tenacity.retry_if_exception_type(_Retry),
-            sleep=self._sleep,
+            sleep=self._sleep_positive,
             before_sleep=before_sleep,
             reraise=True,
         )
@@ -444,6 +440,11 @@ class GitHubPolicyTransport(httpx.BaseTransport):
                 return exc.response
             raise SourceError(f"GitHub {request.method} {request.url.path}: {exc}") from None
         raise AssertionError("unreachable: tenacity either returns or raises")
+
+    def _sleep_positive(self, seconds: float) -> None:
+        # Token switches retry at once; only real waits reach the (injectable) sleep.
+        if seconds > 0:
+            self._sleep(seconds)
 
     def _attempt(self, request: httpx.Request, resource: str, key: str | None) -> httpx.Response:
         cached = self._cache.get(key) if (self._cache is not None and key) else None
@@ -464,7 +465,11 @@ class GitHubPolicyTransport(httpx.BaseTransport):
                     extensions=request.extensions,
                 )
                 try:
-                    raw = self._inner.send(outgoing)
+                    raw = self._inner.handle_request(outgoing)
+                    try:
+                        raw.read()
+                    finally:
+                        raw.close()
                 except httpx.TransportError as exc:
                     raise _Retry(f"network error ({type(exc).__name__})", backoff=True) from None
                 finally:
@@ -568,5 +573,16 @@ class GitHubPolicyTransport(httpx.BaseTransport):
         return None
 
 
-def default_clock() -> float:
-    return time.time()
+def _default_transport(base_url: str) -> httpx.BaseTransport:
+    """The real connection pool, honouring the environment's proxy settings for ``base_url``.
+
+    githubkit's per-call clients cannot apply them (they would route around this transport), so
+    the proxy is resolved once here.
+    """
+    host = httpx.URL(base_url).host
+    proxies = urllib.request.getproxies()
+    scheme = httpx.URL(base_url).scheme
+    proxy = proxies.get(scheme) or proxies.get("all")
+    if proxy and host and urllib.request.proxy_bypass(host):
+        proxy = None
+    return httpx.HTTPTransport(proxy=proxy, retries=0)

@@ -1054,6 +1054,10 @@ class SimulatedPackageIndex:
             if canonical is not None:
                 yield self._records[canonical].model_copy(deep=True)
 
+    def all_packages(self) -> Iterator[PackageRecord]:
+        """Every package: a closed world can be enumerated, unlike a real registry."""
+        return self.packages(list(self._records))
+
     def __repr__(self) -> str:
         return f"SimulatedPackageIndex({self.ecosystem!r}, {len(self._records)} packages)"
 

@@ -1,0 +1,551 @@
+"""GitHubSource against a local fake GitHub: our githubkit-based client runs for real over HTTP.
+
+Expected values come from the fake's world (what a repository *is*), and request counts from the
+fake's own counters (what the server *saw*), never from the client under test.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from globallm_assets.core.models import ActivityStats, IssueRecord, RepoMetadata
+from globallm_assets.sources.base import NotFoundError, RepoSource, SearchQuery, SourceError
+from globallm_assets.sources.github import (
+    GitHubSource,
+    MemoryEtagCache,
+    RateLimitBudgetExceeded,
+)
+from globallm_assets_tests.fakes.github_server import (
+    FakeGitHub,
+    FakeRepo,
+    Fault,
+    graphql_cost,
+    random_repos,
+    synthesize_repo,
+)
+
+TOKENS = ["ghp_" + c * 36 for c in "ABC"]
+NOW = datetime.now(UTC)
+
+
+class FakeClock:
+    """Time that passes only when the client sleeps; records every requested sleep."""
+
+    def __init__(self) -> None:
+        self.now = time.time()
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(round(seconds, 3))
+        self.now += seconds
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeGitHub]:
+    with FakeGitHub(random_repos(60, seed=7, now=NOW), tokens=TOKENS) as server:
+        yield server
+
+
+def make_source(
+    fake: FakeGitHub, clock: FakeClock, tokens: list[str] | None = None, **kwargs: object
+) -> GitHubSource:
+    return GitHubSource(
+        TOKENS[:1] if tokens is None else tokens,
+        api_url=fake.url,
+        sleep=clock.sleep,
+        clock=clock,
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+def names_of(fake: FakeGitHub, n: int | None = None) -> list[str]:
+    return [r.full_name for r in fake.repos[:n]]
+
+
+# ---------------------------------------------------------------------- GraphQL batches
+
+
+def test_source_satisfies_the_repo_source_protocol(fake: FakeGitHub, clock: FakeClock) -> None:
+    assert isinstance(make_source(fake, clock), RepoSource)
+
+
+def test_metadata_for_25_repositories_costs_one_graphql_request(
+    fake: FakeGitHub, clock: FakeClock
+) -> None:
+    names = names_of(fake, 25)
+    result = make_source(fake, clock, batch_size=25).repository_metadata(names)
+
+    assert fake.stats.by_kind == {"graphql": 1}
+    assert set(result) == set(names)
+    for name in names:
+        world, got = fake.repo(name), result[name]
+        meta = world.metadata
+        assert got.full_name == name
+        assert (got.stars, got.forks, got.license) == (meta.stars, meta.forks, meta.license)
+        assert (got.archived, got.is_fork) == (meta.archived, meta.is_fork)
+        assert got.language == meta.language
+        assert got.topics == meta.topics
+        assert got.default_branch == "main"
+        assert got.pushed_at == world.commits[0].committed_at.replace(microsecond=0)
+        assert got.open_issues == world.open_total()
+        assert got.closed_issues == world.closed_total()
+        year_ago = NOW - timedelta(days=365)
+        assert got.releases_last_year == sum(1 for d in world.releases if d >= year_ago)
+
+
+def test_metadata_is_chunked_by_batch_size(fake: FakeGitHub, clock: FakeClock) -> None:
+    names = names_of(fake, 60)
+    result = make_source(fake, clock, batch_size=20).repository_metadata(names)
+    assert len(result) == 60
+    assert fake.stats.by_kind["graphql"] == 3
+
+
+def test_missing_repositories_are_omitted(fake: FakeGitHub, clock: FakeClock) -> None:
+    names = [*names_of(fake, 3), "ghost/nowhere", "also/missing"]
+    result = make_source(fake, clock).repository_metadata(names)
+    assert sorted(result) == sorted(names[:3])
+    assert fake.stats.by_kind["graphql"] == 1
+
+
+def test_activity_batch_reports_the_worlds_activity(fake: FakeGitHub, clock: FakeClock) -> None:
+    repo = fake.add_repo(
+        synthesize_repo(
+            RepoMetadata(full_name="acme/rocket", stars=10, default_branch="main"),
+            ActivityStats(
+                commits_90d=17,
+                contributors=4,
+                top_contributor_share=0.5,
+                ci_runs_total=8,
+                ci_runs_passed=6,
+                issues_opened_90d=5,
+                issues_closed_90d=3,
+                has_contributing=True,
+            ),
+            now=NOW,
+        )
+    )
+    stats = make_source(fake, clock).activity_batch([repo.full_name])[repo.full_name]
+
+    since = NOW - timedelta(days=90)
+    year = [c for c in repo.commits if c.committed_at >= NOW - timedelta(days=365)][:100]
+    authors = {c.author_login for c in year}
+    top = max(sum(1 for c in year if c.author_login == a) for a in authors)
+    assert stats.commits_90d == sum(1 for c in repo.commits if c.committed_at >= since) == 17
+    assert stats.contributors == len(authors)
+    assert stats.top_contributor_share == pytest.approx(top / len(year))
+    assert (stats.ci_runs_total, stats.ci_runs_passed) == (8, 6)
+    assert stats.issues_opened_90d == sum(
+        1 for i in repo.issues if i.created_at and i.created_at >= since
+    )
+    assert stats.issues_closed_90d == sum(
+        1 for i in repo.issues if i.closed_at and i.closed_at >= since
+    )
+    assert (stats.has_readme, stats.has_contributing) == (True, True)
+
+
+def test_activity_uses_rests_exact_contributor_count(fake: FakeGitHub, clock: FakeClock) -> None:
+    repo = fake.repos[0]
+    stats = make_source(fake, clock).activity(repo.full_name)
+    everyone = {c.author_login or c.author_email for c in repo.commits}
+    assert stats.contributors == len(everyone)
+    assert fake.stats.by_kind["contributors"] == 1
+
+
+def test_activity_of_unknown_repository_raises_not_found(
+    fake: FakeGitHub, clock: FakeClock
+) -> None:
+    with pytest.raises(NotFoundError):
+        make_source(fake, clock).activity("ghost/nowhere")
+
+
+def test_freshness_probe_refetches_only_changed_repositories(
+    fake: FakeGitHub, clock: FakeClock
+) -> None:
+    names = names_of(fake, 60)
+    source = make_source(fake, clock, etag_cache=MemoryEtagCache(), batch_size=25)
+    first = source.repository_snapshots(names)
+    fake.push(names[0])
+    fake.repo(names[1]).metadata.stars += 1000  # stars move without a push
+    fake.reset_stats()
+
+    second = source.repository_snapshots(names)
+
+    assert fake.stats.by_kind["graphql"] == 2  # one probe + one batch holding the pushed repo
+    assert second[names[0]].activity.commits_90d == first[names[0]].activity.commits_90d + 1
+    assert second[names[1]].metadata.stars == first[names[1]].metadata.stars + 1000
+    assert second[names[2]] == first[names[2]]
+    assert fake.stats.quota_cost < 4
+
+
+# ---------------------------------------------------------------------- REST: issues and ETags
+
+
+def _repo_with_issues(n_issues: int, n_prs: int) -> FakeRepo:
+    issues = [
+        IssueRecord(
+            repository="acme/tracker",
+            number=k,
+            title=f"Bug {k}",
+            body="It breaks",
+            labels=["bug"] if k % 2 else ["bug", "good first issue"],
+            created_at=NOW - timedelta(days=k),
+            updated_at=NOW - timedelta(days=k // 2),
+            comments=k % 5,
+            reactions=k % 3,
+            assignees=["alice"] if k % 4 == 0 else [],
+            author_association="CONTRIBUTOR",
+            locked=k == 7,
+        )
+        for k in range(1, n_issues + 1)
+    ]
+    prs = [
+        IssueRecord(
+            repository="acme/tracker",
+            number=10_000 + k,
+            title=f"Fix {k}",
+            created_at=NOW - timedelta(hours=k),
+            updated_at=NOW - timedelta(hours=k),
+        )
+        for k in range(n_prs)
+    ]
+    meta = RepoMetadata(full_name="acme/tracker", default_branch="main")
+    return synthesize_repo(meta, issues=issues, pull_requests=prs, now=NOW)
+
+
+def test_issues_follow_link_pagination_and_exclude_pull_requests(
+    fake: FakeGitHub, clock: FakeClock
+) -> None:
+    repo = fake.add_repo(_repo_with_issues(230, 40))
+    got = list(make_source(fake, clock).issues(repo.full_name))
+
+    assert sorted(i.number for i in got) == list(range(1, 231))
+    assert fake.stats.by_kind["issues"] == 3  # 270 items at 100 per page
+    pages = [e.query.get("page") for e in fake.stats.log if e.kind == "issues"]
+    assert pages == [None, "2", "3"]
+    by_number = {i.number: i for i in got}
+    four = by_number[4]
+    assert four.labels == ["bug", "good first issue"]
+    assert four.assignees == ["alice"]
+    assert four.reactions == 1 and four.comments == 4
+    assert four.author_association == "CONTRIBUTOR"
+    assert by_number[7].locked is True
+
+
+def test_issues_since_returns_only_recently_updated(fake: FakeGitHub, clock: FakeClock) -> None:
+    repo = fake.add_repo(_repo_with_issues(50, 0))
+    since = NOW - timedelta(days=10)
+    got = list(make_source(fake, clock).issues(repo.full_name, since=since, state="all"))
+    expected = {i.number for i in repo.issues if i.updated_at and i.updated_at >= since}
+    assert {i.number for i in got} == expected
+    assert fake.stats.log[-1].query["since"].startswith(since.strftime("%Y-%m-%dT%H:%M"))
+
+
+def test_issues_of_unknown_repository_raise_not_found(fake: FakeGitHub, clock: FakeClock) -> None:
+    with pytest.raises(NotFoundError):
+        list(make_source(fake, clock).issues("ghost/nowhere"))
+
+
+def test_second_issue_listing_is_served_from_304s(fake: FakeGitHub, clock: FakeClock) -> None:
+    repo = fake.add_repo(_repo_with_issues(150, 5))
+    source = make_source(fake, clock, etag_cache=MemoryEtagCache())
+    first = list(source.issues(repo.full_name))
+    before = fake.remaining(TOKENS[0], "core")
+    fake.reset_stats()
+
+    second = list(source.issues(repo.full_name))
+
+    assert second == first
+    assert fake.stats.conditional == fake.stats.by_kind["issues"] == 2
+    assert fake.stats.not_modified == 2
+    assert fake.remaining(TOKENS[0], "core") == before
+    assert source.stats.not_modified == 2
+
+
+def test_changed_resource_is_refetched_despite_cached_etag(
+    fake: FakeGitHub, clock: FakeClock
+) -> None:
+    repo = fake.add_repo(_repo_with_issues(3, 0))
+    source = make_source(fake, clock, etag_cache=MemoryEtagCache())
+    list(source.issues(repo.full_name))
+    repo.issues[0].title = "Renamed"
+    got = list(source.issues(repo.full_name))
+    assert "Renamed" in {i.title for i in got}
+    assert fake.stats.not_modified == 0
+
+
+# ---------------------------------------------------------------------- rate limits and retries
+
+
+def test_secondary_limits_wait_for_retry_after(fake: FakeGitHub, clock: FakeClock) -> None:
+    fake.script("graphql", Fault.secondary_403(retry_after=7), Fault.too_many_429(retry_after=3))
+    result = make_source(fake, clock).repository_metadata(names_of(fake, 5))
+    assert len(result) == 5
+    assert clock.sleeps == [7.0, 3.0]
+    assert fake.stats.by_kind["graphql"] == 3
+
+
+def test_secondary_limit_without_retry_after_backs_off_a_minute_then_doubles(
+    fake: FakeGitHub, clock: FakeClock
+) -> None:
+    fake.script("contributors", Fault.secondary_403(None), Fault.secondary_403(None))
+    source = make_source(fake, clock)
+    assert source.contributors_count(fake.repos[0].full_name)
+    assert clock.sleeps == [60.0, 120.0]
+
+
+def test_server_errors_are_retried_with_backoff(fake: FakeGitHub, clock: FakeClock) -> None:
+    fake.script("graphql", Fault.server_error(502), Fault.server_error(503))
+    source = make_source(fake, clock)
+    assert len(source.repository_metadata(names_of(fake, 2))) == 2
+    assert clock.sleeps == [1.0, 2.0]
+    assert source.stats.retries == 2
+
+
+def test_persistent_server_errors_end_in_a_source_error(fake: FakeGitHub, clock: FakeClock) -> None:
+    fake.script("graphql", *[Fault.server_error(502)] * 20)
+    with pytest.raises(SourceError, match="502"):
+        make_source(fake, clock, max_retries=2).repository_metadata(names_of(fake, 2))
+    assert fake.stats.by_kind["graphql"] == 4  # 1 + max_retries + one per token
+
+
+def test_tokens_are_used_round_robin(fake: FakeGitHub, clock: FakeClock) -> None:
+    source = make_source(fake, clock, tokens=TOKENS)
+    for repo in fake.repos[:6]:
+        source.contributors_count(repo.full_name)
+    assert [e.token for e in fake.stats.log] == TOKENS * 2
+
+
+def test_exhausted_token_is_skipped_until_its_reset(fake: FakeGitHub, clock: FakeClock) -> None:
+    fake.exhaust(TOKENS[0], "core", reset_in=600)
+    source = make_source(fake, clock, tokens=TOKENS[:2])
+    for repo in fake.repos[:4]:
+        source.contributors_count(repo.full_name)
+    used = [(e.token, e.status) for e in fake.stats.log]
+    assert used[0] == (TOKENS[0], 403)
+    assert used[1:] == [(TOKENS[1], 200)] * 4
+    assert clock.sleeps == []
+    assert source.stats.token_switches == 1
+
+
+def test_graphql_rate_limited_answer_switches_token(fake: FakeGitHub, clock: FakeClock) -> None:
+    fake.exhaust(TOKENS[0], "graphql")
+    source = make_source(fake, clock, tokens=TOKENS[:2])
+    assert len(source.repository_metadata(names_of(fake, 3))) == 3
+    assert [e.token for e in fake.stats.log] == [TOKENS[0], TOKENS[1]]
+
+
+def test_all_tokens_exhausted_fails_fast_beyond_the_allowed_wait(
+    fake: FakeGitHub, clock: FakeClock
+) -> None:
+    for token in TOKENS[:2]:
+        fake.exhaust(token, "core", reset_in=3600)
+    source = make_source(fake, clock, tokens=TOKENS[:2], max_rate_limit_wait=60)
+    with pytest.raises(RateLimitBudgetExceeded, match="core rate limit exhausted for all 2"):
+        source.contributors_count(fake.repos[0].full_name)
+    assert clock.sleeps == []
+
+
+def test_all_tokens_exhausted_sleeps_until_reset_when_allowed(
+    fake: FakeGitHub, clock: FakeClock
+) -> None:
+    fake.exhaust(TOKENS[0], "core", reset_in=120)
+
+    def sleep(seconds: float) -> None:
+        clock.sleep(seconds)
+        fake.exhaust(TOKENS[0], "core", reset_in=-1)  # the window rolls over while we sleep
+
+    source = GitHubSource(TOKENS[:1], api_url=fake.url, sleep=sleep, clock=clock)
+    assert source.contributors_count(fake.repos[0].full_name)
+    assert len(clock.sleeps) == 1 and 118 <= clock.sleeps[0] <= 124
+
+
+def test_rejected_token_is_dropped_for_the_next(fake: FakeGitHub, clock: FakeClock) -> None:
+    revoked = "ghp_" + "Z" * 36
+    source = make_source(fake, clock, tokens=[revoked, TOKENS[0]])
+    for repo in fake.repos[:3]:
+        source.contributors_count(repo.full_name)
+    assert [e.token for e in fake.stats.log] == [revoked, *[TOKENS[0]] * 3]
+
+
+def test_unauthenticated_source_warns_once_and_uses_rest(
+    fake: FakeGitHub, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING)
+    source = make_source(fake, clock, tokens=[])
+    names = names_of(fake, 2)
+    meta = source.repository_metadata(names)
+    source.repository_metadata(names)
+    warnings = [r for r in caplog.records if "unauthenticated" in r.getMessage()]
+    assert len(warnings) == 1
+    assert "60" in warnings[0].getMessage()
+    assert fake.stats.by_kind["graphql"] == 0
+    assert fake.stats.by_kind["repo"] == 4
+    assert {e.token for e in fake.stats.log} == {None}
+    assert meta[names[0]].stars == fake.repo(names[0]).metadata.stars
+
+
+def test_unauthenticated_activity_counts_commits_and_contributors_over_rest(
+    fake: FakeGitHub, clock: FakeClock
+) -> None:
+    repo = fake.repos[0]
+    stats = make_source(fake, clock, tokens=[]).activity(repo.full_name)
+    since = NOW - timedelta(days=90)
+    assert stats.commits_90d == sum(1 for c in repo.commits if c.committed_at >= since)
+    assert stats.contributors == len({c.author_login for c in repo.commits})
+
+
+def test_tokens_never_reach_logs_errors_or_reprs(
+    fake: FakeGitHub, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    revoked = "ghp_" + "Q" * 36
+    tokens = [revoked, *TOKENS[:2]]
+    fake.exhaust(TOKENS[0], "core")
+    fake.script("graphql", Fault.secondary_403(retry_after=1), Fault.server_error(502))
+    source = make_source(
+        fake, clock, tokens=tokens, etag_cache=MemoryEtagCache(), max_rate_limit_wait=60
+    )
+    texts = [repr(source), str(source.stats.as_dict())]
+
+    source.repository_metadata(names_of(fake, 3))
+    source.contributors_count(fake.repos[0].full_name)
+    list(source.issues(fake.repos[0].full_name))
+    list(source.search_repositories(SearchQuery(language="python"), 5))
+    fake.exhaust(TOKENS[1], "core")
+    for failing in (
+        lambda: source.contributors_count(fake.repos[1].full_name),
+        lambda: list(source.issues("ghost/nowhere")),
+    ):
+        with pytest.raises(SourceError) as info:
+            failing()
+        texts += [str(info.value), repr(info.value), repr(info.value.__cause__)]
+
+    texts += [r.getMessage() for r in caplog.records]
+    texts += [caplog.text]
+    for token in tokens:
+        assert all(token not in text for text in texts)
+        assert all(token[4:] not in text for text in texts)
+
+
+# ---------------------------------------------------------------------- search
+
+
+SEARCH_LIMITS = {"search": (10_000, 60)}  # the walks below need more than 30 searches a minute
+
+
+def _search_world(n: int, *, stars: int | None = None) -> list[FakeRepo]:
+    out = []
+    for i in range(n):
+        meta = RepoMetadata(
+            full_name=f"owner{i % 50}/lib-{i}",
+            language="python" if i % 3 else "go",
+            stars=stars if stars is not None else 10 + (i * 7919) % 1700,
+            created_at=NOW - timedelta(days=1 + i),
+            archived=i % 41 == 0,
+            is_fork=i % 37 == 0,
+        )
+        out.append(synthesize_repo(meta, ActivityStats(commits_90d=0), now=NOW))
+    return out
+
+
+def test_search_walks_star_bands_past_the_1000_result_cap(clock: FakeClock) -> None:
+    world = _search_world(2600)
+    expected = sorted(
+        (r for r in world if not r.metadata.archived and not r.metadata.is_fork),
+        key=lambda r: -r.metadata.stars,
+    )
+    with FakeGitHub(world, tokens=TOKENS, limits=SEARCH_LIMITS) as fake:
+        got = list(make_source(fake, clock).search_repositories(SearchQuery(), 5000))
+        pages = [int(e.query.get("page", 1)) for e in fake.stats.log]
+        statuses = {e.status for e in fake.stats.log}
+    assert len(expected) > 2 * 1000
+    assert sorted(r.full_name for r in got) == sorted(r.full_name for r in expected)
+    assert len({r.full_name for r in got}) == len(got)
+    stars = [r.stars for r in got]
+    assert stars == sorted(stars, reverse=True)
+    assert max(pages) <= 10 and statuses == {200}
+
+
+def test_search_stops_at_max_results(clock: FakeClock) -> None:
+    with FakeGitHub(_search_world(600), tokens=TOKENS, limits=SEARCH_LIMITS) as fake:
+        got = list(make_source(fake, clock).search_repositories(SearchQuery(), 150))
+        assert len(got) == 150
+        assert fake.stats.by_kind["search"] == 2
+
+
+def test_search_slices_a_tie_larger_than_the_cap_by_creation_date(clock: FakeClock) -> None:
+    with FakeGitHub(_search_world(1300, stars=5), tokens=TOKENS, limits=SEARCH_LIMITS) as fake:
+        query = SearchQuery(include_archived=True, include_forks=True)
+        got = list(make_source(fake, clock).search_repositories(query, 5000))
+        assert len({r.full_name for r in got}) == 1300
+        assert any("created:" in e.query["q"] for e in fake.stats.log)
+
+
+@pytest.mark.parametrize(
+    ("query", "keep"),
+    [
+        (
+            SearchQuery(language="go", min_stars=500, max_stars=1200),
+            lambda m: m.language == "go" and 500 <= m.stars <= 1200,
+        ),
+        (SearchQuery(owner="owner3"), lambda m: m.full_name.startswith("owner3/")),
+        (
+            SearchQuery(owner="owner0", include_archived=True, include_forks=True),
+            lambda m: m.full_name.startswith("owner0/"),
+        ),
+        (
+            SearchQuery(created_after=NOW - timedelta(days=30), min_stars=100),
+            lambda m: m.created_at >= NOW - timedelta(days=30) and m.stars >= 100,
+        ),
+    ],
+)
+def test_search_applies_the_query_qualifiers(
+    clock: FakeClock, query: SearchQuery, keep: object
+) -> None:
+    world = _search_world(300)
+    default_ok = {
+        r.full_name
+        for r in world
+        if (query.include_archived or not r.metadata.archived)
+        and (query.include_forks or not r.metadata.is_fork)
+    }
+    expected = {r.full_name for r in world if keep(r.metadata) and r.full_name in default_ok}  # type: ignore[operator]
+    with FakeGitHub(world, tokens=TOKENS, limits=SEARCH_LIMITS) as fake:
+        got = {r.full_name for r in make_source(fake, clock).search_repositories(query, 1000)}
+    assert expected
+    assert got == expected
+
+
+# ---------------------------------------------------------------------- the fake itself
+
+
+def test_fake_charges_graphqls_published_cost_formula() -> None:
+    import graphql
+
+    from globallm_assets_tests.fakes.github_server import _get_schema
+
+    def cost_of(n: int) -> tuple[int, int]:
+        fields = "\n".join(
+            f'r{i}: repository(owner: "o", name: "n{i}") {{ issues(first: 50) {{ totalCount '
+            "nodes { number } } }"
+            for i in range(n)
+        )
+        return graphql_cost(_get_schema(), graphql.parse(f"{{ {fields} }}"), {})
+
+    # One request per connection, summed, / 100, rounded to nearest, at least one point.
+    assert cost_of(240) == (2, 240 * 50)
+    assert cost_of(260) == (3, 260 * 50)
+    assert cost_of(3) == (1, 3 * 50)
