@@ -370,7 +370,7 @@ def _exact_reach(graph: _Graph) -> np.ndarray:
         _propagate(dag, levels, bits, np.bitwise_or)
         counts += _popcount_rows(bits)
     # A node's own bit is in its component's set.
-    return counts[label]
+    return counts[label] - 1
 
 
 def _approximate_reach(graph: _Graph, seed: int) -> np.ndarray:

@@ -36,9 +36,7 @@ def graphs(draw: st.DrawFn, max_nodes: int = 20, max_edges: int = 60) -> tuple:
     """(n, src, dst) with possible cycles, self-loops and parallel edges."""
     n = draw(st.integers(min_value=1, max_value=max_nodes))
     pairs = draw(
-        st.lists(
-            st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)), max_size=max_edges
-        )
+        st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)), max_size=max_edges)
     )
     src = np.array([a for a, _ in pairs], dtype=np.int64)
     dst = np.array([b for _, b in pairs], dtype=np.int64)
