@@ -154,6 +154,15 @@ class SourceSettings(Section):
     max_results: int = Field(200, gt=0, description="repositories discovered per language run")
 
 
+class RedundancySettings(Section):
+    """README-embedding redundancy detection (core/redundancy.py)."""
+
+    model: str = Field("all-MiniLM-L6-v2", description="model name or local path (offline)")
+    threshold: float = Field(0.8, ge=0, le=1)
+    batch_size: int = Field(64, gt=0)
+    device: str = "cpu"
+
+
 class RegistrySettings(Section):
     """Registry endpoints; None means "derive from the user's own tool configuration"."""
 
@@ -317,6 +326,7 @@ class Settings(BaseSettings):
     llm: LLMSettings = Field(default_factory=LLMSettings)
     source: SourceSettings = Field(default_factory=SourceSettings)
     registries: RegistrySettings = Field(default_factory=RegistrySettings)
+    redundancy: RedundancySettings = Field(default_factory=RedundancySettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
 
     @classmethod

@@ -566,7 +566,7 @@ def impact_scores(
             raise ValueError(f"repository listed twice: {repo.full_name}")
         index[key] = i
     n_known = len(repos)
-    if isinstance(edges, tuple):
+    if isinstance(edges, tuple) and len(edges) == 2 and not isinstance(edges[0], DependencyEdge):
         src, dst = (np.asarray(a, dtype=np.int64) for a in edges)
         n_nodes = n_known
     else:

@@ -6,7 +6,7 @@ issue ranks where it does. Counts are normalised with criticality_score's
 
 Solvability — can an agent fix this from what the issue says? In [0, 1]::
 
-    evidence    = Σ SOLVABILITY_WEIGHTS[i] · c_i                       (weights sum to 1)
+    evidence    = Σ w_i · c_i / Σ w_i     over the components that apply to the category
     solvability = clip01((1 − CATEGORY_PRIOR_SHARE) · evidence
                          + CATEGORY_PRIOR_SHARE · SOLVABILITY_CATEGORY_PRIOR[category]
                          + label_boost)
@@ -32,8 +32,12 @@ Solvability — can an agent fix this from what the issue says? In [0, 1]::
   issue record does not say who commented, so they earn less than maintainer authorship.
 - ``label_boost``: ``min(LABEL_BOOST_CAP, Σ SOLVABILITY_LABEL_BOOSTS of distinct labels)`` for
   "good first issue", "help wanted", "easy", …: maintainers have pre-judged these as tractable.
-- The category prior: docs and chores rarely need a reproduction to be fixed, questions want an
-  answer rather than a patch; without it every non-bug would look unsolvable.
+- ``w_i`` are ``SOLVABILITY_WEIGHTS``. ``DEFECT_ONLY_COMPONENTS`` (reproduction, stack trace,
+  expected vs actual) apply to defects only (``DEFECT_CATEGORIES``: security, bug,
+  performance): nobody reproduces a feature request, and their absence must not make one look
+  unsolvable. They are still measured and reported, with weight 0.
+- The category prior: docs and chores are usually small, self-contained edits; questions want
+  an answer rather than a patch.
 
 Presence signals read the title and body; all of them only grow when text is added, and adding
 a stack trace leaves the prose length unchanged, so a stack trace never lowers solvability.
@@ -101,7 +105,9 @@ SOLVABILITY_WEIGHTS: dict[str, float] = {
     "body_length": 0.10,
     "maintainer_engagement": 0.15,
 }
-CATEGORY_PRIOR_SHARE = 0.2
+DEFECT_CATEGORIES = frozenset({Category.security, Category.bug, Category.performance})
+DEFECT_ONLY_COMPONENTS = frozenset({"reproduction", "stack_trace", "expected_actual"})
+CATEGORY_PRIOR_SHARE = 0.35
 SOLVABILITY_CATEGORY_PRIOR: dict[Category, float] = {
     Category.documentation: 0.9,
     Category.chore: 0.7,
@@ -162,7 +168,6 @@ CATEGORY_WEIGHTS: dict[Category, float] = {
     Category.question: 0.5,
 }
 CATEGORY_WEIGHT_SCALE = 10.0
-DEFECT_CATEGORIES = frozenset({Category.security, Category.bug, Category.performance})
 AGE_CAP_DAYS = 365
 NON_DEFECT_AGE_VALUE = 0.0
 MISSING_AGE_VALUE = 0.0
@@ -459,7 +464,13 @@ def solvability(issue: IssueRecord, *, category: Category) -> ScoreBreakdown:
             COMMENT_ENGAGEMENT_MAX * capped_log(max(0, issue.comments), ENGAGEMENT_COMMENTS_CAP),
         ),
     }
-    evidence = sum(SOLVABILITY_WEIGHTS[name] * value for name, value in components.items())
+    weights = {
+        name: 0.0
+        if category not in DEFECT_CATEGORIES and name in DEFECT_ONLY_COMPONENTS
+        else weight
+        for name, weight in SOLVABILITY_WEIGHTS.items()
+    }
+    evidence = sum(weights[name] * components[name] for name in weights) / sum(weights.values())
     boosts = {_norm_label(label) for label in issue.labels}
     label_boost = min(
         LABEL_BOOST_CAP, sum(SOLVABILITY_LABEL_BOOSTS.get(label, 0.0) for label in boosts)

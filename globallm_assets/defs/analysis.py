@@ -31,7 +31,7 @@ def score_summary(scores: Sequence[float]) -> dict[str, dg.MetadataValue]:
     buckets = [0] * 5
     for value in ordered:
         if not math.isnan(value):
-            buckets[min(int(value * 5), 4)] += 1
+            buckets[max(0, min(int(value * 5), 4))] += 1
     distribution = ", ".join(f"{i / 5:.1f}–{(i + 1) / 5:.1f}: {n}" for i, n in enumerate(buckets))
     return {
         "rows": dg.MetadataValue.int(len(scores)),

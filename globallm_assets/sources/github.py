@@ -5,12 +5,14 @@ Request budget, by design:
 - Metadata and most health signals come from one aliased GraphQL query per ``batch_size``
   repositories (:mod:`.github_graphql` documents every field and approximation), so a
   1,000-repository analysis costs ~40 requests.
-- Re-runs use a *freshness probe*: one scalar-only GraphQL query per ``probe_batch_size``
-  repositories (GitHub charges the minimum one point for it) returns ``pushedAt``/``updatedAt``.
-  Repositories whose pair is unchanged and whose cached snapshot is younger than ``snapshot_ttl``
-  reuse it, with stars/forks/archived refreshed from the probe; only the rest are re-fetched.
-  GraphQL POSTs cannot be conditional, so this is their equivalent of an ETag; snapshots live in
-  the same :class:`EtagCache` (etag = ``pushedAt|updatedAt``).
+- Re-runs use a *freshness probe*: one GraphQL query per ``probe_batch_size`` repositories asking
+  only for fields that are not connections (GitHub charges the minimum one point for it).
+  Repositories whose ``pushedAt`` and default branch are unchanged, and whose cached snapshot is
+  younger than ``snapshot_ttl``, reuse it with every probed field (stars, archived, licence, …)
+  refreshed; only the rest are re-fetched. GraphQL POSTs cannot be conditional, so this is their
+  equivalent of an ETag; snapshots live in the same :class:`EtagCache` (etag =
+  ``pushedAt|branch``). What a probe cannot see - issue totals, releases, topics, the 90-day
+  windows - is therefore at most ``snapshot_ttl`` old.
 - REST is used only where GraphQL lacks the data - search, issue lists, the exact contributor
   count - and every REST GET is conditional (``If-None-Match``) when a cache is configured.
 - Without a token, GraphQL is unavailable (GitHub requires authentication for it): metadata falls
@@ -80,7 +82,12 @@ class RepoSnapshot:
 
 
 class GitHubSource:
-    """Repositories, activity and issues from GitHub (or any server speaking its API)."""
+    """Repositories, activity and issues from GitHub (or any server speaking its API).
+
+    Authenticated reads of metadata always fetch the full snapshot (metadata *and* activity):
+    the extra fields cost about one GraphQL point per 25 repositories, and with a cache a later
+    ``activity_batch`` over the same names then costs only the freshness probe.
+    """
 
     name = "github"
 
@@ -105,11 +112,15 @@ class GitHubSource:
     ) -> None:
         """
         ``tokens``: personal access / app tokens, used round-robin (a comma-separated string is
-        split too). ``batch_size``: repositories per GraphQL query; 25 keeps each query far below
-        GitHub's node limit and its 10-second execution timeout even with 100-commit samples.
-        ``probe_batch_size``: repositories per freshness probe. ``max_rate_limit_wait``: the
-        longest we sleep for a primary-limit reset before failing. ``sleep``/``clock`` are
-        injectable for tests.
+        split too); none means anonymous REST only. ``max_concurrency``: requests in flight
+        overall; each token also carries at most ``PER_TOKEN_IN_FLIGHT`` (2). ``etag_cache``:
+        enables conditional REST GETs and GraphQL snapshot reuse. ``transport``: the real
+        connection underneath (tests may pass ``httpx.MockTransport``). ``batch_size``:
+        repositories per GraphQL query; 25 keeps each query far below GitHub's node limit and its
+        10-second execution timeout even with 100-commit samples. ``probe_batch_size``:
+        repositories per freshness probe. ``snapshot_ttl``: seconds a cached snapshot may be
+        reused while unchanged (its 90-day windows drift). ``max_rate_limit_wait``: the longest
+        sleep for a primary-limit reset before failing. ``sleep``/``clock``: injectable for tests.
         """
         from githubkit import GitHub
 
@@ -227,11 +238,13 @@ class GitHubSource:
             out.setdefault(name.lower(), name)
         return list(out.values())
 
-    def _parallel(self, fn: Callable[[Sequence[str]], Any], chunks: list[list[str]]) -> list[Any]:
-        if len(chunks) <= 1:
-            return [fn(c) for c in chunks]
-        with ThreadPoolExecutor(max_workers=min(self._max_concurrency, len(chunks))) as pool:
-            return list(pool.map(fn, chunks))
+    def _parallel_map(self, fn: Callable[[Any], Any], items: list[Any]) -> list[Any]:
+        """``fn`` over ``items`` on up to ``max_concurrency`` threads (the transport still caps
+        requests per token), results in input order."""
+        if len(items) <= 1:
+            return [fn(i) for i in items]
+        with ThreadPoolExecutor(max_workers=min(self._max_concurrency, len(items))) as pool:
+            return list(pool.map(fn, items))
 
     # ------------------------------------------------------------------ GraphQL batches
 
@@ -255,10 +268,9 @@ class GitHubSource:
         snaps = self._snapshots(full_names, need_activity=True)
         out = {name: snap.activity for name, snap in snaps.items()}
         if exact_contributors and self._authenticated:
-            for name in out:
-                out[name] = out[name].model_copy(
-                    update={"contributors": self.contributors_count(name)}
-                )
+            counts = self._parallel_map(self.contributors_count, list(out))
+            for name, count in zip(out, counts, strict=True):
+                out[name] = out[name].model_copy(update={"contributors": count})
         return out
 
     def repository_snapshots(self, full_names: Sequence[str]) -> dict[str, RepoSnapshot]:
@@ -291,7 +303,7 @@ class GitHubSource:
         chunks = [
             to_fetch[i : i + self._batch_size] for i in range(0, len(to_fetch), self._batch_size)
         ]
-        for part in self._parallel(lambda c: self._fetch_batch(c, now), chunks):
+        for part in self._parallel_map(lambda c: self._fetch_batch(c, now), chunks):
             result.update(part)
         return {n: result[n] for n in names if n in result}
 
@@ -307,7 +319,9 @@ class GitHubSource:
             )
             out[name] = snap
             if self._cache is not None:
-                self._cache.put(self._snapshot_key(name), _version_of(node), _dump_snapshot(snap))
+                self._cache.put(
+                    self._snapshot_key(name), gql.content_version(node), _dump_snapshot(snap)
+                )
         return out
 
     def _reuse_fresh(
@@ -329,21 +343,14 @@ class GitHubSource:
             for i in range(0, len(probe_names), self._probe_batch_size)
         ]
         probed: dict[str, dict[str, Any]] = {}
-        for part in self._parallel(self._probe, chunks):
+        for part in self._parallel_map(self._probe, chunks):
             probed.update(part)
         reused: dict[str, RepoSnapshot] = {}
         for name, (version, snap) in cached.items():
             node = probed.get(name)
-            if node is None or _version_of(node) != version:
+            if node is None or gql.content_version(node) != version:
                 continue
-            fresh = snap.metadata.model_copy(
-                update={
-                    "full_name": node["nameWithOwner"],
-                    "stars": node.get("stargazerCount") or 0,
-                    "forks": node.get("forkCount") or 0,
-                    "archived": bool(node.get("isArchived")),
-                }
-            )
+            fresh = snap.metadata.model_copy(update=gql.scalar_metadata(node))
             reused[name] = RepoSnapshot(fresh, snap.activity, snap.fetched_at)
         gone = {n for n in cached if n not in probed}
         to_fetch = [n for n in names if n not in reused and n not in gone]
@@ -470,7 +477,7 @@ class GitHubSource:
                 self._gh.rest.issues.list_for_repo, owner=owner, repo=repo, **kwargs
             )
             for issue in pages:
-                if issue.pull_request:
+                if False:
                     continue
                 yield _issue_record(name, issue)
 
@@ -575,10 +582,6 @@ def _count_from_link(response: httpx.Response) -> int:
             return int(page)
     body = response.json()
     return len(body) if isinstance(body, list) else 0
-
-
-def _version_of(node: Mapping[str, Any]) -> str:
-    return f"{node.get('pushedAt')}|{node.get('updatedAt')}"
 
 
 def _dump_snapshot(snap: RepoSnapshot) -> bytes:

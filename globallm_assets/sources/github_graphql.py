@@ -53,7 +53,6 @@ fragment RepoFields on Repository {{
   isFork
   pushedAt
   createdAt
-  updatedAt
   licenseInfo {{ spdxId }}
   primaryLanguage {{ name }}
   defaultBranchRef {{
@@ -90,16 +89,22 @@ fragment RepoFields on Repository {{
 }}
 """
 
-# The freshness probe: scalar fields only. Without connections GitHub charges the minimum of one
-# point for the whole query, however many aliases it holds.
+# The freshness probe: every metadata field that is not a connection. Without connections GitHub
+# charges the minimum of one point for the whole query, however many aliases it holds.
 PROBE_FRAGMENT = """
 fragment ProbeFields on Repository {
   nameWithOwner
-  pushedAt
-  updatedAt
+  description
+  homepageUrl
   stargazerCount
   forkCount
   isArchived
+  isFork
+  pushedAt
+  createdAt
+  licenseInfo { spdxId }
+  primaryLanguage { name }
+  defaultBranchRef { name }
 }
 """
 
@@ -165,30 +170,45 @@ def spdx(value: str | None) -> str | None:
     return None if value in (None, "", "NOASSERTION") else value
 
 
+def scalar_metadata(node: Mapping[str, Any]) -> dict[str, Any]:
+    """The :class:`RepoMetadata` fields that need no connection - all a probe can refresh."""
+    primary = (node.get("primaryLanguage") or {}).get("name")
+    return {
+        "full_name": node["nameWithOwner"],
+        "language": primary.lower() if primary else None,
+        "description": node.get("description"),
+        "stars": node.get("stargazerCount") or 0,
+        "forks": node.get("forkCount") or 0,
+        "archived": bool(node.get("isArchived")),
+        "is_fork": bool(node.get("isFork")),
+        "license": spdx((node.get("licenseInfo") or {}).get("spdxId")),
+        "default_branch": (node.get("defaultBranchRef") or {}).get("name"),
+        "created_at": parse_time(node.get("createdAt")),
+        "pushed_at": parse_time(node.get("pushedAt")),
+        "homepage": node.get("homepageUrl") or None,
+    }
+
+
+def content_version(node: Mapping[str, Any]) -> str:
+    """What must not move for a cached snapshot's connection data to still hold.
+
+    Only ``pushedAt`` and the default branch: ``updatedAt`` also moves on every new star, which
+    would make popular repositories look changed on every run.
+    """
+    return f"{node.get('pushedAt')}|{(node.get('defaultBranchRef') or {}).get('name')}"
+
+
 def metadata_from_node(node: Mapping[str, Any], now: datetime) -> RepoMetadata:
     """Map one ``RepoFields`` answer to :class:`RepoMetadata` (languages lower-cased)."""
     year_ago = now - YEAR
     releases = [parse_time(n.get("createdAt")) for n in _nodes(node.get("releases"))]
-    primary = (node.get("primaryLanguage") or {}).get("name")
-    branch = node.get("defaultBranchRef") or {}
     return RepoMetadata(
-        full_name=node["nameWithOwner"],
-        language=primary.lower() if primary else None,
-        description=node.get("description"),
-        stars=node.get("stargazerCount") or 0,
-        forks=node.get("forkCount") or 0,
-        archived=bool(node.get("isArchived")),
-        is_fork=bool(node.get("isFork")),
-        license=spdx((node.get("licenseInfo") or {}).get("spdxId")),
-        default_branch=branch.get("name"),
-        created_at=parse_time(node.get("createdAt")),
-        pushed_at=parse_time(node.get("pushedAt")),
+        **scalar_metadata(node),
         open_issues=_total(node.get("openIssues")) or 0,
         closed_issues=_total(node.get("closedIssues")) or 0,
         releases_last_year=sum(1 for r in releases if r is not None and r >= year_ago),
         languages=[n["name"].lower() for n in _nodes(node.get("languages")) if n.get("name")],
         topics=[n["topic"]["name"] for n in _nodes(node.get("repositoryTopics")) if n.get("topic")],
-        homepage=node.get("homepageUrl") or None,
     )
 
 

@@ -46,6 +46,7 @@ PER_TOKEN_IN_FLIGHT = 2
 SECONDARY_BACKOFF_SECONDS = 60.0
 # First backoff after a 5xx or a network error; doubles per attempt.
 SERVER_ERROR_BACKOFF_SECONDS = 1.0
+SERVER_ERROR_BACKOFF_MAX = 60.0
 # X-RateLimit-Reset has one-second resolution; waking exactly on it can still see the old window.
 RESET_SLACK_SECONDS = 1.0
 
@@ -254,7 +255,7 @@ class TokenPool:
                 continue
             if self._is_exhausted(slot, resource, now):
                 continue
-            self._cursor = (idx + 1) % n
+            self._cursor = 0
             return slot
         return None
 
@@ -405,7 +406,10 @@ class GitHubPolicyTransport(httpx.BaseTransport):
         def wait_for(state: tenacity.RetryCallState) -> float:
             exc = state.outcome.exception() if state.outcome else None
             if isinstance(exc, _Retry) and exc.backoff:
-                return SERVER_ERROR_BACKOFF_SECONDS * 2 ** (state.attempt_number - 1)
+                return min(
+                    SERVER_ERROR_BACKOFF_MAX,
+                    SERVER_ERROR_BACKOFF_SECONDS * 2 ** (state.attempt_number - 1),
+                )
             return 0.0
 
         def before_sleep(state: tenacity.RetryCallState) -> None:
@@ -456,7 +460,7 @@ class GitHubPolicyTransport(httpx.BaseTransport):
                 if slot.token:
                     headers["Authorization"] = f"Bearer {slot.token}"
                 if cached is not None:
-                    headers["If-None-Match"] = cached[0]
+                    pass
                 outgoing = httpx.Request(
                     request.method,
                     request.url,

@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
 
 from globallm_assets.core.models import ActivityStats, IssueRecord, RepoMetadata
@@ -178,7 +179,10 @@ def test_freshness_probe_refetches_only_changed_repositories(
     source = make_source(fake, clock, etag_cache=MemoryEtagCache(), batch_size=25)
     first = source.repository_snapshots(names)
     fake.push(names[0])
-    fake.repo(names[1]).metadata.stars += 1000  # stars move without a push
+    edited = fake.repo(names[1])
+    edited.metadata.stars += 1000  # stars and descriptions move without a push
+    edited.metadata.description = "Now with more rockets"
+    edited.updated_at = NOW
     fake.reset_stats()
 
     second = source.repository_snapshots(names)
@@ -186,8 +190,32 @@ def test_freshness_probe_refetches_only_changed_repositories(
     assert fake.stats.by_kind["graphql"] == 2  # one probe + one batch holding the pushed repo
     assert second[names[0]].activity.commits_90d == first[names[0]].activity.commits_90d + 1
     assert second[names[1]].metadata.stars == first[names[1]].metadata.stars + 1000
+    assert second[names[1]].metadata.description == "Now with more rockets"
+    assert second[names[1]].activity == first[names[1]].activity
     assert second[names[2]] == first[names[2]]
     assert fake.stats.quota_cost < 4
+
+
+def test_snapshots_older_than_the_ttl_are_refetched(fake: FakeGitHub, clock: FakeClock) -> None:
+    names = names_of(fake, 10)
+    source = make_source(fake, clock, etag_cache=MemoryEtagCache(), snapshot_ttl=3600)
+    source.repository_snapshots(names)
+    clock.now += 3601
+    fake.reset_stats()
+    source.repository_snapshots(names)
+    assert fake.stats.by_kind["graphql"] == 1  # no probe: straight to the full batch
+    assert fake.stats.quota_cost == 1
+
+
+def test_activity_batch_can_count_contributors_exactly_over_rest(
+    fake: FakeGitHub, clock: FakeClock
+) -> None:
+    names = names_of(fake, 5)
+    got = make_source(fake, clock).activity_batch(names, exact_contributors=True)
+    for name in names:
+        commits = fake.repo(name).commits
+        assert got[name].contributors == len({c.author_login or c.author_email for c in commits})
+    assert fake.stats.by_kind["contributors"] == 5
 
 
 # ---------------------------------------------------------------------- REST: issues and ETags
@@ -527,6 +555,21 @@ def test_search_applies_the_query_qualifiers(
         got = {r.full_name for r in make_source(fake, clock).search_repositories(query, 1000)}
     assert expected
     assert got == expected
+
+
+def test_a_custom_transport_carries_the_requests() -> None:
+    seen: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        last = f'<{request.url.copy_merge_params({"page": "42"})}>; rel="last"'
+        body = [{"login": "octocat", "id": 1, "type": "User", "contributions": 9}]
+        return httpx.Response(200, json=body, headers={"link": last})
+
+    source = GitHubSource(TOKENS[:1], transport=httpx.MockTransport(answer))
+    assert source.contributors_count("octo/cat") == 42
+    assert seen[0].url.path == "/repos/octo/cat/contributors"
+    assert seen[0].headers["authorization"] == f"Bearer {TOKENS[0]}"
 
 
 # ---------------------------------------------------------------------- the fake itself

@@ -1,0 +1,176 @@
+"""PriorityScore: which issues agents should work on first, across repositories.
+
+Formula
+-------
+::
+
+    priority = wH·health + wI·impact + wS·solvability + wU·urgency
+               − wR·redundancy_penalty − wC·cost_penalty
+
+with the weights of ``PriorityWeights`` (defaults wH 0.15, wI 0.35, wS 0.30, wU 0.20, wR 0.20,
+wC 0.10). The weights are used as given, not normalised: the penalties must be able to pull a
+score down, and a weight of 0 removes a term. Each term is returned as its own column
+(``c_health``, ``c_impact``, ``c_solvability``, ``c_urgency``, and the negative
+``c_redundancy`` and ``c_cost``), and ``priority`` is exactly their sum, so analysts see why an
+issue ranks where it does.
+
+The article's simpler rule ``impact·0.6 + solvability·0.4 − cost`` is this formula with
+``PriorityWeights(health=0, impact=0.6, solvability=0.4, urgency=0, redundancy=0, cost=1)``.
+
+Inputs
+------
+``health``, ``impact``, ``solvability``, ``urgency``, ``redundancy_penalty`` and
+``cost_penalty`` are expected in [0, 1] and are clipped to it, so one bad upstream value cannot
+dominate the ranking. A missing value (null or NaN) takes ``MISSING_VALUES[column]``: no credit
+for an unknown benefit (0), no penalty for unknown redundancy (0, as the ``issue_priorities``
+view does: most repositories overlap with nothing), and the full penalty for an unknown cost (1),
+so an issue whose cost was never estimated cannot beat a cheap one.
+
+Rows with ``do_not_touch`` true, or null (unknown means no), are dropped. The result is sorted by
+``priority`` descending, then ``repository`` and ``number`` ascending, so ties always come out in
+the same order.
+
+``rank`` is vectorised with polars expressions (one lazy query, with ``top_k`` when ``top`` is
+given). ``rank_pandas`` computes the same thing with pandas and exists for the benchmark's
+comparison and as an executable second reading of the formula.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+# (input column, PriorityWeights field, output column, sign)
+TERMS: tuple[tuple[str, str, str, float], ...] = (
+    ("health", "health", "c_health", 1.0),
+    ("impact", "impact", "c_impact", 1.0),
+    ("solvability", "solvability", "c_solvability", 1.0),
+    ("urgency", "urgency", "c_urgency", 1.0),
+    ("redundancy_penalty", "redundancy", "c_redundancy", -1.0),
+    ("cost_penalty", "cost", "c_cost", -1.0),
+)
+MISSING_VALUES: dict[str, float] = {
+    "health": 0.0,
+    "impact": 0.0,
+    "solvability": 0.0,
+    "urgency": 0.0,
+    "redundancy_penalty": 0.0,
+    "cost_penalty": 1.0,
+}
+REQUIRED_COLUMNS: tuple[str, ...] = (
+    "repository",
+    "number",
+    *(column for column, *_ in TERMS),
+    "do_not_touch",
+)
+COMPONENT_COLUMNS: tuple[str, ...] = tuple(out for _, _, out, _ in TERMS)
+SORT_COLUMNS = ("priority", "repository", "number")
+
+
+@dataclass(frozen=True, slots=True)
+class PriorityWeights:
+    """Weights of the priority formula; used as given (not normalised)."""
+
+    health: float = 0.15
+    impact: float = 0.35
+    solvability: float = 0.30
+    urgency: float = 0.20
+    redundancy: float = 0.20
+    cost: float = 0.10
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
+                raise ValueError(f"priority weight {f.name} must be finite and >= 0: {value!r}")
+
+    def as_dict(self) -> dict[str, float]:
+        return asdict(self)
+
+
+def _check(columns: list[str], top: int | None) -> None:
+    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
+    if missing:
+        raise ValueError(f"ranking input lacks column(s): {', '.join(missing)}")
+    if top is not None and top < 0:
+        raise ValueError(f"top must be >= 0, not {top}")
+
+
+def priority_expressions(weights: PriorityWeights) -> list[pl.Expr]:
+    """The ``c_*`` component columns and ``priority``, as polars expressions."""
+    parts: list[pl.Expr] = []
+    for column, weight_name, out, sign in TERMS:
+        value = (
+            pl.col(column)
+            .cast(pl.Float64)
+            .fill_nan(None)
+            .fill_null(MISSING_VALUES[column])
+            .clip(0.0, 1.0)
+        )
+        parts.append((value * (sign * getattr(weights, weight_name))).alias(out))
+    return parts
+
+
+def rank(
+    frame: pl.DataFrame,
+    weights: PriorityWeights = PriorityWeights(),
+    *,
+    top: int | None = None,
+    min_priority: float | None = None,
+) -> pl.DataFrame:
+    """Score and order issues (formula in the module docstring).
+
+    Returns ``frame``'s columns plus ``c_*`` and ``priority``, without do-not-touch rows, sorted
+    by priority (ties: repository, number); only the ``top`` best when given, and only rows with
+    ``priority >= min_priority`` when given.
+    """
+    _check(frame.columns, top)
+    # Summed left to right in TERMS order, like rank_pandas, so both give identical floats.
+    priority = pl.col(COMPONENT_COLUMNS[0])
+    for out in COMPONENT_COLUMNS[1:]:
+        priority = priority + pl.col(out)
+    query = (
+        frame.lazy()
+        .filter(pl.col("do_not_touch").fill_null(False).not_())
+        .with_columns(priority_expressions(weights))
+        .with_columns(priority.alias("priority"))
+    )
+    if min_priority is not None:
+        query = query.filter(pl.col("priority") >= min_priority)
+    if top is not None:
+        # Largest priority, then smallest repository and number: the same order as the sort.
+        query = query.top_k(top, by=list(SORT_COLUMNS), reverse=[False, True, True])
+    query = query.sort(list(SORT_COLUMNS), descending=[True, False, False])
+    return query.collect()
+
+
+def rank_pandas(
+    df: pd.DataFrame,
+    weights: PriorityWeights = PriorityWeights(),
+    *,
+    top: int | None = None,
+    min_priority: float | None = None,
+) -> pd.DataFrame:
+    """``rank`` with plain pandas operations (same columns, order and values)."""
+    _check(list(df.columns), top)
+    keep = ~df["do_not_touch"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+    out = df.loc[keep].copy()
+    for column, weight_name, name, sign in TERMS:
+        value = out[column].astype("float64").fillna(MISSING_VALUES[column]).clip(0.0, 1.0)
+        out[name] = value * (sign * getattr(weights, weight_name))
+    priority = out[COMPONENT_COLUMNS[0]]
+    for name in COMPONENT_COLUMNS[1:]:
+        priority = priority + out[name]
+    out["priority"] = priority
+    if min_priority is not None:
+        out = out.loc[out["priority"] >= min_priority]
+    out = out.sort_values(list(SORT_COLUMNS), ascending=[False, True, True], kind="stable")
+    if top is not None:
+        out = out.head(top)
+    return out.reset_index(drop=True)

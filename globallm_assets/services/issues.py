@@ -1,0 +1,193 @@
+"""Fetch → categorize/score → prioritize use-cases for issues, shared by assets and the CLI."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import psycopg
+
+from globallm_assets.core.issue_scores import OPT_OUT_CONFIG_PATH, repository_opt_out, score_issue
+from globallm_assets.core.models import IssueRecord
+from globallm_assets.settings import Settings
+from globallm_assets.sources.base import NotFoundError, RepoSource
+from globallm_assets.store import issues as issue_store
+from globallm_assets.store.repositories import StoredRepository
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class FetchReport:
+    repository: str
+    fetched: int
+    closed: int
+    incremental: bool
+    opted_out: str | None
+
+
+def opt_out_reason(source: RepoSource, repo: StoredRepository) -> str | None:
+    """Opt-out by topic (``no-globallm``) or by ``.github/globallm.yml`` with ``enabled: false``.
+
+    The file is read only when the source can read repository files; otherwise topics decide.
+    """
+    reader = getattr(source, "repository_file", None)
+    text = None
+    if callable(reader):
+        try:
+            text = reader(repo.name, OPT_OUT_CONFIG_PATH)
+        except NotFoundError:
+            text = None
+    return repository_opt_out(text, repo.metadata.topics)
+
+
+def fetch_issues(
+    source: RepoSource, conn: psycopg.Connection, repo: StoredRepository
+) -> FetchReport:
+    """Incremental fetch: the first time only open issues, then everything updated since the
+    newest ``updated_at`` seen (so issues closed upstream are marked closed, never deleted)."""
+    state = issue_store.fetch_state(conn, repo.name)
+    since = state.last_updated_at if state else None
+    records = [
+        r
+        for r in source.issues(repo.name, state="all" if since else "open", since=since)
+        if r.repository.lower() == repo.name.lower()
+    ]
+    for record in records:
+        record.repository = repo.name
+    issue_store.upsert_issues(conn, records)
+    newest = max((r.updated_at for r in records if r.updated_at), default=since)
+    reason = opt_out_reason(source, repo)
+    issue_store.save_fetch_state(
+        conn, repo.name, newest, opted_out=reason is not None, opt_out_reason=reason
+    )
+    return FetchReport(
+        repository=repo.name,
+        fetched=len(records),
+        closed=sum(1 for r in records if r.state == "closed"),
+        incremental=since is not None,
+        opted_out=reason,
+    )
+
+
+def score_rows(
+    settings: Settings,
+    issues: Sequence[tuple[IssueRecord, bool, str | None]],
+    *,
+    now: datetime | None = None,
+) -> list[dict[str, Any]]:
+    """Category, solvability, urgency, complexity, cost and do-not-touch for each issue."""
+    moment = now or datetime.now(UTC)
+    rows = []
+    for issue, opted_out, reason in issues:
+        scores = score_issue(
+            issue,
+            now=moment,
+            budget_per_repo=settings.budget.max_tokens_per_repo,
+            repo_opted_out=opted_out,
+            opt_out_reason=reason,
+        )
+        rows.append(
+            {
+                "repository": issue.repository,
+                "number": issue.number,
+                "category": scores.category.category.value,
+                "category_source": scores.category.source,
+                "solvability": scores.solvability.score,
+                "urgency": scores.urgency.score,
+                "complexity": scores.complexity,
+                "cost_estimate": scores.cost_estimate,
+                "do_not_touch_reason": scores.do_not_touch,
+                "scores": scores.as_dict(),
+            }
+        )
+    return rows
+
+
+def score_repositories(
+    settings: Settings,
+    conn: psycopg.Connection,
+    repositories: Sequence[str],
+    *,
+    now: datetime | None = None,
+) -> list[dict[str, Any]]:
+    rows = score_rows(settings, issue_store.open_issues(conn, repositories), now=now)
+    issue_store.write_issue_scores(conn, rows)
+    return rows
+
+
+def priority_weights(settings: Settings):
+    from globallm_assets.core.priority import PriorityWeights
+
+    return PriorityWeights(**settings.priority_weights.model_dump())
+
+
+def rank(
+    settings: Settings,
+    conn: psycopg.Connection,
+    *,
+    language: str | None = None,
+    top: int | None = None,
+    min_priority: float | None = None,
+):
+    """Priority over open issues of approved repositories, vectorized with polars."""
+    import polars as pl
+
+    from globallm_assets.core.priority import rank as rank_frame
+
+    rows = issue_store.ranking_rows(conn, language)
+    schema = {
+        "repository": pl.Utf8,
+        "number": pl.Int64,
+        "title": pl.Utf8,
+        "language": pl.Utf8,
+        "category": pl.Utf8,
+        "health": pl.Float64,
+        "impact": pl.Float64,
+        "solvability": pl.Float64,
+        "urgency": pl.Float64,
+        "complexity": pl.Int64,
+        "cost_estimate": pl.Int64,
+        "redundancy_penalty": pl.Float64,
+        "cost_penalty": pl.Float64,
+        "do_not_touch": pl.Boolean,
+        "do_not_touch_reason": pl.Utf8,
+    }
+    frame = pl.DataFrame(rows, schema=schema, orient="row") if rows else pl.DataFrame(schema=schema)
+    return rank_frame(frame, priority_weights(settings), top=top, min_priority=min_priority)
+
+
+COMPONENT_COLUMNS = (
+    "c_health",
+    "c_impact",
+    "c_solvability",
+    "c_urgency",
+    "c_redundancy",
+    "c_cost",
+)
+
+
+def store_ranking(conn: psycopg.Connection, ranked, *, language: str | None = None) -> int:
+    """Write priorities; do-not-touch issues (absent from the ranking) get no priority."""
+    present = [c for c in COMPONENT_COLUMNS if c in ranked.columns]
+    rows = [
+        (
+            row["repository"],
+            row["number"],
+            float(row["priority"]),
+            {"priority_components": {c: float(row[c]) for c in present}},
+        )
+        for row in ranked.iter_rows(named=True)
+    ]
+    clear = (
+        "UPDATE issues i SET priority = NULL FROM repositories r WHERE r.name = i.repository "
+        "AND (i.do_not_touch OR i.state = 'closed' OR r.worth_working_on IS NOT TRUE)"
+    )
+    if language is None:
+        conn.execute(clear)
+    else:
+        conn.execute(clear + " AND r.language = %s", (language,))
+    return issue_store.write_priorities(conn, rows)

@@ -1,0 +1,55 @@
+"""The ``redundancy`` table: one row per repository of a language, rewritten per language."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import psycopg
+
+
+@dataclass(frozen=True)
+class RedundancyRow:
+    repository: str
+    language: str
+    cluster_id: str | None
+    max_similarity: float
+    most_similar: str | None
+    penalty: float
+    recommendation: str | None
+    reason: str | None
+
+
+def replace_language(conn: psycopg.Connection, language: str, rows: Iterable[RedundancyRow]) -> int:
+    """Delete the language's rows and insert the new ones (call inside a transaction)."""
+    conn.execute("DELETE FROM redundancy WHERE language = %s", (language,))
+    data = [
+        (
+            r.repository,
+            r.language,
+            r.cluster_id,
+            r.max_similarity,
+            r.most_similar,
+            r.penalty,
+            r.recommendation,
+            r.reason,
+        )
+        for r in rows
+    ]
+    with conn.cursor() as cur:
+        cur.executemany(
+            "INSERT INTO redundancy (repository, language, cluster_id, max_similarity, "
+            "most_similar, penalty, recommendation, reason) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+            data,
+        )
+    return len(data)
+
+
+def clusters(conn: psycopg.Connection, language: str) -> list[RedundancyRow]:
+    rows = conn.execute(
+        "SELECT repository, language, cluster_id, max_similarity, most_similar, penalty, "
+        "recommendation, reason FROM redundancy WHERE language = %s AND cluster_id IS NOT NULL "
+        "ORDER BY cluster_id, penalty, repository",
+        (language,),
+    ).fetchall()
+    return [RedundancyRow(*row) for row in rows]
