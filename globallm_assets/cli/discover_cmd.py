@@ -139,7 +139,7 @@ def discover(
     Example: globallm discover --domain ai_ml --language python --min-stars 5000
     """
     from globallm_assets.core.domains import DOMAINS
-    from globallm_assets.core.models import LANGUAGES
+    from globallm_assets.core.models import LANGUAGES, RepoMetadata
     from globallm_assets.core.selection import passes_filters
     from globallm_assets.services import analysis
     from globallm_assets.store import repositories as repo_store
@@ -178,7 +178,7 @@ def discover(
             )
         dependents = repo_store.dependents_counts(conn)
 
-    def why(meta: Any) -> str:
+    def why(meta: RepoMetadata) -> str:
         # Only the popularity rule can differ between keepers; the other filters all passed.
         reason = passes_filters(
             meta,
@@ -250,7 +250,18 @@ _IMPACT_PARTS = (
     ("stars", "stars", "stars_component"),
     ("forks", "forks", "forks_component"),
 )
-# Health breakdown keys that are not 0..1 components.
+# Health components in the breakdown's order (JSONB does not keep key order); keys not listed
+# here that hold a number are shown after them, so a new component still appears.
+_HEALTH_PARTS = (
+    "commit_velocity",
+    "issue_ratio",
+    "ci_pass_rate",
+    "contributors",
+    "issue_resolution",
+    "maintainer_response",
+    "recent_activity",
+    "documentation",
+)
 _HEALTH_NOT_PARTS = frozenset({"score", "coverage", "archived", "missing"})
 
 
@@ -271,10 +282,13 @@ def component_table(health: dict[str, Any] | None, impact: dict[str, Any] | None
     table.add_column("component")
     table.add_column("signal", justify="right")
     table.add_column("value", justify="right")
-    for key, value in (health or {}).items():
-        if key not in _HEALTH_NOT_PARTS and isinstance(value, int | float):
+    health = health or {}
+    extra = sorted(set(health) - set(_HEALTH_PARTS) - _HEALTH_NOT_PARTS)
+    for key in (*_HEALTH_PARTS, *extra):
+        value = health.get(key)
+        if isinstance(value, int | float) and not isinstance(value, bool):
             table.add_row("health", key.replace("_", " "), "", _pct(float(value)))
-    if health and health.get("missing"):
+    if health.get("missing"):
         table.add_row("health", "missing signals", ", ".join(health["missing"]), "")
     for label, raw, part in _IMPACT_PARTS:
         if impact and part in impact:

@@ -40,9 +40,9 @@ unreadable issue never outranks a classified one) with confidence 0 and ``ambigu
 a later stage (an LLM) to decide.
 
 Labels are normalised before lookup: lower case, emoji and punctuation at the ends dropped, type
-prefixes removed (``type:``, ``kind/``, ``C-``, ``T-``, ``category:``, …), ``-``/``_``/``/`` read
-as spaces. Area prefixes (``area/``, ``A-``, ``component:``) say where, not what, and so weigh
-``AREA_LABEL_WEIGHT``. A label that merely contains a type word ("bug: confirmed") weighs
+prefixes removed (``type:``, ``kind/``, ``C-``, ``T-``, ``category:``, …), and ``- _ / : .``
+read as spaces. Area prefixes (``area/``, ``A-``, ``component:``) say where, not what, and so
+weigh ``AREA_LABEL_WEIGHT``. A label that merely contains a type word ("bug: confirmed") weighs
 ``PARTIAL_LABEL_WEIGHT``; negated ones ("not a bug") are ignored.
 """
 

@@ -26,9 +26,10 @@ for an unknown benefit (0), no penalty for unknown redundancy (0, as the ``issue
 view does: most repositories overlap with nothing), and the full penalty for an unknown cost (1),
 so an issue whose cost was never estimated cannot beat a cheap one.
 
-Rows with ``do_not_touch`` true, or null (unknown means no), are dropped. The result is sorted by
+Rows with ``do_not_touch`` true or null are dropped: an agent touches an issue only when we
+positively know it may. The result is sorted by
 ``priority`` descending, then ``repository`` and ``number`` ascending, so ties always come out in
-the same order.
+the same order (``repository``, ``number`` identify an issue and are assumed unique).
 
 ``rank`` is vectorised with polars expressions (one lazy query, with ``top_k`` when ``top`` is
 given). ``rank_pandas`` computes the same thing with pandas and exists for the benchmark's
@@ -137,7 +138,7 @@ def rank(
         priority = priority + pl.col(out)
     query = (
         frame.lazy()
-        .filter(pl.col("do_not_touch").fill_null(False).not_())
+        .filter(pl.col("do_not_touch").fill_null(True).not_())
         .with_columns(priority_expressions(weights))
         .with_columns(priority.alias("priority"))
     )
@@ -159,7 +160,7 @@ def rank_pandas(
 ) -> pd.DataFrame:
     """``rank`` with plain pandas operations (same columns, order and values)."""
     _check(list(df.columns), top)
-    keep = ~df["do_not_touch"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+    keep = ~df["do_not_touch"].astype("boolean").fillna(True).to_numpy(dtype=bool)
     out = df.loc[keep].copy()
     for column, weight_name, name, sign in TERMS:
         value = out[column].astype("float64").fillna(MISSING_VALUES[column]).clip(0.0, 1.0)

@@ -19,17 +19,41 @@ from globallm_assets.defs.analysis import (
     repository_health,
     repository_verdicts,
 )
+from globallm_assets.defs.ranking import (
+    issue_categories,
+    issue_rankings,
+    issues,
+    ranking_assets,
+    redundancy,
+)
 
-# (assets to materialize, per-language?) in dependency order.
-STAGES: list[tuple[list[dg.AssetsDefinition], bool]] = [
+Stage = tuple[list[dg.AssetsDefinition], bool]  # (assets, one run per language?)
+
+DISCOVERY: list[Stage] = [
     ([repositories, repository_health], True),
     ([dependency_graph], False),
-    ([impact_scores, repository_verdicts], True),
+]
+# Discover → analyze only (no model loading): what the analysis tests and benchmarks run.
+ANALYSIS_STAGES: list[Stage] = [*DISCOVERY, ([impact_scores, repository_verdicts], True)]
+# Everything, in dependency order; per-language assets share a run to keep run overhead low.
+STAGES: list[Stage] = [
+    *DISCOVERY,
+    (
+        [
+            impact_scores,
+            repository_verdicts,
+            issues,
+            issue_categories,
+            redundancy,
+            issue_rankings,
+        ],
+        True,
+    ),
 ]
 
 
 def all_assets() -> list[dg.AssetsDefinition]:
-    return [*analysis_assets]
+    return [*analysis_assets, *ranking_assets]
 
 
 def run_pipeline(
@@ -39,11 +63,12 @@ def run_pipeline(
     *,
     on_step: Callable[[str], None] | None = None,
     log_level: str = "WARNING",
+    stages: list[tuple[list[dg.AssetsDefinition], bool]] | None = None,
 ) -> list[dg.ExecuteInProcessResult]:
     """Materialize every stage; raises on the first failed run (its error names the step)."""
     results = []
     everything = all_assets()
-    for selection, per_language in STAGES:
+    for selection, per_language in stages or STAGES:
         for partition in languages if per_language else [None]:
             label = ", ".join(a.key.to_user_string() for a in selection)
             if on_step:

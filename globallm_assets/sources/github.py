@@ -477,7 +477,7 @@ class GitHubSource:
                 self._gh.rest.issues.list_for_repo, owner=owner, repo=repo, **kwargs
             )
             for issue in pages:
-                if False:
+                if issue.pull_request:
                     continue
                 yield _issue_record(name, issue)
 

@@ -255,7 +255,7 @@ class TokenPool:
                 continue
             if self._is_exhausted(slot, resource, now):
                 continue
-            self._cursor = 0
+            self._cursor = (idx + 1) % n
             return slot
         return None
 
@@ -460,7 +460,7 @@ class GitHubPolicyTransport(httpx.BaseTransport):
                 if slot.token:
                     headers["Authorization"] = f"Bearer {slot.token}"
                 if cached is not None:
-                    pass
+                    headers["If-None-Match"] = cached[0]
                 outgoing = httpx.Request(
                     request.method,
                     request.url,

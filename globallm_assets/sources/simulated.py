@@ -1118,7 +1118,10 @@ class SimulatedWorld:
             languages = (lang,) if lang in self.languages else ()
         else:
             languages = self.languages
-        terms = query.text.lower().split()
+        words = query.text.lower().split()
+        # GitHub's `topic:NAME` qualifier matches a topic exactly; other words match text.
+        wanted_topics = {w[len("topic:") :] for w in words if w.startswith("topic:")}
+        terms = [w for w in words if not w.startswith("topic:")]
         owner = query.owner.lower() if query.owner else None
         after = _aware(query.created_after) if query.created_after else None
         before = _aware(query.created_before) if query.created_before else None
@@ -1139,6 +1142,8 @@ class SimulatedWorld:
                 if after is not None and meta.created_at < after:
                     continue
                 if before is not None and meta.created_at >= before:
+                    continue
+                if wanted_topics and not wanted_topics <= {t.lower() for t in meta.topics}:
                     continue
                 if terms:
                     haystack = " ".join(

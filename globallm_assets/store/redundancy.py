@@ -39,7 +39,8 @@ def replace_language(conn: psycopg.Connection, language: str, rows: Iterable[Red
     with conn.cursor() as cur:
         cur.executemany(
             "INSERT INTO redundancy (repository, language, cluster_id, max_similarity, "
-            "most_similar, penalty, recommendation, reason) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+            "most_similar, penalty, recommendation, reason) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
             data,
         )
     return len(data)

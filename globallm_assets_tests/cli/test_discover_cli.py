@@ -114,11 +114,6 @@ def test_discover_export_json_writes_nothing_but_json(dsn, capsys):
     assert {r[0] for r in rows(dsn)} == {k["name"] for k in kept}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="SimulatedWorld.search_repositories matches 'topic:X' as literal text, so curated "
-    "domain queries find nothing offline (sources/simulated.py should honour topic:)",
-)
 def test_discover_domain_keeps_only_repositories_with_the_domains_topics(dsn, capsys):
     from globallm_assets.core.domains import DOMAINS
 

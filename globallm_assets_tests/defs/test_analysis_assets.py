@@ -6,7 +6,7 @@ import dagster as dg
 import psycopg
 import pytest
 
-from globallm_assets.defs.pipeline import run_pipeline
+from globallm_assets.defs.pipeline import ANALYSIS_STAGES, run_pipeline
 from globallm_assets.defs.resources import PostgresResource, SourceResource
 from globallm_assets.services.sources import simulated_world
 
@@ -26,7 +26,7 @@ def test_asset_chain_scores_every_discovered_repository_idempotently(dsn):
         "source": SourceResource(kind="simulated", seed=11, repos_per_language=400),
     }
     with dg.DagsterInstance.ephemeral() as instance:
-        results = run_pipeline(instance, resources, ["python", "rust"])
+        results = run_pipeline(instance, resources, ["python", "rust"], stages=ANALYSIS_STAGES)
         assert all(r.success for r in results)
         checks = [
             evaluation
@@ -58,7 +58,7 @@ def test_asset_chain_scores_every_discovered_repository_idempotently(dsn):
         assert edges > 0
 
         # Materializing again rewrites the same partitions to the same values.
-        run_pipeline(instance, resources, ["python", "rust"])
+        run_pipeline(instance, resources, ["python", "rust"], stages=ANALYSIS_STAGES)
         assert _snapshot(dsn) == first
 
 

@@ -74,7 +74,7 @@ def _parse_time(text: str) -> datetime:
 _ISO_8601 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})$")
 
 
-def _since_param(query: Mapping[str, str]) -> datetime | None | bytes:
+def _since_param(query: Mapping[str, str]) -> datetime | bytes | None:
     """The ``since`` parameter, or a 422 body when it is not ISO 8601 as GitHub documents."""
     raw = query.get("since")
     if raw is None:

@@ -1,0 +1,192 @@
+"""`globallm issues OWNER/REPO` and `globallm prioritize`."""
+
+from __future__ import annotations
+
+import csv
+import io
+import sys
+
+import typer
+from rich.table import Table
+
+from globallm_assets.cli.common import UsageError, check_export, console, emit_json, state
+from globallm_assets.core.categorize import Category
+from globallm_assets.core.models import LANGUAGES, parse_repo_name
+
+STATES = ("open", "closed", "all")
+SORTS = ("priority", "created", "updated")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("issues")(issues)
+    app.command("prioritize")(prioritize)
+
+
+def _choice(value: str | None, allowed: tuple[str, ...], option: str) -> None:
+    if value is not None and value not in allowed:
+        raise UsageError(f"{option} must be one of: {', '.join(allowed)}")
+
+
+def issues(
+    ctx: typer.Context,
+    repository: str = typer.Argument(..., help="OWNER/REPO or a repository URL"),
+    issue_state: str = typer.Option("open", "--state", help="open, closed or all"),
+    limit: int = typer.Option(30, "--limit", min=1, help="rows to show"),
+    category: str | None = typer.Option(None, "--category", help="bug, feature, security, …"),
+    sort: str = typer.Option("priority", "--sort", help="priority, created or updated"),
+    source_kind: str | None = typer.Option(None, "--source", help="github or simulated"),
+    export: str | None = typer.Option(None, "--export", help="json: machine-readable stdout"),
+) -> None:
+    """Fetch a repository's issues (incrementally), score them, and list them.
+
+    Example: globallm issues pallets/flask --category bug --sort created
+    """
+    check_export(export)
+    _choice(issue_state, STATES, "--state")
+    _choice(sort, SORTS, "--sort")
+    _choice(category, tuple(c.value for c in Category), "--category")
+    try:
+        name = parse_repo_name(repository)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    app_state = state(ctx)
+    if source_kind is not None:
+        _choice(source_kind, ("github", "simulated"), "--source")
+        app_state.overrides["source.kind"] = source_kind
+    settings = app_state.settings()
+
+    from globallm_assets.services import issues as issue_service
+    from globallm_assets.services.sources import repo_source
+    from globallm_assets.sources.base import NotFoundError
+    from globallm_assets.store import issues as issue_store
+    from globallm_assets.store import repositories as repo_store
+    from globallm_assets.store.db import pool, prepare
+
+    location = prepare(settings)
+    source = repo_source(settings, dsn=location.dsn)
+    with pool(location.dsn).connection() as conn:
+        stored = repo_store.get_repository(conn, name)
+        if stored is None:
+            found = source.repository_metadata([name])
+            meta = found.get(name) or next(iter(found.values()), None)
+            if meta is None:
+                raise UsageError(f"repository {name} not found (run `globallm discover` first?)")
+            language = (meta.language or "unknown").lower()
+            with conn.transaction():
+                repo_store.upsert_repositories(
+                    conn, [(meta, language)], source=settings.source.kind
+                )
+            stored = repo_store.get_repository(conn, meta.full_name)
+        assert stored is not None
+        with console.status(f"fetching issues of {stored.name}…"), conn.transaction():
+            try:
+                report = issue_service.fetch_issues(source, conn, stored)
+            except NotFoundError as exc:
+                raise UsageError(str(exc)) from None
+            issue_service.score_repositories(settings, conn, [stored.name])
+        rows = issue_store.list_issues(
+            conn, stored.name, state=issue_state, category=category, sort=sort, limit=limit
+        )
+    if export == "json":
+        emit_json({"repository": stored.name, "fetched": report.fetched, "issues": rows})
+        return
+    table = Table(title=f"{stored.name}: {issue_state} issues ({report.fetched} fetched)")
+    for column in ("#", "title", "category", "solvability", "urgency", "cx", "note"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(
+            str(row["number"]),
+            (row["title"] or "")[:60],
+            row["category"] or "—",
+            _pct(row["solvability"]),
+            _pct(row["urgency"]),
+            str(row["complexity"] or "—"),
+            row["do_not_touch_reason"] or ("closed" if row["state"] == "closed" else ""),
+        )
+    console.print(table)
+    if report.opted_out:
+        console.print(f"[yellow]repository opted out:[/yellow] {report.opted_out}")
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0%}"
+
+
+def prioritize(
+    ctx: typer.Context,
+    language: str | None = typer.Option(None, "--language", help="one language (default: all)"),
+    top: int = typer.Option(20, "--top", min=1, help="how many issues to show"),
+    min_priority: str | None = typer.Option(None, "--min-priority", help="number, e.g. 0.4"),
+    export: str | None = typer.Option(None, "--export", help="json or csv: machine-readable"),
+) -> None:
+    """Rank open issues of approved repositories across repositories (reads only the store).
+
+    Example: globallm prioritize --language python --top 10 --export csv
+    """
+    check_export(export, ("json", "csv"))
+    if language is not None and language not in LANGUAGES:
+        raise UsageError(f"unknown language {language!r} (choose from {', '.join(LANGUAGES)})")
+    threshold = None
+    if min_priority is not None:
+        try:
+            threshold = float(min_priority)
+        except ValueError:
+            raise UsageError(f"--min-priority must be a number, not {min_priority!r}") from None
+        if threshold != threshold or threshold in (float("inf"), float("-inf")):
+            raise UsageError("--min-priority must be a finite number")
+    settings = state(ctx).settings()
+
+    from globallm_assets.services import issues as issue_service
+    from globallm_assets.store.db import pool, prepare
+
+    location = prepare(settings)
+    with pool(location.dsn).connection() as conn:
+        ranked = issue_service.rank(
+            settings, conn, language=language, top=top, min_priority=threshold
+        )
+    columns = [
+        c
+        for c in (
+            "repository",
+            "number",
+            "title",
+            "language",
+            "category",
+            "priority",
+            "health",
+            "impact",
+            "solvability",
+            "urgency",
+            "redundancy_penalty",
+            "cost_penalty",
+            *issue_service.COMPONENT_COLUMNS,
+        )
+        if c in ranked.columns
+    ]
+    records = ranked.select(columns).to_dicts()
+    if export == "json":
+        emit_json(records)
+        return
+    if export == "csv":
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(records)
+        sys.stdout.write(buffer.getvalue())
+        return
+    table = Table(title=f"Top {top} issues" + (f" ({language})" if language else ""))
+    for column in ("priority", "repository", "#", "title", "category", "impact", "solvability"):
+        table.add_column(column)
+    for row in records:
+        table.add_row(
+            f"{row['priority']:.3f}",
+            row["repository"],
+            str(row["number"]),
+            (row.get("title") or "")[:50],
+            row.get("category") or "—",
+            _pct(row.get("impact")),
+            _pct(row.get("solvability")),
+        )
+    console.print(table)
+    if not records:
+        console.print("no ranked issues: run `globallm demo` or materialize issue_rankings first")

@@ -1,0 +1,129 @@
+"""Redundancy use-cases: embed README texts (cached in PostgreSQL), cluster, recommend."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import psycopg
+
+from globallm_assets.settings import Settings
+from globallm_assets.store import repositories as repo_store
+from globallm_assets.store.redundancy import RedundancyRow
+
+
+def embedder(settings: Settings):
+    """The configured sentence-transformers model (loaded lazily, offline)."""
+    from globallm_assets.llm.embeddings import Embedder
+
+    return Embedder(
+        settings.redundancy.model,
+        device=settings.redundancy.device,
+        batch_size=settings.redundancy.batch_size,
+    )
+
+
+def repository_vectors(
+    conn: psycopg.Connection, model, repos: Sequence[repo_store.StoredRepository]
+) -> np.ndarray:
+    """One unit vector per repository, re-embedding only READMEs whose content changed."""
+    from globallm_assets.llm.embeddings import embedding_text
+    from globallm_assets.store.embeddings import embed_with_cache
+
+    texts = {
+        r.name: embedding_text(r.metadata.readme, r.metadata.description, r.metadata.topics)
+        for r in repos
+    }
+    vectors = embed_with_cache(conn, model, texts)
+    return np.stack([vectors[r.name] for r in repos]) if repos else np.zeros((0, 1), np.float32)
+
+
+def _stats(repo: repo_store.StoredRepository):
+    from globallm_assets.core.redundancy import RepoStats
+
+    impact = repo.impact or {}
+    return RepoStats(
+        health=repo.health_score or 0.0,
+        impact=repo.impact_score or 0.0,
+        dependents=int(impact.get("direct_dependents") or 0),
+        stars=repo.stars,
+    )
+
+
+def language_redundancy(
+    settings: Settings, conn: psycopg.Connection, language: str, model
+) -> list[RedundancyRow]:
+    """Clusters of functionally overlapping repositories of one language, with advice."""
+    from globallm_assets.core.redundancy import (
+        cluster,
+        recommend,
+        redundancy_penalty,
+        similarity_pairs,
+    )
+
+    threshold = settings.redundancy.threshold
+    repos = repo_store.list_repositories(conn, language=language)
+    if not repos:
+        return []
+    names = [r.name for r in repos]
+    vectors = repository_vectors(conn, model, repos)
+    best: dict[str, tuple[float, str]] = {}
+    for a, b, sim in similarity_pairs(vectors, names, threshold):
+        for one, other in ((a, b), (b, a)):
+            if sim > best.get(one, (-1.0, ""))[0]:
+                best[one] = (float(sim), other)
+    by_name = {r.name: r for r in repos}
+    advice: dict[str, tuple[str, str, str]] = {}
+    for index, group in enumerate(cluster(vectors, names, [language] * len(names), threshold)):
+        cluster_id = f"{language}-{index + 1}"
+        members = list(group.members)
+        for item in recommend(group, {m: _stats(by_name[m]) for m in members}):
+            advice[item.repository] = (cluster_id, item.action, item.reason)
+    rows = []
+    for repo in repos:
+        similarity, other = best.get(repo.name, (0.0, None))
+        cluster_id, action, reason = advice.get(repo.name, (None, None, None))
+        penalty = redundancy_penalty(similarity, action == "keep" or cluster_id is None, threshold)
+        rows.append(
+            RedundancyRow(
+                repository=repo.name,
+                language=language,
+                cluster_id=cluster_id,
+                max_similarity=max(-1.0, min(1.0, similarity)),
+                most_similar=other,
+                penalty=penalty,
+                recommendation=action,
+                reason=reason,
+            )
+        )
+    return rows
+
+
+@dataclass(frozen=True)
+class Comparison:
+    names: list[str]
+    matrix: np.ndarray
+    threshold: float
+
+    def verdicts(self) -> list[tuple[str, str, float, bool]]:
+        out = []
+        for i in range(len(self.names)):
+            for j in range(i + 1, len(self.names)):
+                sim = float(self.matrix[i, j])
+                out.append((self.names[i], self.names[j], sim, sim >= self.threshold))
+        return out
+
+
+def compare(
+    conn: psycopg.Connection,
+    model,
+    repos: Sequence[repo_store.StoredRepository],
+    threshold: float,
+) -> Comparison:
+    from globallm_assets.core.redundancy import pairwise_table
+
+    vectors = repository_vectors(conn, model, repos)
+    return Comparison(
+        [r.name for r in repos], pairwise_table(vectors, [r.name for r in repos]), threshold
+    )
