@@ -29,9 +29,7 @@ def test_asset_chain_scores_every_discovered_repository_idempotently(dsn):
         results = run_pipeline(instance, resources, ["python", "rust"], stages=ANALYSIS_STAGES)
         assert all(r.success for r in results)
         checks = [
-            evaluation
-            for result in results
-            for evaluation in result.get_asset_check_evaluations()
+            evaluation for result in results for evaluation in result.get_asset_check_evaluations()
         ]
         assert checks and all(c.passed for c in checks), [c.check_name for c in checks]
         first = _snapshot(dsn)

@@ -84,5 +84,7 @@ def test_dagster_instance_stores_runs_in_postgres(dsn, monkeypatch):
 
 
 def test_sqlalchemy_url_forces_psycopg2_dialect():
-    assert sqlalchemy_url("postgresql://u@/d?host=%2Ftmp") == "postgresql+psycopg2://u@/d?host=%2Ftmp"
+    assert (
+        sqlalchemy_url("postgresql://u@/d?host=%2Ftmp") == "postgresql+psycopg2://u@/d?host=%2Ftmp"
+    )
     assert sqlalchemy_url("postgres://u:p@h/d") == "postgresql+psycopg2://u:p@h/d"

@@ -17,7 +17,9 @@ QUERY = """
 {
   instance { info }
   repositoriesOrError {
-    ... on RepositoryConnection { nodes { name location { name } assetNodes { assetKey { path } } } }
+    ... on RepositoryConnection {
+      nodes { name location { name } assetNodes { assetKey { path } } }
+    }
   }
 }
 """
@@ -36,7 +38,16 @@ def test_dev_serves_the_code_location_with_postgres_storage(dsn):
     script = Path(sys.executable).parent / "globallm"
     env = {key: value for key, value in os.environ.items() if key != "DAGSTER_HOME"}
     process = subprocess.Popen(
-        [str(script), "--database-url", dsn, "--data-dir", str(data_dir), "dev", "--port", str(port)],
+        [
+            str(script),
+            "--database-url",
+            dsn,
+            "--data-dir",
+            str(data_dir),
+            "dev",
+            "--port",
+            str(port),
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         env=env,

@@ -80,5 +80,9 @@ def test_finds_debian_versioned_binaries(monkeypatch, tmp_path):
         for tool in ("initdb", "pg_ctl"):
             (bindir / tool).write_text("")
     monkeypatch.setattr(embedded.shutil, "which", lambda name: None)
-    monkeypatch.setattr(embedded.glob, "glob", lambda pattern: [str(tmp_path / "13" / "bin"), str(tmp_path / "15" / "bin")])
+    monkeypatch.setattr(
+        embedded.glob,
+        "glob",
+        lambda pattern: [str(tmp_path / "13" / "bin"), str(tmp_path / "15" / "bin")],
+    )
     assert embedded.find_bindir() == Path(tmp_path / "15" / "bin")

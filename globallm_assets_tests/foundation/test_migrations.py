@@ -56,7 +56,7 @@ def test_failed_migration_rolls_back_and_is_not_recorded(empty_dsn, tmp_path):
             "0002_broken.sql": "CREATE TABLE half (a int); SELECT * FROM missing_table;",
         },
     )
-    with pytest.raises(MigrationError, match="0002_broken.sql failed"):
+    with pytest.raises(MigrationError, match=r"0002_broken\.sql failed"):
         migrate(empty_dsn, directory)
     with psycopg.connect(empty_dsn) as conn:
         assert [r.version for r in migrations.applied(conn)] == [1]
