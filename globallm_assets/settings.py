@@ -72,6 +72,11 @@ class HealthWeightSettings(Section):
     issue_ratio: float = Field(0.2, ge=0)
     ci_pass_rate: float = Field(0.2, ge=0)
     contributors: float = Field(0.2, ge=0)
+    # Kept in every row but outside the seeds' four-part score unless given a weight.
+    issue_resolution: float = Field(0.0, ge=0)
+    maintainer_response: float = Field(0.0, ge=0)
+    recent_activity: float = Field(0.0, ge=0)
+    documentation: float = Field(0.0, ge=0)
 
 
 class ImpactWeightSettings(Section):

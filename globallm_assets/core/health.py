@@ -51,11 +51,12 @@ Archived repositories keep their components but their score is capped at
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from globallm_assets.core.models import ActivityStats, RepoMetadata
+from globallm_assets.core.weights import RelativeWeights
 
 # 90 commits in 90 days (about one a day) saturates velocity; Scorecard gives full marks for
 # weekly activity, but a project agents should invest in ought to move faster than that.
@@ -91,8 +92,10 @@ def capped_log(value: float, threshold: float) -> float:
 
 
 @dataclass(frozen=True, slots=True)
-class HealthWeights:
+class HealthWeights(RelativeWeights):
     """Relative weights; normalised by their sum, so only ratios matter."""
+
+    kind: ClassVar[str] = "health weights"
 
     commit_velocity: float = 0.4
     issue_ratio: float = 0.2
@@ -102,17 +105,6 @@ class HealthWeights:
     maintainer_response: float = 0.0
     recent_activity: float = 0.0
     documentation: float = 0.0
-
-    def __post_init__(self) -> None:
-        values = [getattr(self, f.name) for f in fields(self)]
-        if any(not math.isfinite(v) or v < 0 for v in values):
-            raise ValueError("health weights must be finite and non-negative")
-        if sum(values) <= 0:
-            raise ValueError("at least one health weight must be positive")
-
-    def normalized(self) -> dict[str, float]:
-        total = sum(getattr(self, f.name) for f in fields(self))
-        return {f.name: getattr(self, f.name) / total for f in fields(self)}
 
 
 @dataclass(frozen=True, slots=True)

@@ -63,12 +63,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, fields
-from typing import Any
+from dataclasses import asdict, dataclass
+from typing import Any, ClassVar
 
 import numpy as np
 
 from globallm_assets.core.models import DependencyEdge
+from globallm_assets.core.weights import RelativeWeights
 
 # The exact path costs O(n * m / 64) for reach and O(k * n) Python work for networkx's
 # betweenness: ~10 s at both limits on one core.
@@ -103,8 +104,10 @@ class RepoNode:
 
 
 @dataclass(frozen=True, slots=True)
-class ImpactWeights:
+class ImpactWeights(RelativeWeights):
     """Relative weights; normalised by their sum, so only ratios matter."""
+
+    kind: ClassVar[str] = "impact weights"
 
     direct_dependents: float = 0.25
     transitive_dependents: float = 0.25
@@ -112,17 +115,6 @@ class ImpactWeights:
     betweenness: float = 0.05
     stars: float = 0.15
     forks: float = 0.10
-
-    def __post_init__(self) -> None:
-        values = [getattr(self, f.name) for f in fields(self)]
-        if any(not math.isfinite(v) or v < 0 for v in values):
-            raise ValueError("impact weights must be finite and non-negative")
-        if sum(values) <= 0:
-            raise ValueError("at least one impact weight must be positive")
-
-    def normalized(self) -> dict[str, float]:
-        total = sum(getattr(self, f.name) for f in fields(self))
-        return {f.name: getattr(self, f.name) / total for f in fields(self)}
 
 
 @dataclass(frozen=True, slots=True)
