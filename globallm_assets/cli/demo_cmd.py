@@ -85,4 +85,19 @@ def demo(
             best = max(approved, key=lambda r: r.impact_score or 0.0, default=None)
             shown = f"{best.name} ({best.impact_score:.0%})" if best else "—"
             table.add_row(language, str(len(repos)), str(len(approved)), shown)
+        from globallm_assets.services.issues import rank
+
+        ranked = rank(settings, conn, top=10)
     console.print(table)
+    top = Table(title="Top 10 issues across languages (globallm prioritize)")
+    for column in ("priority", "repository", "#", "category", "title"):
+        top.add_column(column)
+    for row in ranked.iter_rows(named=True):
+        top.add_row(
+            f"{row['priority']:.3f}",
+            row["repository"],
+            str(row["number"]),
+            row["category"] or "—",
+            (row["title"] or "")[:50],
+        )
+    console.print(top)

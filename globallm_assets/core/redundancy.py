@@ -157,8 +157,13 @@ def _pair_indices(
     if not found_i:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, np.zeros(0, dtype=np.float32)
+    i, j = np.concatenate(found_i), np.concatenate(found_j)
     sims = np.clip(np.concatenate(found_s), -1.0, 1.0)
-    return np.concatenate(found_i), np.concatenate(found_j), sims
+    zero = ~unit.any(axis=1)
+    if zero.any():  # with a threshold <= 0 a zero row would otherwise join everything
+        keep = ~(zero[i] | zero[j])
+        i, j, sims = i[keep], j[keep], sims[keep]
+    return i, j, sims
 
 
 def similarity_pairs(

@@ -15,6 +15,11 @@ from globallm_assets.store.redundancy import RedundancyRow
 
 def embedder(settings: Settings):
     """The configured sentence-transformers model (loaded lazily, offline)."""
+    import os
+
+    # Progress bars from the model loader would interleave with our own output and logs.
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     from globallm_assets.llm.embeddings import Embedder
 
     return Embedder(
@@ -57,9 +62,9 @@ def language_redundancy(
     """Clusters of functionally overlapping repositories of one language, with advice."""
     from globallm_assets.core.redundancy import (
         cluster,
+        nearest_neighbors,
         recommend,
         redundancy_penalty,
-        similarity_pairs,
     )
 
     threshold = settings.redundancy.threshold
@@ -68,11 +73,7 @@ def language_redundancy(
         return []
     names = [r.name for r in repos]
     vectors = repository_vectors(conn, model, repos)
-    best: dict[str, tuple[float, str]] = {}
-    for a, b, sim in similarity_pairs(vectors, names, threshold):
-        for one, other in ((a, b), (b, a)):
-            if sim > best.get(one, (-1.0, ""))[0]:
-                best[one] = (float(sim), other)
+    nearest = dict(zip(names, nearest_neighbors(vectors, names), strict=True))
     by_name = {r.name: r for r in repos}
     advice: dict[str, tuple[str, str, str]] = {}
     for index, group in enumerate(cluster(vectors, names, [language] * len(names), threshold)):
@@ -82,7 +83,7 @@ def language_redundancy(
             advice[item.repository] = (cluster_id, item.action, item.reason)
     rows = []
     for repo in repos:
-        similarity, other = best.get(repo.name, (0.0, None))
+        other, similarity = nearest[repo.name]
         cluster_id, action, reason = advice.get(repo.name, (None, None, None))
         penalty = redundancy_penalty(similarity, action == "keep" or cluster_id is None, threshold)
         rows.append(
