@@ -83,12 +83,19 @@ def dev(
 
 def _register_commands() -> None:
     """Commands from later stages register themselves here (kept lazy: imports are cheap)."""
-    from globallm_assets.cli import demo_cmd, discover_cmd, issues_cmd, repos_cmd
+    from globallm_assets.cli import (
+        demo_cmd,
+        discover_cmd,
+        issues_cmd,
+        redundancy_cmd,
+        repos_cmd,
+    )
 
     demo_cmd.register(app)
     discover_cmd.register(app)
     repos_cmd.register(app)
     issues_cmd.register(app)
+    redundancy_cmd.register(app)
 
 
 _register_commands()

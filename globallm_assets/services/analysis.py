@@ -348,7 +348,7 @@ def analyze_owner(
         r.name: r for r in repo_store.list_repositories(conn, names=[m.full_name for m in metas])
     }
     edges = repo_store.load_edges(conn)
-    nodes = [stored.get(m.full_name) or _transient(m) for m in metas]
+    nodes = [stored.get(m.full_name) or transient_repository(m) for m in metas]
     impact = {name: score for name, score, _ in impact_rows(settings, nodes, edges)}
     moment = now or datetime.now(UTC)
     rows = []
@@ -360,7 +360,7 @@ def analyze_owner(
     return rows
 
 
-def _transient(meta: RepoMetadata) -> repo_store.StoredRepository:
+def transient_repository(meta: RepoMetadata) -> repo_store.StoredRepository:
     return repo_store.StoredRepository(
         name=meta.full_name,
         language=(meta.language or "").lower(),

@@ -128,3 +128,25 @@ def compare(
     return Comparison(
         [r.name for r in repos], pairwise_table(vectors, [r.name for r in repos]), threshold
     )
+
+
+def resolve_repositories(
+    conn: psycopg.Connection, source, names: Sequence[str]
+) -> list[repo_store.StoredRepository]:
+    """Stored repositories by name; others are fetched from the source (not stored)."""
+    from globallm_assets.services.analysis import transient_repository
+    from globallm_assets.sources.base import NotFoundError
+
+    stored = {r.name.lower(): r for r in repo_store.list_repositories(conn, names=list(names))}
+    missing = [n for n in names if n.lower() not in stored]
+    fetched = source.repository_metadata(missing) if missing else {}
+    by_lower = {k.lower(): v for k, v in fetched.items()}
+    result = []
+    for name in names:
+        if name.lower() in stored:
+            result.append(stored[name.lower()])
+        elif name.lower() in by_lower:
+            result.append(transient_repository(by_lower[name.lower()]))
+        else:
+            raise NotFoundError(f"repository {name} not found in the store or at the source")
+    return result
