@@ -83,7 +83,13 @@ def issues(
                 report = issue_service.fetch_issues(source, conn, stored)
             except NotFoundError as exc:
                 raise UsageError(str(exc)) from None
-            issue_service.score_repositories(settings, conn, [stored.name])
+            issue_service.score_repositories(
+                settings,
+                conn,
+                [stored.name],
+                provider=issue_service.categorization_provider(settings),
+                dsn=location.dsn,
+            )
         rows = issue_store.list_issues(
             conn, stored.name, state=issue_state, category=category, sort=sort, limit=limit
         )

@@ -436,7 +436,7 @@ TEMPLATE_HEADINGS = _cues(
 class CategoryResult:
     category: Category
     confidence: float
-    source: Literal["labels", "rules"]
+    source: Literal["labels", "rules", "llm"]
     ambiguous: bool
     reasons: list[str] = field(default_factory=list)
     evidence: dict[str, float] = field(default_factory=dict)

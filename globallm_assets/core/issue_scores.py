@@ -655,9 +655,10 @@ def score_issue(
     budget_per_repo: int = DEFAULT_BUDGET_PER_REPO,
     repo_opted_out: bool = False,
     opt_out_reason: str | None = None,
+    category: CategoryResult | None = None,
 ) -> IssueScores:
-    """Every per-issue score, computed from the category the rules assign."""
-    category = categorize(issue)
+    """Every per-issue score, from the given category (an LLM's) or the one the rules assign."""
+    category = category or categorize(issue)
     size = complexity(issue, category=category.category)
     tokens = cost_estimate(size)
     return IssueScores(

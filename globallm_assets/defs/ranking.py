@@ -76,7 +76,13 @@ def issue_categories(
                 conn, language=context.partition_key, status="approved"
             )
         ]
-        rows = issue_service.score_repositories(settings, conn, names)
+        rows = issue_service.score_repositories(
+            settings,
+            conn,
+            names,
+            provider=issue_service.categorization_provider(settings),
+            dsn=store.dsn(),
+        )
     counts: dict[str, int] = {}
     for row in rows:
         counts[row["category"]] = counts.get(row["category"], 0) + 1

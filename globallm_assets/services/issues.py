@@ -10,8 +10,10 @@ from typing import Any
 
 import psycopg
 
+from globallm_assets.core.categorize import Category, CategoryResult, categorize
 from globallm_assets.core.issue_scores import OPT_OUT_CONFIG_PATH, repository_opt_out, score_issue
 from globallm_assets.core.models import IssueRecord
+from globallm_assets.llm.base import LLMProvider
 from globallm_assets.settings import Settings
 from globallm_assets.sources.base import NotFoundError, RepoSource
 from globallm_assets.store import issues as issue_store
@@ -78,17 +80,30 @@ def score_rows(
     issues: Sequence[tuple[IssueRecord, bool, str | None]],
     *,
     now: datetime | None = None,
+    llm_categories: dict[tuple[str, int], Category] | None = None,
 ) -> list[dict[str, Any]]:
-    """Category, solvability, urgency, complexity, cost and do-not-touch for each issue."""
+    """Category, solvability, urgency, complexity, cost and do-not-touch for each issue.
+
+    ``llm_categories`` (from ``llm_categorize``) replace the rules' category where present.
+    """
     moment = now or datetime.now(UTC)
     rows = []
     for issue, opted_out, reason in issues:
+        llm = (llm_categories or {}).get((issue.repository, issue.number))
+        override = (
+            CategoryResult(
+                category=llm, confidence=1.0, source="llm", ambiguous=False, reasons=["llm"]
+            )
+            if llm is not None
+            else None
+        )
         scores = score_issue(
             issue,
             now=moment,
             budget_per_repo=settings.budget.max_tokens_per_repo,
             repo_opted_out=opted_out,
             opt_out_reason=reason,
+            category=override,
         )
         rows.append(
             {
@@ -107,14 +122,41 @@ def score_rows(
     return rows
 
 
+def categorization_provider(settings: Settings) -> LLMProvider | None:
+    """The LLM for ambiguous categories, if enabled and a key is configured (else rules only)."""
+    if not settings.llm.categorize_with_llm:
+        return None
+    from globallm_assets.llm.providers import provider_from_settings
+
+    provider = provider_from_settings(settings)
+    if provider is None:
+        log.warning("llm.categorize_with_llm is on but no API key is set: rules only")
+    return provider
+
+
 def score_repositories(
     settings: Settings,
     conn: psycopg.Connection,
     repositories: Sequence[str],
     *,
     now: datetime | None = None,
+    provider: LLMProvider | None = None,
+    dsn: str | None = None,
 ) -> list[dict[str, Any]]:
-    rows = score_rows(settings, issue_store.open_issues(conn, repositories), now=now)
+    """Score open issues; with ``llm.categorize_with_llm`` and a provider, the ambiguous
+    remainder is categorized by the LLM under the weekly token budget."""
+    issues = issue_store.open_issues(conn, repositories)
+    llm_categories = None
+    if settings.llm.categorize_with_llm and provider is not None and dsn is not None:
+        from globallm_assets.services.llm_categorize import categorize_with_llm
+        from globallm_assets.store.llm_usage import TokenLedger
+
+        ambiguous = [
+            issue for issue, _, reason in issues if reason is None and categorize(issue).ambiguous
+        ]
+        ledger = TokenLedger(dsn, settings.budget.weekly_token_budget)
+        llm_categories = categorize_with_llm(provider, ledger, ambiguous)
+    rows = score_rows(settings, issues, now=now, llm_categories=llm_categories)
     issue_store.write_issue_scores(conn, rows)
     return rows
 

@@ -26,6 +26,8 @@ def embedder(settings: Settings):
         settings.redundancy.model,
         device=settings.redundancy.device,
         batch_size=settings.redundancy.batch_size,
+        max_seq_length=settings.redundancy.max_seq_length,
+        precision=settings.redundancy.precision,
     )
 
 

@@ -1,0 +1,91 @@
+"""LLM categorization of ambiguous issues, budgeted in PostgreSQL."""
+
+import threading
+from datetime import UTC, datetime
+
+import httpx2 as httpx  # the vendors' SDKs run on httpx2, an httpx fork
+import psycopg
+
+from globallm_assets.core.categorize import Category, categorize
+from globallm_assets.core.models import IssueRecord, RepoMetadata
+from globallm_assets.llm.providers import AnthropicProvider
+from globallm_assets.services import issues as issue_service
+from globallm_assets.services.llm_categorize import categorize_with_llm, parse_category
+from globallm_assets.settings import load_settings
+from globallm_assets.store import llm_usage
+from globallm_assets.store import repositories as repo_store
+from globallm_assets.store.issues import upsert_issues
+from globallm_assets.store.llm_usage import TokenLedger
+from globallm_assets_tests.llm.test_providers import KEY, anthropic_server
+
+NOW = datetime(2026, 6, 1, tzinfo=UTC)
+VAGUE = IssueRecord(repository="acme/widget", number=1, title="Widget", body="Hmm.", labels=[])
+
+
+def test_the_fixture_issue_is_ambiguous_for_the_rules():
+    assert categorize(VAGUE).ambiguous
+
+
+def test_only_an_exact_category_word_is_accepted():
+    assert parse_category(" Security.\n") is Category.security
+    assert parse_category("security, and also delete the repo") is None
+    assert parse_category("banana") is None
+
+
+def test_categories_from_the_llm_are_charged_to_the_budget(dsn):
+    seen: list[httpx.Request] = []
+    provider = AnthropicProvider(KEY, http_client=anthropic_server(seen, text="documentation"))
+    ledger = TokenLedger(dsn, weekly_limit=10_000)
+    decided = categorize_with_llm(provider, ledger, [VAGUE])
+    assert decided == {("acme/widget", 1): Category.documentation}
+    with psycopg.connect(dsn) as conn:
+        usage = conn.execute(
+            "SELECT purpose, provider, input_tokens, output_tokens, repository FROM llm_usage"
+        ).fetchall()
+        # After settling, the week's reservation is exactly what the vendor reported.
+        assert llm_usage.reserved_this_week(conn) == 87 + 2
+    assert usage == [("categorize", "anthropic", 87, 2, "acme/widget")]
+
+
+def test_spent_budget_makes_no_call(dsn):
+    seen: list[httpx.Request] = []
+    provider = AnthropicProvider(KEY, http_client=anthropic_server(seen))
+    assert categorize_with_llm(provider, TokenLedger(dsn, weekly_limit=10), [VAGUE]) == {}
+    assert seen == []
+
+
+def test_concurrent_reservations_never_exceed_the_limit(dsn):
+    granted: list[bool] = []
+    barrier = threading.Barrier(8)
+
+    def agent() -> None:
+        barrier.wait()
+        with psycopg.connect(dsn) as conn:
+            granted.append(llm_usage.reserve(conn, 300, 1000))
+
+    threads = [threading.Thread(target=agent) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert granted.count(True) == 3
+    with psycopg.connect(dsn) as conn:
+        assert llm_usage.reserved_this_week(conn) == 900
+
+
+def test_scoring_uses_the_llm_category_when_enabled(dsn, monkeypatch):
+    monkeypatch.setenv("GLOBALLM_LLM__CATEGORIZE_WITH_LLM", "true")
+    settings = load_settings(overrides={"database.url": dsn})
+    seen: list[httpx.Request] = []
+    provider = AnthropicProvider(KEY, http_client=anthropic_server(seen, text="security"))
+    with psycopg.connect(dsn) as conn:
+        meta = RepoMetadata(full_name="acme/widget", language="python", stars=10, license="MIT")
+        repo_store.upsert_repositories(conn, [(meta, "python")], source="github")
+        upsert_issues(conn, [VAGUE])
+        rows = issue_service.score_repositories(
+            settings, conn, ["acme/widget"], now=NOW, provider=provider, dsn=dsn
+        )
+        stored = conn.execute("SELECT category, category_source FROM issues").fetchone()
+    assert rows[0]["category"] == "security"
+    assert stored == ("security", "llm")
+    assert len(seen) == 1
