@@ -406,6 +406,25 @@ class GitHubSource:
 
     # ------------------------------------------------------------------ REST
 
+    def repository_file(self, full_name: str, path: str) -> str | None:
+        """Text of one file on the default branch (REST contents API, ETag-cached); None when
+        the file does not exist. Used for the ``.github/globallm.yml`` opt-out."""
+        import base64
+
+        owner, repo = parse_repo_name(full_name).split("/")
+        try:
+            with self._errors(f"{full_name} {path}"):
+                resp = self._gh.rest.repos.get_content(owner, repo, path)
+        except NotFoundError:
+            return None
+        data = resp.raw_response.json()
+        if not isinstance(data, dict) or data.get("type") != "file":
+            return None
+        if data.get("encoding") == "base64":
+            raw = base64.b64decode(data.get("content") or "")
+            return raw.decode("utf-8", errors="replace")
+        return data.get("content")
+
     def contributors_count(self, full_name: str) -> int | None:
         """All-time contributors, anonymous ones included, from one REST request.
 

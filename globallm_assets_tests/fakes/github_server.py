@@ -120,6 +120,8 @@ class FakeRepo:
     releases: list[datetime] = field(default_factory=list)
     root_files: list[str] = field(default_factory=lambda: ["README.md", "LICENSE"])
     github_files: list[str] = field(default_factory=list)
+    # path -> text, served by the REST contents API (e.g. ".github/globallm.yml").
+    files: dict[str, str] = field(default_factory=dict)
     updated_at: datetime | None = None
     id: int = 0
 
@@ -1377,7 +1379,45 @@ class FakeGitHub:
             return self._contributors(urls, repo, path, query)
         if kind == "commits":
             return self._commits(urls, repo, path, query)
+        if kind == "contents":
+            return self._contents(urls, repo, "/".join(parts[5:]))
         return 404, {}, _not_found()
+
+    def _contents(
+        self, urls: _Urls, repo: FakeRepo, file_path: str
+    ) -> tuple[int, dict[str, str], bytes]:
+        """GET /repos/{owner}/{repo}/contents/{path}: a file object, content in base64."""
+        import base64
+        import hashlib
+
+        text = repo.files.get(file_path)
+        if text is None:
+            return 404, {}, _not_found()
+        raw = text.encode()
+        encoded = base64.encodebytes(raw).decode()
+        sha = hashlib.sha1(b"blob %d\0" % len(raw) + raw).hexdigest()
+        api = f"{urls.base}/repos/{repo.full_name}/contents/{file_path}"
+        html = f"https://github.com/{repo.full_name}/blob/main/{file_path}"
+        return (
+            200,
+            {},
+            _json(
+                {
+                    "type": "file",
+                    "encoding": "base64",
+                    "size": len(raw),
+                    "name": file_path.rsplit("/", 1)[-1],
+                    "path": file_path,
+                    "content": encoded,
+                    "sha": sha,
+                    "url": api,
+                    "git_url": f"{urls.base}/repos/{repo.full_name}/git/blobs/{sha}",
+                    "html_url": html,
+                    "download_url": None,
+                    "_links": {"self": api, "git": None, "html": html},
+                }
+            ),
+        )
 
     def _issues(
         self, urls: _Urls, repo: FakeRepo, path: str, query: dict[str, str]
@@ -1531,6 +1571,8 @@ def _route(method: str, path: str) -> tuple[str, str]:
             return "repo", "core"
         if len(parts) == 5 and parts[4] in ("issues", "contributors", "commits"):
             return parts[4], "core"
+        if len(parts) >= 6 and parts[4] == "contents":
+            return "contents", "core"
     return "unknown", "core"
 
 

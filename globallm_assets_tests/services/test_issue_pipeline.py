@@ -131,3 +131,49 @@ def test_scoring_and_ranking_respect_approval_and_do_not_touch(dsn):
     assert stored["acme/widget#1"] == pytest.approx(ranked["priority"][0])
     assert stored["acme/widget#2"] is None  # locked: never ranked
     assert stored["acme/tiny#1"] is None  # repository not approved
+
+
+def test_opt_out_file_flags_every_issue_of_the_repository(dsn):
+    settings = load_settings(overrides={"database.url": dsn})
+    meta = RepoMetadata(full_name="acme/widget", language="python", stars=5000, license="MIT")
+    repo = synthesize_repo(meta, issues=[_issue(1, updated=NOW)], now=NOW)
+    repo.files[".github/globallm.yml"] = "enabled: false\nreason: we triage by hand\n"
+    with (
+        FakeGitHub([repo], tokens=["tok_test_aaaaaaaa"]) as fake,
+        GitHubSource(["tok_test_aaaaaaaa"], api_url=fake.url) as source,
+        psycopg.connect(dsn) as conn,
+    ):
+        _store_repo(conn)
+        report = issue_service.fetch_issues(
+            source, conn, repo_store.get_repository(conn, "acme/widget")
+        )
+        assert report.opted_out
+        rows = issue_service.score_repositories(settings, conn, ["acme/widget"], now=NOW)
+        assert rows[0]["do_not_touch_reason"] == f"repository opted out: {report.opted_out}"
+        # Removing the file lifts the opt-out on the next fetch.
+        del fake.repo("acme/widget").files[".github/globallm.yml"]
+        report = issue_service.fetch_issues(
+            source, conn, repo_store.get_repository(conn, "acme/widget")
+        )
+        assert report.opted_out is None
+
+
+def test_etags_are_shared_through_postgres(dsn):
+    from globallm_assets.store.repositories import PostgresEtagCache
+
+    meta = RepoMetadata(full_name="acme/widget", language="python", stars=5000, license="MIT")
+    repo = synthesize_repo(meta, issues=[_issue(n, updated=NOW) for n in (1, 2)], now=NOW)
+    with FakeGitHub([repo], tokens=["tok_test_aaaaaaaa"]) as fake:
+        with GitHubSource(
+            ["tok_test_aaaaaaaa"], api_url=fake.url, etag_cache=PostgresEtagCache(dsn)
+        ) as first:
+            before = sorted(i.number for i in first.issues("acme/widget"))
+        # A different process (a new source) reuses the stored body on a 304.
+        with GitHubSource(
+            ["tok_test_aaaaaaaa"], api_url=fake.url, etag_cache=PostgresEtagCache(dsn)
+        ) as second:
+            after = sorted(i.number for i in second.issues("acme/widget"))
+            assert second.stats.not_modified >= 1
+    assert before == after == [1, 2]
+    with psycopg.connect(dsn) as conn:
+        assert conn.execute("SELECT count(*) FROM http_cache").fetchone()[0] >= 1
