@@ -39,6 +39,11 @@ def operation(op_id: str | None = None) -> Iterator[str]:
         _operation_id.reset(token)
 
 
+def set_operation_id(value: str) -> None:
+    """Tag everything logged from here on in this context (a Dagster step: the run id)."""
+    _operation_id.set(value)
+
+
 def register_secrets(values: Iterable[str | None]) -> None:
     """Remember secret values (tokens, keys, DB passwords) so no log line can carry them."""
     for value in values:

@@ -9,6 +9,7 @@ from typing import Any
 import dagster as dg
 import psycopg
 
+from globallm_assets.observability import set_operation_id
 from globallm_assets.settings import Settings, load_settings
 from globallm_assets.store.db import pool, prepare
 
@@ -29,6 +30,11 @@ class PostgresResource(dg.ConfigurableResource):
 
     url: str | None = None
     data_dir: str | None = None
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        # One operation id per run: the run id ties GlobaLLM's log lines to Dagster's.
+        if context.run_id:
+            set_operation_id(context.run_id[:12])
 
     def settings(self) -> Settings:
         overrides: dict[str, Any] = {}
