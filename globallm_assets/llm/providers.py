@@ -14,8 +14,10 @@ from globallm_assets.llm.base import Completion, LLMError, LLMProvider
 DEFAULT_MODELS = {"anthropic": "claude-sonnet-4-5", "openai": "gpt-4o-mini"}
 
 
-class AnthropicProvider:
-    name = "anthropic"
+class _SDKProvider:
+    """Shared construction: one vendor SDK client, its error base class, a model name."""
+
+    name = ""
 
     def __init__(
         self,
@@ -26,13 +28,22 @@ class AnthropicProvider:
         http_client: Any = None,
         max_retries: int = 2,
     ) -> None:
-        import anthropic
-
-        self.model = model or DEFAULT_MODELS["anthropic"]
-        self._client = anthropic.Anthropic(
+        self.model = model or DEFAULT_MODELS[self.name]
+        self._client, self._errors = self._make_client(
             api_key=api_key, base_url=base_url, http_client=http_client, max_retries=max_retries
         )
-        self._errors: tuple[type[BaseException], ...] = (anthropic.APIError,)
+
+    def _make_client(self, **options: Any) -> tuple[Any, tuple[type[BaseException], ...]]:
+        raise NotImplementedError
+
+
+class AnthropicProvider(_SDKProvider):
+    name = "anthropic"
+
+    def _make_client(self, **options: Any) -> tuple[Any, tuple[type[BaseException], ...]]:
+        import anthropic
+
+        return anthropic.Anthropic(**options), (anthropic.APIError,)
 
     def complete(
         self, prompt: str, *, system: str | None = None, max_tokens: int = 256
@@ -57,27 +68,15 @@ class AnthropicProvider:
         )
 
 
-class OpenAIProvider:
+class OpenAIProvider(_SDKProvider):
     """OpenAI's chat completions API, or any server that speaks it (``base_url``)."""
 
     name = "openai"
 
-    def __init__(
-        self,
-        api_key: str,
-        *,
-        model: str | None = None,
-        base_url: str | None = None,
-        http_client: Any = None,
-        max_retries: int = 2,
-    ) -> None:
+    def _make_client(self, **options: Any) -> tuple[Any, tuple[type[BaseException], ...]]:
         import openai
 
-        self.model = model or DEFAULT_MODELS["openai"]
-        self._client = openai.OpenAI(
-            api_key=api_key, base_url=base_url, http_client=http_client, max_retries=max_retries
-        )
-        self._errors: tuple[type[BaseException], ...] = (openai.APIError,)
+        return openai.OpenAI(**options), (openai.APIError,)
 
     def complete(
         self, prompt: str, *, system: str | None = None, max_tokens: int = 256
