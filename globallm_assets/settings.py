@@ -155,7 +155,7 @@ class SourceSettings(Section):
 
     kind: Literal["github", "simulated"] = "github"
     seed: int = 7
-    repos_per_language: int = Field(200, gt=0, description="simulated world size")
+    repos_per_language: int = Field(1000, gt=0, description="simulated world size")
     max_results: int = Field(200, gt=0, description="repositories discovered per language run")
 
 
@@ -171,6 +171,9 @@ class RedundancySettings(Section):
     # near-duplicate clusters as 128 pieces in float32 (~53 texts/s). See README, Performance.
     max_seq_length: int = Field(32, ge=8, le=256)
     precision: Literal["float32", "bfloat16"] = "bfloat16"
+    # A local model directory must match a known weights hash unless given here (or verify off).
+    expected_sha256: str | None = None
+    verify_weights: bool = True
 
 
 class RegistrySettings(Section):
@@ -516,3 +519,18 @@ def mask_url(url: str) -> str:
         return url
     netloc = parts.netloc.replace(f":{parts.password}@", ":****@", 1)
     return urlunsplit(parts._replace(netloc=netloc))
+
+
+def secret_values(settings: Settings) -> list[str]:
+    """Every configured secret (tokens, keys, the database password), for log redaction."""
+    from urllib.parse import urlsplit
+
+    values = list(settings.github.all_tokens())
+    for key in (settings.llm.anthropic_api_key, settings.llm.openai_api_key):
+        if key is not None:
+            values.append(key.get_secret_value())
+    if settings.database.url is not None:
+        password = urlsplit(settings.database.url.get_secret_value()).password
+        if password:
+            values.append(password)
+    return values

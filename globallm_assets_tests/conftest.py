@@ -42,6 +42,9 @@ def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pat
     (home / "config").mkdir(parents=True)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
+    # The tests' simulated world is smaller than the default (faster; names match
+    # simulated_world(7, 200) used to pick repositories in tests).
+    monkeypatch.setenv("GLOBALLM_SOURCE__REPOS_PER_LANGUAGE", "200")
     monkeypatch.chdir(tmp_path)
     return tmp_path
 

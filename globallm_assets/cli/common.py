@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 
 from globallm_assets.observability import configure_logging, register_secrets
-from globallm_assets.settings import Settings, load_settings
+from globallm_assets.settings import Settings, load_settings, secret_values
 
 console = Console()
 err_console = Console(stderr=True)
@@ -36,26 +36,8 @@ class AppState:
         if self._settings is None:
             self._settings = load_settings(self.config_file, self.overrides)
             configure_logging(self._settings.log_level)
-            url = self._settings.database.url
-            register_secrets(
-                [
-                    *self._settings.github.all_tokens(),
-                    _secret(self._settings.llm.anthropic_api_key),
-                    _secret(self._settings.llm.openai_api_key),
-                    _password(url.get_secret_value()) if url else None,
-                ]
-            )
+            register_secrets(secret_values(self._settings))
         return self._settings
-
-
-def _secret(value: Any) -> str | None:
-    return value.get_secret_value() if value is not None else None
-
-
-def _password(url: str) -> str | None:
-    from urllib.parse import urlsplit
-
-    return urlsplit(url).password
 
 
 def state(ctx: typer.Context) -> AppState:

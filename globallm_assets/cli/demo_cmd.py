@@ -17,8 +17,11 @@ def demo(
     languages: str | None = typer.Option(
         None, "--languages", help="comma list (default: every configured language)"
     ),
-    repos_per_language: int = typer.Option(
-        1000, "--repos-per-language", min=5, help="repositories per language in the simulated world"
+    repos_per_language: int | None = typer.Option(
+        None,
+        "--repos-per-language",
+        min=5,
+        help="repositories per language (default: source.repos_per_language)",
     ),
     seed: int = typer.Option(7, "--seed", help="seed of the simulated world"),
 ) -> None:
@@ -39,6 +42,8 @@ def demo(
         }
     )
     settings = app_state.settings()
+    # Later commands (`globallm issues … --source simulated`) see the same world by default.
+    repos_per_language = settings.source.repos_per_language
     chosen = (
         [x.strip() for x in languages.split(",")]
         if languages

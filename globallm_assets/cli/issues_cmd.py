@@ -97,11 +97,13 @@ def issues(
         emit_json({"repository": stored.name, "fetched": report.fetched, "issues": rows})
         return
     table = Table(title=f"{stored.name}: {issue_state} issues ({report.fetched} fetched)")
-    for column in ("#", "title", "category", "solvability", "urgency", "cx", "note"):
+    for column in ("#", "priority", "title", "category", "solvability", "urgency", "cx", "note"):
         table.add_column(column)
     for row in rows:
+        priority = row["priority"]
         table.add_row(
             str(row["number"]),
+            "—" if priority is None else f"{priority:.3f}",
             (row["title"] or "")[:60],
             row["category"] or "—",
             _pct(row["solvability"]),
@@ -112,6 +114,11 @@ def issues(
     console.print(table)
     if report.opted_out:
         console.print(f"[yellow]repository opted out:[/yellow] {report.opted_out}")
+    if not stored.worth_working_on:
+        console.print(
+            "[dim]not an approved repository: issues are scored but not ranked "
+            "(`globallm analyze` decides)[/dim]"
+        )
 
 
 def _pct(value: float | None) -> str:

@@ -26,7 +26,8 @@ def redundancy(
     """Find functionally overlapping projects from README + description + topics embeddings.
 
     With repositories: a pairwise similarity table and a verdict per pair. With --language: clusters
-    of overlapping projects and keep / deprecate / merge advice (stored for the ranking).
+    of overlapping projects and keep / deprecate / merge advice (stored for the ranking unless
+    --threshold overrides the configured one).
 
     Example: globallm redundancy psf/requests encode/httpx --threshold 0.8
     """
@@ -62,8 +63,15 @@ def redundancy(
             status = console.status(f"embedding and clustering {language} repositories…")
             with status, conn.transaction():
                 rows = service.language_redundancy(settings, conn, language, model)
-                replace_language(conn, language, rows)
+                # The ranking's penalties follow the configured threshold only: an ad-hoc
+                # --threshold explores, it does not re-rank everybody's issues.
+                if threshold is None:
+                    replace_language(conn, language, rows)
             _print_clusters(rows, export)
+            if threshold is not None and export is None:
+                console.print(
+                    "not stored (ad-hoc --threshold): set redundancy.threshold to make it stick"
+                )
             return
         from globallm_assets.services.sources import repo_source
         from globallm_assets.sources.base import NotFoundError

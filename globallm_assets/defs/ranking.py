@@ -12,6 +12,7 @@ from globallm_assets.defs.partitions import language_partitions
 from globallm_assets.defs.redundancy import redundancy
 from globallm_assets.defs.resources import PostgresResource, SourceResource
 from globallm_assets.services import issues as issue_service
+from globallm_assets.sources.base import SourceError
 from globallm_assets.store import repositories as repo_store
 
 
@@ -33,10 +34,17 @@ def issues(
         approved = repo_store.list_repositories(
             conn, language=context.partition_key, status="approved"
         )
+    failed: list[str] = []
     for repo in approved:
-        # One transaction per repository: a failure keeps what earlier repositories fetched.
-        with store.connection() as conn:
-            report = issue_service.fetch_issues(repo_source, conn, repo)
+        # One transaction per repository: one repository failing (issues disabled: 410,
+        # deleted: 404) neither loses nor blocks what the others fetched.
+        try:
+            with store.connection() as conn:
+                report = issue_service.fetch_issues(repo_source, conn, repo)
+        except SourceError as exc:
+            context.log.warning("%s: issues not fetched: %s", repo.name, exc)
+            failed.append(repo.name)
+            continue
         fetched += report.fetched
         closed += report.closed
         opted_out += report.opted_out is not None
@@ -46,6 +54,7 @@ def issues(
             "fetched": fetched,
             "closed_upstream": closed,
             "opted_out_repositories": opted_out,
+            "failed_repositories": dg.MetadataValue.json(failed),
             "source": settings.source.kind,
         }
     )

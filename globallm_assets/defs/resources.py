@@ -9,8 +9,8 @@ from typing import Any
 import dagster as dg
 import psycopg
 
-from globallm_assets.observability import set_operation_id
-from globallm_assets.settings import Settings, load_settings
+from globallm_assets.observability import register_secrets, set_operation_id
+from globallm_assets.settings import Settings, load_settings, secret_values
 from globallm_assets.store.db import pool, prepare
 
 _prepared: dict[tuple[str | None, str | None], str] = {}
@@ -35,6 +35,7 @@ class PostgresResource(dg.ConfigurableResource):
         # One operation id per run: the run id ties GlobaLLM's log lines to Dagster's.
         if context.run_id:
             set_operation_id(context.run_id[:12])
+        register_secrets(secret_values(self.settings()))
 
     def settings(self) -> Settings:
         overrides: dict[str, Any] = {}

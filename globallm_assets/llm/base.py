@@ -39,5 +39,9 @@ class LLMProvider(Protocol):
 
 
 def estimate_tokens(text: str) -> int:
-    """Upper-bound-ish token estimate for reservations (~4 characters per token in English)."""
-    return len(text) // 3 + 1
+    """Generous token estimate for reservations: a token per 3 UTF-8 bytes.
+
+    English runs ~4 characters a token; CJK text is 3 bytes a character and ~1 token each, so
+    counting bytes keeps the reservation above the bill for both.
+    """
+    return len(text.encode("utf-8")) // 3 + 1

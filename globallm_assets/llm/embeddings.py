@@ -119,7 +119,7 @@ def verify_weights(
     if expected is not None and actual != expected.lower():
         raise WeightsMismatchError(
             f"{weights} has sha256 {actual}, expected {expected.lower()}: the weights are "
-            "corrupt or not the recorded model (pass verify=False to load them anyway)"
+            "corrupt or not the recorded model (set redundancy.expected_sha256 for other weights)"
         )
     return actual
 
@@ -284,7 +284,7 @@ class Embedder:
             if self.verify and expected is None and actual not in KNOWN_WEIGHTS_SHA256.values():
                 raise WeightsMismatchError(
                     f"the weights in {self.path} (sha256 {actual}) are not a recorded model: "
-                    "pass expected_sha256=... or verify=False"
+                    "set redundancy.expected_sha256 to it, or redundancy.verify_weights false"
                 )
             self._sha256 = actual
         return self._sha256

@@ -11,8 +11,12 @@ from typing import Any
 import psycopg
 
 from globallm_assets.core.categorize import Category, CategoryResult, categorize
-from globallm_assets.core.issue_scores import OPT_OUT_CONFIG_PATH, repository_opt_out, score_issue
-from globallm_assets.core.models import IssueRecord
+from globallm_assets.core.issue_scores import (
+    OPT_OUT_CONFIG_PATH,
+    do_not_touch,
+    repository_opt_out,
+    score_issue,
+)
 from globallm_assets.llm.base import LLMProvider
 from globallm_assets.settings import Settings
 from globallm_assets.sources.base import NotFoundError, RepoSource
@@ -77,7 +81,7 @@ def fetch_issues(
 
 def score_rows(
     settings: Settings,
-    issues: Sequence[tuple[IssueRecord, bool, str | None]],
+    issues: Sequence[issue_store.OpenIssue],
     *,
     now: datetime | None = None,
     llm_categories: dict[tuple[str, int], Category] | None = None,
@@ -88,7 +92,8 @@ def score_rows(
     """
     moment = now or datetime.now(UTC)
     rows = []
-    for issue, opted_out, reason in issues:
+    for item in issues:
+        issue, opted_out, reason = item.issue, item.opted_out, item.opt_out_reason
         llm = (llm_categories or {}).get((issue.repository, issue.number))
         override = (
             CategoryResult(
@@ -146,16 +151,31 @@ def score_repositories(
     """Score open issues; with ``llm.categorize_with_llm`` and a provider, the ambiguous
     remainder is categorized by the LLM under the weekly token budget."""
     issues = issue_store.open_issues(conn, repositories)
-    llm_categories = None
+    llm_categories: dict[tuple[str, int], Category] = {
+        (item.issue.repository, item.issue.number): Category(item.llm_category)
+        for item in issues
+        if item.llm_category in {c.value for c in Category}
+    }
     if settings.llm.categorize_with_llm and provider is not None and dsn is not None:
         from globallm_assets.services.llm_categorize import categorize_with_llm
         from globallm_assets.store.llm_usage import TokenLedger
 
-        ambiguous = [
-            issue for issue, _, reason in issues if reason is None and categorize(issue).ambiguous
+        # Only undecided, touchable issues whose current version the LLM has not seen.
+        ask = [
+            item.issue
+            for item in issues
+            if (item.issue.repository, item.issue.number) not in llm_categories
+            and not item.opted_out
+            and do_not_touch(item.issue) is None
+            and categorize(item.issue).ambiguous
         ]
         ledger = TokenLedger(dsn, settings.budget.weekly_token_budget)
-        llm_categories = categorize_with_llm(provider, ledger, ambiguous)
+        answers = categorize_with_llm(provider, ledger, ask)
+        by_key = {(i.repository, i.number): i for i in ask}
+        issue_store.remember_llm_categories(
+            conn, [(by_key[key], category.value) for key, category in answers.items()]
+        )
+        llm_categories.update(answers)
     rows = score_rows(settings, issues, now=now, llm_categories=llm_categories)
     issue_store.write_issue_scores(conn, rows)
     return rows

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
-from globallm_assets.core.categorize import Category
+from globallm_assets.core.categorize import Category, categorize
 from globallm_assets.core.models import IssueRecord
 from globallm_assets.llm.base import LLMError, LLMProvider, estimate_tokens
 from globallm_assets.observability import current_operation_id
@@ -28,13 +28,29 @@ SYSTEM = (
 )
 
 
+def _fence_safe(text: str) -> str:
+    """Issue text cannot close the <issue> fence: angle brackets become look-alikes."""
+    return text.replace("<", "‹").replace(">", "›")
+
+
 def prompt_for(issue: IssueRecord) -> str:
-    body = (issue.body or "")[:MAX_BODY_CHARS]
-    labels = ", ".join(issue.labels) or "none"
+    body = _fence_safe((issue.body or "")[:MAX_BODY_CHARS])
+    labels = _fence_safe(", ".join(issue.labels) or "none")
     return (
-        f"<issue>\nTitle: {issue.title}\nLabels: {labels}\n\n{body}\n</issue>\n\n"
-        "Category (one word):"
+        f"<issue>\nTitle: {_fence_safe(issue.title)}\nLabels: {labels}\n\n{body}\n</issue>"
+        "\n\nCategory (one word):"
     )
+
+
+def acceptable(issue: IssueRecord, category: Category) -> bool:
+    """The LLM decides among plausible readings; it may not invent a security issue.
+
+    Security weighs ×10 in urgency, so an author who talks the model into "security" would jump
+    the queue: that answer is taken only when the rules already saw some security evidence.
+    """
+    if category is not Category.security:
+        return True
+    return categorize(issue).evidence.get(Category.security, 0.0) > 0
 
 
 def parse_category(text: str) -> Category | None:
@@ -53,16 +69,20 @@ def categorize_with_llm(
     for issue in issues:
         prompt = prompt_for(issue)
         estimate = estimate_tokens(SYSTEM + prompt) + MAX_OUTPUT_TOKENS
-        if not ledger.reserve(estimate):
+        week = ledger.reserve(estimate)
+        if week is None:
             log.warning("weekly token budget spent: remaining issues keep rule-based categories")
             break
         try:
             completion = provider.complete(prompt, system=SYSTEM, max_tokens=MAX_OUTPUT_TOKENS)
         except LLMError as exc:
-            ledger.settle(estimate, 0)
+            ledger.settle(estimate, 0, week)
             log.warning("%s#%d: %s", issue.repository, issue.number, exc)
             continue
-        ledger.settle(estimate, completion.total_tokens)
+        except BaseException:
+            ledger.settle(estimate, 0, week)  # never leave a reservation behind
+            raise
+        ledger.settle(estimate, completion.total_tokens, week)
         ledger.record(
             purpose="categorize",
             provider=provider.name,
@@ -73,6 +93,9 @@ def categorize_with_llm(
             operation_id=current_operation_id(),
         )
         category = parse_category(completion.text)
+        if category is not None and not acceptable(issue, category):
+            log.info("%s#%d: LLM said security without evidence", issue.repository, issue.number)
+            category = None
         if category is None:
             log.info("%s#%d: unusable LLM answer ignored", issue.repository, issue.number)
             continue

@@ -28,6 +28,8 @@ def embedder(settings: Settings):
         batch_size=settings.redundancy.batch_size,
         max_seq_length=settings.redundancy.max_seq_length,
         precision=settings.redundancy.precision,
+        verify=settings.redundancy.verify_weights,
+        expected_sha256=settings.redundancy.expected_sha256,
     )
 
 
@@ -42,8 +44,14 @@ def repository_vectors(
         r.name: embedding_text(r.metadata.readme, r.metadata.description, r.metadata.topics)
         for r in repos
     }
-    vectors = embed_with_cache(conn, model, texts)
-    return np.stack([vectors[r.name] for r in repos]) if repos else np.zeros((0, 1), np.float32)
+    # A repository with no text at all says nothing about what it does: a zero row is similar
+    # to nothing (the model would embed "" like any other text and match all empty ones).
+    vectors = embed_with_cache(conn, model, {k: t for k, t in texts.items() if t.strip()})
+    if not repos:
+        return np.zeros((0, 1), np.float32)
+    dim = next(iter(vectors.values())).shape[0] if vectors else 1
+    zero = np.zeros(dim, np.float32)
+    return np.stack([vectors.get(r.name, zero) for r in repos])
 
 
 def _stats(repo: repo_store.StoredRepository):

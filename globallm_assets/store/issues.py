@@ -97,13 +97,21 @@ def save_fetch_state(
     )
 
 
-def open_issues(
-    conn: psycopg.Connection, repositories: Sequence[str]
-) -> list[tuple[IssueRecord, bool, str | None]]:
+@dataclass(frozen=True)
+class OpenIssue:
+    issue: IssueRecord
+    opted_out: bool
+    opt_out_reason: str | None
+    llm_category: str | None  # the LLM's answer for this very version of the issue, if any
+
+
+def open_issues(conn: psycopg.Connection, repositories: Sequence[str]) -> list[OpenIssue]:
     """Open issues of the given repositories with their repository's opt-out state."""
     rows = conn.execute(
         """
-        SELECT i.data, COALESCE(f.opted_out, false), f.opt_out_reason
+        SELECT i.data, COALESCE(f.opted_out, false), f.opt_out_reason,
+               CASE WHEN i.llm_category_for IS NOT DISTINCT FROM i.updated_at
+                    THEN i.llm_category END
         FROM issues i
         LEFT JOIN issue_fetch_state f ON f.repository = i.repository
         WHERE i.repository = ANY(%s) AND i.state = 'open'
@@ -111,7 +119,22 @@ def open_issues(
         """,
         (list(repositories),),
     ).fetchall()
-    return [(IssueRecord.model_validate(data), opted, reason) for data, opted, reason in rows]
+    return [
+        OpenIssue(IssueRecord.model_validate(data), opted, reason, cached)
+        for data, opted, reason, cached in rows
+    ]
+
+
+def remember_llm_categories(
+    conn: psycopg.Connection, answers: Iterable[tuple[IssueRecord, str]]
+) -> None:
+    """Store the LLM's category for the issue version it saw (its ``updated_at``)."""
+    with conn.cursor() as cur:
+        cur.executemany(
+            "UPDATE issues SET llm_category = %s, llm_category_for = %s "
+            "WHERE repository = %s AND number = %s",
+            [(cat, i.updated_at, i.repository, i.number) for i, cat in answers],
+        )
 
 
 def write_issue_scores(conn: psycopg.Connection, rows: Iterable[dict[str, Any]]) -> int:

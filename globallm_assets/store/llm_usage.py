@@ -37,13 +37,12 @@ def reserve(
     return row is not None
 
 
-def settle(
-    conn: psycopg.Connection, reserved: int, used: int, *, moment: datetime | None = None
-) -> None:
-    """Give back what a call reserved but did not use (or charge the overrun)."""
+def settle(conn: psycopg.Connection, reserved: int, used: int, *, week: date) -> None:
+    """Give back what a call reserved but did not use (or charge the overrun), in the week
+    the reservation was made even if the call ran past midnight on Sunday."""
     conn.execute(
         "UPDATE token_budget SET reserved = GREATEST(0, reserved - %s + %s) WHERE week_start = %s",
-        (reserved, used, week_start(moment)),
+        (reserved, used, week),
     )
 
 
@@ -85,13 +84,19 @@ class TokenLedger:
 
         return pool(self._dsn).connection()
 
-    def reserve(self, tokens: int) -> bool:
+    def reserve(self, tokens: int) -> date | None:
+        """The budget week charged, or None when the reservation would exceed the limit."""
+        moment = datetime.now(UTC)
         with self._connection() as conn:
-            return reserve(conn, tokens, self.weekly_limit)
+            return (
+                week_start(moment)
+                if reserve(conn, tokens, self.weekly_limit, moment=moment)
+                else None
+            )
 
-    def settle(self, reserved: int, used: int) -> None:
+    def settle(self, reserved: int, used: int, week: date) -> None:
         with self._connection() as conn:
-            settle(conn, reserved, used)
+            settle(conn, reserved, used, week=week)
 
     def record(self, **usage) -> None:
         with self._connection() as conn:

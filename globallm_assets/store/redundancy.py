@@ -21,8 +21,16 @@ class RedundancyRow:
 
 
 def replace_language(conn: psycopg.Connection, language: str, rows: Iterable[RedundancyRow]) -> int:
-    """Delete the language's rows and insert the new ones (call inside a transaction)."""
-    conn.execute("DELETE FROM redundancy WHERE language = %s", (language,))
+    """Delete the language's rows and insert the new ones (call inside a transaction).
+
+    Rows of these repositories under another language go too: a repository whose language
+    changed upstream belongs to this language's clusters now.
+    """
+    rows = list(rows)
+    conn.execute(
+        "DELETE FROM redundancy WHERE language = %s OR repository = ANY(%s)",
+        (language, [r.repository for r in rows]),
+    )
     data = [
         (
             r.repository,

@@ -116,8 +116,9 @@ def list_repositories(
         clauses.append("language = %s")
         params.append(language)
     if names is not None:
-        clauses.append("name = ANY(%s)")
-        params.append(list(names))
+        # GitHub names are case-insensitive: Foo/Bar and foo/bar are one repository.
+        clauses.append("lower(name) = ANY(%s)")
+        params.append([n.lower() for n in names])
     if status == "approved":
         clauses.append("worth_working_on IS TRUE")
     elif status == "rejected":
@@ -141,8 +142,11 @@ def get_repository(conn: psycopg.Connection, name: str) -> StoredRepository | No
 
 def remove_repository(conn: psycopg.Connection, name: str) -> bool:
     """Delete a repository; refuses while one of its issues is claimed by an agent."""
+    # Lock the repository's issue rows first: a claim committed between the count and the
+    # delete would otherwise be cascaded away under an agent's feet.
     claimed = conn.execute(
-        "SELECT count(*) FROM issues WHERE repository = %s AND assignment_status = 'assigned'",
+        "SELECT count(*) FILTER (WHERE assignment_status = 'assigned') FROM "
+        "(SELECT assignment_status FROM issues WHERE repository = %s FOR UPDATE) AS locked",
         (name,),
     ).fetchone()
     if claimed and claimed[0]:

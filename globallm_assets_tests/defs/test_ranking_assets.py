@@ -49,3 +49,41 @@ def test_rankings_cover_touchable_open_issues_of_approved_repositories(dsn):
         assert (priority is None) == do_not_touch
     assert any(r[4] for r in issue_rows), "some issues are locked/assigned/wontfix"
     assert redundancy_rows == python_repos
+
+
+@pytest.mark.slow
+def test_one_failing_repository_does_not_fail_the_issues_asset(dsn, monkeypatch):
+    from datetime import UTC, datetime
+
+    from globallm_assets.core.models import IssueRecord, RepoMetadata
+    from globallm_assets.defs.pipeline import all_assets
+    from globallm_assets.defs.ranking import issues
+    from globallm_assets.store import repositories as repo_store
+    from globallm_assets_tests.fakes.github_server import FakeGitHub, synthesize_repo
+
+    now = datetime(2026, 6, 1, tzinfo=UTC)
+    live = RepoMetadata(full_name="acme/live", language="python", stars=9000, license="MIT")
+    gone = RepoMetadata(full_name="acme/gone", language="python", stars=9000, license="MIT")
+    issue = IssueRecord(
+        repository="acme/live", number=1, title="Crash", created_at=now, updated_at=now
+    )
+    with FakeGitHub(
+        [synthesize_repo(live, issues=[issue], now=now)], tokens=["tok_x_12345678"]
+    ) as fake:
+        monkeypatch.setenv("GITHUB_API_URL", fake.url)
+        monkeypatch.setenv("GITHUB_TOKEN", "tok_x_12345678")
+        with psycopg.connect(dsn) as conn:
+            repo_store.upsert_repositories(
+                conn, [(live, "python"), (gone, "python")], source="github"
+            )
+            repo_store.write_verdicts(conn, [("acme/live", True, "t"), ("acme/gone", True, "t")])
+        result = dg.materialize(
+            all_assets(),
+            selection=[issues],
+            partition_key="python",
+            resources={"store": PostgresResource(url=dsn), "source": SourceResource(kind="github")},
+        )
+    assert result.success
+    metadata = result.asset_materializations_for_node("issues")[0].metadata
+    assert metadata["failed_repositories"].value == ["acme/gone"]
+    assert metadata["fetched"].value == 1
