@@ -131,12 +131,23 @@ def repository_health(
     ``repositories.health``; missing signals are listed, not dropped."""
     settings = source.settings()
     language = context.partition_key
+    repo_source = source.repo_source(store.dsn())
     with store.connection() as conn:
         repos = repo_store.list_repositories(conn, language=language)
-        rows = analysis.health_rows(
-            settings, source.repo_source(store.dsn()), [r.metadata for r in repos]
+    # Source calls happen outside the transaction; the partition is then rewritten in one.
+    fresh, missing = analysis.refreshed_metadata(repo_source, [r.metadata for r in repos])
+    rows = analysis.health_rows(settings, repo_source, fresh)
+    scored = {name for name, _, _ in rows}
+    gone = missing + [m.full_name for m in fresh if m.full_name not in scored]
+    with store.connection() as conn:
+        repo_store.upsert_repositories(
+            conn, [(m, language) for m in fresh], source=settings.source.kind
         )
         repo_store.write_health(conn, rows)
+        # Gone upstream: no stale score may keep a repository approved.
+        repo_store.clear_health(conn, gone)
+    if gone:
+        context.log.warning("%d repositories no longer at the source: health cleared", len(gone))
     scores = [score for _, score, _ in rows]
     top = sorted(rows, key=lambda r: r[1], reverse=True)[:10]
     return dg.MaterializeResult(
@@ -145,6 +156,7 @@ def repository_health(
             "top_10": dg.MetadataValue.md(
                 markdown_table(["repository", "health"], [(n, s) for n, s, _ in top])
             ),
+            "gone_from_source": len(gone),
         },
         check_results=[range_check("repository_health", scores)],
     )
@@ -215,21 +227,18 @@ def impact_scores(
     language = context.partition_key
     ecosystem = ECOSYSTEM_BY_LANGUAGE[language]
     with store.connection() as conn:
-        peers = [
-            r
-            for lang in analysis.ecosystem_languages(language)
-            for r in repo_store.list_repositories(conn, language=lang)
-        ]
-        edges = repo_store.load_edges(conn, ecosystem)
-        mine = [r.name for r in peers if r.language == language]
-        rows = analysis.impact_rows(settings, peers, edges, only=mine)
+        mine = [r.name for r in repo_store.list_repositories(conn, language=language)]
+        rows = analysis.ecosystem_impact(settings, conn, language, only=mine)
         repo_store.write_impact(conn, rows)
+        edges = conn.execute(
+            "SELECT count(*) FROM dependency_edges WHERE ecosystem = %s", (ecosystem,)
+        ).fetchone()[0]
     scores = [score for _, score, _ in rows]
     top = sorted(rows, key=lambda r: r[1], reverse=True)[:10]
     return dg.MaterializeResult(
         metadata={
             **score_summary(scores),
-            "graph_edges": len(edges),
+            "graph_edges": edges,
             "top_10": dg.MetadataValue.md(
                 markdown_table(
                     ["repository", "impact", "direct dependents"],

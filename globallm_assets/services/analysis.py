@@ -79,38 +79,48 @@ def discover(
     dependents = repo_store.dependents_counts(conn)
     report = DiscoveryReport(language=language)
     seen: set[str] = set()
-    for text in queries_for(domain):
-        query = SearchQuery(
-            text=text,
-            language=language,
+
+    def consider(meta: RepoMetadata) -> bool:
+        """Filter one candidate into the report; True once enough are kept."""
+        report.found += 1
+        decision = passes_filters(
+            meta,
+            dependents=dependents.get(meta.full_name),
             min_stars=min_stars,
-            include_forks=not filters.exclude_forks,
-            include_archived=not filters.exclude_archived,
+            min_dependents=min_dependents,
+            exclude_archived=filters.exclude_archived,
+            exclude_forks=filters.exclude_forks,
+            license_allowlist=filters.license_allowlist,
         )
-        for meta in source.search_repositories(query, max_results):
-            if meta.full_name in seen:
-                continue
-            seen.add(meta.full_name)
-            report.found += 1
-            decision = passes_filters(
-                meta,
-                dependents=dependents.get(meta.full_name),
+        if decision.keep and library_only and not is_library(meta):
+            decision = decision.__class__(False, "not a library")
+        if decision.keep:
+            report.kept.append(meta)
+        else:
+            report.rejected.append((meta.full_name, decision.reason))
+        return len(report.kept) >= max_results
+
+    def search() -> None:
+        for text in queries_for(domain):
+            query = SearchQuery(
+                text=text,
+                language=language,
                 min_stars=min_stars,
-                min_dependents=min_dependents,
-                exclude_archived=filters.exclude_archived,
-                exclude_forks=filters.exclude_forks,
-                license_allowlist=filters.license_allowlist,
+                include_forks=not filters.exclude_forks,
+                include_archived=not filters.exclude_archived,
             )
-            if decision.keep and library_only and not is_library(meta):
-                decision = decision.__class__(False, "not a library")
-            if decision.keep:
-                report.kept.append(meta)
-            else:
-                report.rejected.append((meta.full_name, decision.reason))
-            if len(report.kept) >= max_results:
-                break
-        if len(report.kept) >= max_results:
-            break
+            for meta in source.search_repositories(query, max_results):
+                if meta.full_name not in seen:
+                    seen.add(meta.full_name)
+                    if consider(meta):
+                        return
+        # The OR half of the filter: search goes by stars, so repositories that are depended
+        # upon but little starred come from the stored dependency graph instead.
+        for meta in _depended_upon(source, dependents, min_dependents, language, seen):
+            if consider(meta):
+                return
+
+    search()
     repo_store.upsert_repositories(
         conn,
         [(meta, language) for meta in report.kept],
@@ -118,6 +128,26 @@ def discover(
         is_library={m.full_name: is_library(m) for m in report.kept},
     )
     return report
+
+
+def _depended_upon(
+    source: RepoSource,
+    dependents: dict[str, int],
+    min_dependents: int,
+    language: str,
+    seen: set[str],
+) -> list[RepoMetadata]:
+    """Repositories of ``language`` with enough dependents in the stored graph, most first."""
+    names = sorted(
+        (n for n, count in dependents.items() if count >= min_dependents and n not in seen),
+        key=lambda n: (-dependents[n], n),
+    )
+    if not names:
+        return []
+    found = source.repository_metadata(names)
+    metas = [m for m in found.values() if (m.language or "").lower() == language]
+    seen.update(m.full_name for m in metas)
+    return sorted(metas, key=lambda m: (-dependents.get(m.full_name, 0), m.full_name))
 
 
 # --- health ---------------------------------------------------------------------------------
@@ -135,6 +165,28 @@ def activity_for(source: RepoSource, names: Sequence[str]) -> dict[str, Activity
         except NotFoundError:
             log.warning("%s: not found at the source; skipped", name)
     return found
+
+
+def refreshed_metadata(
+    source: RepoSource, repos: Sequence[RepoMetadata]
+) -> tuple[list[RepoMetadata], list[str]]:
+    """Current metadata from the source's batch call (GraphQL on GitHub), under the stored
+    names, and the names the source no longer knows.
+
+    Search results are thin (REST search has no closed-issue count, and its open count includes
+    pull requests): scoring fresh batch metadata keeps the assets and ``globallm analyze`` equal.
+    """
+    found = source.repository_metadata([m.full_name for m in repos])
+    by_lower = {name.lower(): meta for name, meta in found.items()}
+    fresh: list[RepoMetadata] = []
+    missing: list[str] = []
+    for meta in repos:
+        current = by_lower.get(meta.full_name.lower())
+        if current is None:
+            missing.append(meta.full_name)
+        else:
+            fresh.append(current.model_copy(update={"full_name": meta.full_name}))
+    return fresh, missing
 
 
 def health_rows(
@@ -188,17 +240,18 @@ def ecosystem_graph(
         packages = [p for p in records if p.repository]
         return dependency_edges(records), packages
 
-    known = set(repositories)
+    known_spelling = {name.lower(): name for name in repositories}
+    known = set(known_spelling)
     wanted: list[str] = []
-    for name in sorted(known):
+    for name in sorted(known_spelling.values()):
         wanted += package_name_guesses(name)
     found = {p.name.lower(): p for p in index.packages(wanted)}
-    seeds = [p for p in found.values() if p.repository in known]
+    seeds = [p for p in found.values() if p.repository and p.repository.lower() in known]
     deps = sorted({d for p in seeds for d in p.dependencies if d.lower() not in found})
     for record in index.packages(deps[:max_dependency_fetch]):
         found.setdefault(record.name.lower(), record)
     packages = [p for p in found.values() if p.repository]
-    edges = [e for e in dependency_edges(found.values()) if e.dependent in known]
+    edges = [e for e in dependency_edges(found.values()) if e.dependent.lower() in known]
     return edges, packages
 
 
@@ -212,14 +265,51 @@ def impact_rows(
     *,
     only: Iterable[str] | None = None,
 ) -> list[tuple[str, float, dict[str, Any]]]:
-    """Impact for ``only`` (default: all ``repos``), computed on the whole ecosystem graph."""
-    nodes = {r.name: RepoNode(full_name=r.name, stars=r.stars, forks=r.forks) for r in repos}
+    """Impact for ``only`` (default: all ``repos``), computed on the whole ecosystem graph.
+
+    Registries spell repository names their own way (GitHub names are case-insensitive), so
+    edge endpoints are mapped onto the stored spelling before the graph is built.
+    """
+    canon: dict[str, str] = {}
+    nodes: dict[str, RepoNode] = {}
+    for r in repos:
+        if r.name.lower() not in canon:
+            canon[r.name.lower()] = r.name
+            nodes[r.name] = RepoNode(full_name=r.name, stars=r.stars, forks=r.forks)
+    mapped = []
     for edge in edges:
-        for name in (edge.dependent, edge.dependency):
+        ends = [canon.setdefault(n.lower(), n) for n in (edge.dependent, edge.dependency)]
+        for name in ends:
             nodes.setdefault(name, RepoNode(full_name=name, stars=0, forks=0))
-    results = impact_scores(list(nodes.values()), list(edges), impact_weights(settings))
-    wanted = set(only) if only is not None else {r.name for r in repos}
-    return [(b.full_name, b.score, b.as_dict()) for b in results if b.full_name in wanted]
+        if ends[0] != ends[1]:
+            mapped.append(
+                DependencyEdge(dependent=ends[0], dependency=ends[1], ecosystem=edge.ecosystem)
+            )
+    results = impact_scores(list(nodes.values()), mapped, impact_weights(settings))
+    wanted = {n.lower() for n in only} if only is not None else {r.name.lower() for r in repos}
+    return [(b.full_name, b.score, b.as_dict()) for b in results if b.full_name.lower() in wanted]
+
+
+def ecosystem_impact(
+    settings: Settings,
+    conn: psycopg.Connection,
+    language: str,
+    *,
+    extra: Sequence[repo_store.StoredRepository] = (),
+    only: Iterable[str] | None = None,
+) -> list[tuple[str, float, dict[str, Any]]]:
+    """Impact on the ecosystem of ``language``: every stored repository of the ecosystem's
+    languages (plus ``extra`` not yet stored) and its stored edges. The asset, ``analyze`` and
+    ``analyze-user`` all go through here, so they cannot disagree."""
+    peers = [
+        r
+        for lang in ecosystem_languages(language)
+        for r in repo_store.list_repositories(conn, language=lang)
+    ]
+    known = {r.name.lower() for r in peers}
+    peers += [r for r in extra if r.name.lower() not in known]
+    edges = repo_store.load_edges(conn, ECOSYSTEM_BY_LANGUAGE[language])
+    return impact_rows(settings, peers, edges, only=only)
 
 
 def ecosystem_languages(language: str) -> list[str]:
@@ -284,19 +374,7 @@ def analyze_repository(
     if not health:
         raise NotFoundError(f"repository {meta.full_name} has no activity data at the source")
     repo_store.write_health(conn, health)
-    if language in ECOSYSTEM_BY_LANGUAGE:
-        ecosystem = ECOSYSTEM_BY_LANGUAGE[language]
-        edges = repo_store.load_edges(conn, ecosystem)
-        peers = [
-            r
-            for lang in ecosystem_languages(language)
-            for r in repo_store.list_repositories(conn, language=lang)
-        ]
-    else:
-        edges, peers = [], [repo_store.get_repository(conn, meta.full_name)]
-    impact = impact_rows(
-        settings, [p for p in peers if p is not None], edges, only=[meta.full_name]
-    )
+    impact = _impact_of(settings, conn, language, [repo_store.get_repository(conn, meta.full_name)])
     repo_store.write_impact(conn, impact)
     decided = verdict(
         health[0][1],
@@ -342,14 +420,20 @@ def analyze_owner(
     query = SearchQuery(
         owner=owner, min_stars=min_stars, include_forks=include_forks, include_archived=True
     )
-    metas = list(source.search_repositories(query, max_results))
+    metas, _ = refreshed_metadata(source, list(source.search_repositories(query, max_results)))
     health = {name: score for name, score, _ in health_rows(settings, source, metas, now=now)}
     stored = {
-        r.name: r for r in repo_store.list_repositories(conn, names=[m.full_name for m in metas])
+        r.name.lower(): r
+        for r in repo_store.list_repositories(conn, names=[m.full_name for m in metas])
     }
-    edges = repo_store.load_edges(conn)
-    nodes = [stored.get(m.full_name) or transient_repository(m) for m in metas]
-    impact = {name: score for name, score, _ in impact_rows(settings, nodes, edges)}
+    nodes = [stored.get(m.full_name.lower()) or transient_repository(m) for m in metas]
+    by_language: dict[str, list[repo_store.StoredRepository]] = {}
+    for node in nodes:
+        by_language.setdefault(node.language, []).append(node)
+    impact: dict[str, float] = {}
+    for language, group in by_language.items():
+        for name, score, _ in _impact_of(settings, conn, language, group):
+            impact[name] = score
     moment = now or datetime.now(UTC)
     rows = []
     for meta in metas:
@@ -358,6 +442,21 @@ def analyze_owner(
         advice, why = archive_recommendation(meta, h, i, days_since_push=days)
         rows.append(OwnerRepository(meta.full_name, meta.stars, h, i, advice, why))
     return rows
+
+
+def _impact_of(
+    settings: Settings,
+    conn: psycopg.Connection,
+    language: str,
+    repos: Sequence[repo_store.StoredRepository | None],
+) -> list[tuple[str, float, dict[str, Any]]]:
+    """Impact of these repositories within their language's ecosystem (stars/forks only when
+    GlobaLLM does not partition that language)."""
+    present = [r for r in repos if r is not None]
+    names = [r.name for r in present]
+    if language in ECOSYSTEM_BY_LANGUAGE:
+        return ecosystem_impact(settings, conn, language, extra=present, only=names)
+    return impact_rows(settings, present, [], only=names)
 
 
 def transient_repository(meta: RepoMetadata) -> repo_store.StoredRepository:

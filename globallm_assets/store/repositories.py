@@ -170,6 +170,18 @@ def write_health(
     return len(data)
 
 
+def clear_health(conn: psycopg.Connection, names: Iterable[str]) -> int:
+    """Forget the health of repositories the source no longer knows (deleted, made private)."""
+    names = list(names)
+    if not names:
+        return 0
+    return conn.execute(
+        "UPDATE repositories SET health_score = NULL, health = NULL, health_at = now() "
+        "WHERE name = ANY(%s)",
+        (names,),
+    ).rowcount
+
+
 def write_impact(
     conn: psycopg.Connection, rows: Iterable[tuple[str, float, dict[str, Any]]]
 ) -> int:
