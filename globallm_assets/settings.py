@@ -14,11 +14,19 @@ import contextvars
 import os
 import tempfile
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, create_model
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    create_model,
+)
 from pydantic.fields import FieldInfo
+from pydantic.functional_validators import BeforeValidator
 from pydantic_settings import (
     BaseSettings,
     DotEnvSettingsSource,
@@ -28,6 +36,11 @@ from pydantic_settings import (
 )
 
 from globallm_assets.core.models import LANGUAGES, Language
+
+LogLevel = Annotated[
+    Literal["DEBUG", "INFO", "WARNING", "ERROR"],
+    BeforeValidator(lambda value: value.upper() if isinstance(value, str) else value),
+]
 
 
 class ConfigError(ValueError):
@@ -327,7 +340,8 @@ class Settings(BaseSettings):
 
     languages: list[Language] = Field(default_factory=lambda: [Language(x) for x in LANGUAGES])
     data_dir: Path = Field(default_factory=default_data_dir)
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_level: LogLevel = "INFO"
+
     filters: FilterSettings = Field(default_factory=FilterSettings)
     health_weights: HealthWeightSettings = Field(default_factory=HealthWeightSettings)
     impact_weights: ImpactWeightSettings = Field(default_factory=ImpactWeightSettings)
@@ -444,8 +458,9 @@ def parse_setting_value(dotted: str, raw: str) -> Any:
         candidate = yaml.safe_load(raw) if raw.strip() else raw
     except yaml.YAMLError:
         candidate = raw
-    if isinstance(candidate, str) and "list[" in repr(info.annotation) and "," in candidate:
-        candidate = [part.strip() for part in candidate.split(",")]
+    if "list[" in repr(info.annotation) and not isinstance(candidate, list):
+        # `python,go` and a single `python` both mean a list.
+        candidate = [part.strip() for part in str(candidate).split(",") if part.strip()]
     probe = create_model("Probe", value=(info.annotation, info))
     try:
         validated = probe.model_validate({"value": candidate})
@@ -454,17 +469,22 @@ def parse_setting_value(dotted: str, raw: str) -> Any:
     return validated.model_dump(mode="json")["value"]
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write via a temp file in the same directory + rename, so readers never see half a file."""
+def atomic_write_text(path: Path, text: str, *, mode: int | None = None) -> None:
+    """Write via a temp file in the same directory + rename, so readers never see half a file.
+
+    The temp file is created 0600 and given its final ``mode`` (default: the old file's, else
+    0644) before the rename, so a secret is never readable by others, even for a moment.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
+    if mode is None:
+        mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
-        if path.exists():
-            os.chmod(tmp, path.stat().st_mode & 0o777)
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -482,9 +502,11 @@ def set_config_value(path: Path, dotted: str, raw: str) -> Any:
         Settings.model_validate(updated)
     except ValidationError as exc:
         raise ConfigError(_describe_validation_error(exc, path)) from None
-    atomic_write_text(path, yaml.safe_dump(updated, sort_keys=True, allow_unicode=True))
-    if _is_secret(_field_for(dotted).annotation):
-        os.chmod(path, 0o600)
+    secret = _is_secret(_field_for(dotted).annotation)
+    mode = 0o600 if secret else None  # once a secret is in the file, it stays private
+    if path.exists() and path.stat().st_mode & 0o077 == 0:
+        mode = 0o600
+    atomic_write_text(path, yaml.safe_dump(updated, sort_keys=True, allow_unicode=True), mode=mode)
     return value
 
 

@@ -8,7 +8,10 @@ from rich.table import Table
 from globallm_assets.cli.common import check_export, console, emit_json, state
 from globallm_assets.settings import default_config_path, masked, set_config_value
 
-app = typer.Typer(help="Show and change GlobaLLM settings.", no_args_is_help=True)
+app = typer.Typer(
+    help="Show and change GlobaLLM settings.\n\nExample: globallm config show",
+    no_args_is_help=True,
+)
 
 
 def _flatten(data: dict, prefix: str = "") -> list[tuple[str, object]]:

@@ -10,7 +10,10 @@ from globallm_assets.cli.common import check_export, console, emit_json, state
 from globallm_assets.store import migrations
 from globallm_assets.store.db import embedded_server, locate
 
-app = typer.Typer(help="Manage GlobaLLM's PostgreSQL store.", no_args_is_help=True)
+app = typer.Typer(
+    help="Manage GlobaLLM's PostgreSQL store.\n\nExample: globallm database status",
+    no_args_is_help=True,
+)
 
 
 @app.command("init")
@@ -86,9 +89,11 @@ def status(
             report["error"] = (
                 str(exc).strip().splitlines()[0] if str(exc).strip() else "unreachable"
             )
+    # Scripts can test the exit code: 1 when the store is not up.
+    code = 0 if report.get("running") else 1
     if export == "json":
         emit_json(report)
-        return
+        raise typer.Exit(code)
     table = Table(title="GlobaLLM store", show_header=False)
     table.add_column("key", style="cyan")
     table.add_column("value")
@@ -97,6 +102,7 @@ def status(
             value = ", ".join(value) or "—"
         table.add_row(key, "—" if value is None else str(value))
     console.print(table)
+    raise typer.Exit(code)
 
 
 @app.command("close")

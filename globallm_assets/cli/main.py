@@ -22,7 +22,10 @@ log = logging.getLogger("globallm_assets.cli")
 
 app = typer.Typer(
     name="globallm",
-    help="GlobaLLM: decide where LLM agents should work in open source, then do the work.",
+    help=(
+        "GlobaLLM: decide where LLM agents should work in open source, then do the work."
+        "\n\nExample: globallm demo"
+    ),
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,

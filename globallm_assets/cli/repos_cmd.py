@@ -23,7 +23,10 @@ from globallm_assets.cli.discover_cmd import component_table, repo_name_argument
 from globallm_assets.settings import Settings
 from globallm_assets.store import repositories as repo_store
 
-app = typer.Typer(help="List, inspect and remove stored repositories.", no_args_is_help=True)
+app = typer.Typer(
+    help="List, inspect and remove stored repositories.\n\nExample: globallm repos list",
+    no_args_is_help=True,
+)
 
 STATUSES = ("approved", "rejected", "unanalyzed")
 _EXPORT_HELP = "json: machine-readable stdout"

@@ -10,6 +10,7 @@ from globallm_assets.core.models import ECOSYSTEM_BY_LANGUAGE
 from globallm_assets.defs.partitions import language_partitions
 from globallm_assets.defs.resources import PostgresResource, SourceResource
 from globallm_assets.services import analysis
+from globallm_assets.sources.base import SourceError
 from globallm_assets.store import repositories as repo_store
 
 SCORES_IN_RANGE = "scores_in_unit_interval"
@@ -179,6 +180,7 @@ def dependency_graph(
     mapped from package dependencies in the registries (or the simulated world)."""
     settings = source.settings()
     counts: dict[str, int] = {}
+    skipped: dict[str, str] = {}
     ecosystems = sorted({ECOSYSTEM_BY_LANGUAGE[lang.value] for lang in settings.languages})
     for ecosystem in ecosystems:
         languages = [lang for lang, eco in ECOSYSTEM_BY_LANGUAGE.items() if eco == ecosystem]
@@ -191,7 +193,14 @@ def dependency_graph(
         if not names:
             counts[ecosystem] = 0
             continue
-        edges, packages = analysis.ecosystem_graph(source.package_index(ecosystem), names)
+        try:
+            edges, packages = analysis.ecosystem_graph(source.package_index(ecosystem), names)
+        except SourceError as exc:
+            # One unreachable or unconfigured registry keeps its previous edges and does not
+            # stop the other ecosystems.
+            context.log.warning("%s graph not rebuilt: %s", ecosystem, exc)
+            skipped[ecosystem] = str(exc)
+            continue
         with store.connection() as conn:
             counts[ecosystem] = repo_store.replace_graph(conn, ecosystem, edges, packages)
         context.log.info(
@@ -202,6 +211,7 @@ def dependency_graph(
         metadata={
             "edges": total,
             "edges_by_ecosystem": dg.MetadataValue.json(counts),
+            "skipped_ecosystems": dg.MetadataValue.json(skipped),
         },
         check_results=[
             dg.AssetCheckResult(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 from globallm_assets.settings import Settings
@@ -45,8 +46,11 @@ def prepare_dagster_home(settings: Settings, location: StoreLocation) -> dict[st
     target = home / "dagster.yaml"
     source = instance_yaml()
     if not target.exists() or target.read_bytes() != source.read_bytes():
-        tmp = home / ".dagster.yaml.tmp"
+        # A private temp name: two `demo`/`dev` processes may refresh the file at once.
+        fd, tmp = tempfile.mkstemp(prefix=".dagster.yaml.", dir=home)
+        os.close(fd)
         shutil.copyfile(source, tmp)
+        os.chmod(tmp, 0o644)
         os.replace(tmp, target)
     env = {"DAGSTER_HOME": str(home), PG_URL_ENV: sqlalchemy_url(location.dagster_dsn)}
     if location.embedded is None:

@@ -1186,7 +1186,8 @@ def registry_for(
     key = _ecosystem(ecosystem)
     url = base_url or default_registry_url(key)
     if not url:
-        raise SourceError(f"no {key} registry is configured: set registries.{key}_url")
+        setting = "go_proxy" if key == "go" else f"{key}_url"
+        raise SourceError(f"no {key} registry is configured: set registries.{setting}")
     return _REGISTRY_TYPES[key](url, client=client)
 
 

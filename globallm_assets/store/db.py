@@ -15,7 +15,7 @@ import psycopg
 from psycopg import sql
 from psycopg_pool import ConnectionPool
 
-from globallm_assets.settings import Settings, mask_url
+from globallm_assets.settings import ConfigError, Settings, mask_url
 from globallm_assets.store.embedded import EmbeddedServer
 from globallm_assets.store.migrations import migrate
 
@@ -60,7 +60,8 @@ def locate(settings: Settings, *, start: bool = True) -> StoreLocation:
     if settings.database.url is not None:
         dsn = settings.database.url.get_secret_value()
         if not dsn.startswith(("postgresql://", "postgres://")):
-            raise StoreError("GLOBALLM_DATABASE_URL must be a postgresql:// URL")
+            # Bad input, not a failure: the CLI exits 2.
+            raise ConfigError("the database URL must start with postgresql://")
         location = StoreLocation(dsn, with_dbname(dsn, DAGSTER_DB), None)
     else:
         server = embedded_server(settings)

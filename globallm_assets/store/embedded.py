@@ -231,8 +231,7 @@ class EmbeddedServer:
             )
         password = secrets.token_urlsafe(24)
         pwfile = self.data_dir / ".initpw"
-        pwfile.write_text(password + "\n")
-        pwfile.chmod(0o600)
+        _write_private(pwfile, password + "\n")
         if self._run_as is not None:
             user = pwd.getpwnam(self._run_as)
             os.chown(pwfile, user.pw_uid, user.pw_gid)
@@ -254,8 +253,7 @@ class EmbeddedServer:
             pwfile.unlink(missing_ok=True)
         if result.returncode != 0:
             raise EmbeddedServerError(f"initdb failed: {_last_line(result)}")
-        self.password_file.write_text(password + "\n")
-        self.password_file.chmod(0o600)
+        _write_private(self.password_file, password + "\n")
         conf = self.pgdata / "postgresql.auto.conf"
         with conf.open("a") as handle:
             handle.write(
@@ -291,6 +289,14 @@ class EmbeddedServer:
 
     def socket_port(self) -> int:
         return self.port or SOCKET_PORT
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Create the file 0600 from the start: a password is never readable by others, even briefly."""
+    path.unlink(missing_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
 
 
 def _last_line(result: subprocess.CompletedProcess[str]) -> str:

@@ -141,7 +141,13 @@ def get_repository(conn: psycopg.Connection, name: str) -> StoredRepository | No
 
 
 def remove_repository(conn: psycopg.Connection, name: str) -> bool:
-    """Delete a repository; refuses while one of its issues is claimed by an agent."""
+    """Delete a repository (any spelling of its name); refuses while an issue is claimed."""
+    row = conn.execute(
+        "SELECT name FROM repositories WHERE lower(name) = lower(%s) FOR UPDATE", (name,)
+    ).fetchone()
+    if row is None:
+        return False
+    name = row[0]
     # Lock the repository's issue rows first: a claim committed between the count and the
     # delete would otherwise be cascaded away under an agent's feet.
     claimed = conn.execute(

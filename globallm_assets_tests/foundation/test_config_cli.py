@@ -120,3 +120,33 @@ def test_console_script_exit_code_and_no_traceback(tmp_path):
     assert "Traceback" not in result.stderr
     assert "invalid value for filters.min_stars" in result.stderr
     assert not (tmp_path / "globallm" / "config.yaml").exists()
+
+
+def test_single_list_item_and_lowercase_level_are_accepted(capsys):
+    assert cli("config", "set", "languages", "rust") == 0
+    assert cli("config", "set", "log_level", "debug") == 0
+    capsys.readouterr()
+    assert cli("config", "show", "--export", "json") == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["languages"] == ["rust"]
+    assert data["log_level"] == "DEBUG"
+
+
+def test_secret_file_is_private_before_it_is_renamed(monkeypatch):
+    import globallm_assets.settings as settings_module
+
+    modes: list[int] = []
+    real_replace = os.replace
+
+    def spy(src, dst):
+        modes.append(os.stat(src).st_mode & 0o777)
+        real_replace(src, dst)
+
+    path = default_config_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("filters:\n  min_stars: 3\n")
+    path.chmod(0o644)
+    monkeypatch.setattr(settings_module.os, "replace", spy)
+    assert cli("config", "set", "github.token", FAKE_TOKEN) == 0
+    assert modes == [0o600]
+    assert path.stat().st_mode & 0o777 == 0o600

@@ -41,7 +41,8 @@ def test_init_status_close_lifecycle(data_dir, capsys):
 
     assert cli("--data-dir", str(data_dir), "database", "close") == 0
     assert "stopped" in capsys.readouterr().out
-    assert cli("--data-dir", str(data_dir), "database", "status", "--export", "json") == 0
+    # Not running: status says so and exits 1, so scripts can test it.
+    assert cli("--data-dir", str(data_dir), "database", "status", "--export", "json") == 1
     assert json.loads(capsys.readouterr().out)["running"] is False
 
 
@@ -72,3 +73,8 @@ def test_unreachable_external_server_is_one_line_exit_1(capsys):
     assert "cannot reach PostgreSQL" in err
     assert "secretpw" not in err
     assert "Traceback" not in err
+
+
+def test_a_url_that_is_not_postgres_is_a_usage_error(capsys):
+    assert cli("--database-url", "mysql://u:p@h/db", "database", "init") == 2
+    assert "postgresql://" in capsys.readouterr().err
