@@ -86,3 +86,20 @@ def test_finds_debian_versioned_binaries(monkeypatch, tmp_path):
         lambda pattern: [str(tmp_path / "13" / "bin"), str(tmp_path / "15" / "bin")],
     )
     assert embedded.find_bindir() == Path(tmp_path / "15" / "bin")
+
+
+def test_optional_loopback_port_requires_the_generated_password(data_dir):
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = EmbeddedServer(data_dir, port=port)
+    server.ensure_running()
+    password = server.password_file.read_text().strip()
+    assert oct(server.password_file.stat().st_mode & 0o777) == "0o600"
+    url = f"postgresql://globallm:{password}@127.0.0.1:{port}/postgres"
+    with psycopg.connect(url) as conn:
+        assert conn.execute("SELECT 1").fetchone() == (1,)
+    with pytest.raises(psycopg.OperationalError):
+        psycopg.connect(f"postgresql://globallm:wrong@127.0.0.1:{port}/postgres", connect_timeout=5)
