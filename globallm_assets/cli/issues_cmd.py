@@ -56,7 +56,7 @@ def issues(
     settings = app_state.settings()
 
     from globallm_assets.services import issues as issue_service
-    from globallm_assets.services.sources import repo_source
+    from globallm_assets.services.sources import repo_source, source_now
     from globallm_assets.sources.base import NotFoundError
     from globallm_assets.store import issues as issue_store
     from globallm_assets.store import repositories as repo_store
@@ -89,6 +89,7 @@ def issues(
                 [stored.name],
                 provider=issue_service.categorization_provider(settings),
                 dsn=location.dsn,
+                now=source_now(settings),
             )
         rows = issue_store.list_issues(
             conn, stored.name, state=issue_state, category=category, sort=sort, limit=limit

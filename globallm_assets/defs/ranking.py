@@ -12,6 +12,7 @@ from globallm_assets.defs.partitions import language_partitions
 from globallm_assets.defs.redundancy import redundancy
 from globallm_assets.defs.resources import PostgresResource, SourceResource
 from globallm_assets.services import issues as issue_service
+from globallm_assets.services.sources import source_now
 from globallm_assets.sources.base import SourceError
 from globallm_assets.store import repositories as repo_store
 
@@ -91,6 +92,7 @@ def issue_categories(
             names,
             provider=issue_service.categorization_provider(settings),
             dsn=store.dsn(),
+            now=source_now(settings),
         )
     counts: dict[str, int] = {}
     for row in rows:

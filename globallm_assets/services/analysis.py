@@ -197,6 +197,9 @@ def health_rows(
     now: datetime | None = None,
 ) -> list[tuple[str, float, dict[str, Any]]]:
     """(name, score, components) for each repository the source still knows."""
+    # A source with its own clock (the simulated world is anchored to a fixed date) is scored
+    # at that moment, so recency means the same as in the activity counts it reports.
+    now = now or getattr(source, "now", None)
     weights = health_weights(settings)
     activity = activity_for(source, [m.full_name for m in repos])
     rows = []
@@ -434,7 +437,7 @@ def analyze_owner(
     for language, group in by_language.items():
         for name, score, _ in _impact_of(settings, conn, language, group):
             impact[name] = score
-    moment = now or datetime.now(UTC)
+    moment = now or getattr(source, "now", None) or datetime.now(UTC)
     rows = []
     for meta in metas:
         h, i = health.get(meta.full_name, 0.0), impact.get(meta.full_name, 0.0)

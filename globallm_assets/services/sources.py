@@ -53,3 +53,11 @@ def package_index(settings: Settings, ecosystem: str) -> PackageIndex:
     attr = _REGISTRY_URL_SETTING.get(ecosystem)
     base_url = getattr(settings.registries, attr) if attr else None
     return registry_for(ecosystem, base_url=base_url)
+
+
+def source_now(settings: Settings):
+    """The moment the source's data describes: the simulated world's fixed date, else None
+    (meaning the real clock). Ages and recency are measured from it."""
+    if settings.source.kind == "simulated":
+        return simulated_world(settings.source.seed, settings.source.repos_per_language).now
+    return None
