@@ -15,8 +15,12 @@ Request budget, by design:
   windows - is therefore at most ``snapshot_ttl`` old.
 - REST is used only where GraphQL lacks the data - search, issue lists, the exact contributor
   count - and every REST GET is conditional (``If-None-Match``) when a cache is configured.
+- Issue lists then get their open issues' linked pull requests (open PRs that would close them)
+  from one GraphQL query per ``LINKED_PR_BATCH`` (100) open issues, one point each.
 - Without a token, GraphQL is unavailable (GitHub requires authentication for it): metadata falls
-  back to one REST call per repository and activity to two, at 60 requests/hour.
+  back to one REST call per repository and activity to two, at 60 requests/hour; READMEs,
+  merged-PR CI and maintainer responses are then unknown, and ``linked_pull_requests`` stays 0
+  (said once in the log) - a README or a PR lookup per item would not fit 60 requests an hour.
 """
 
 from __future__ import annotations
@@ -68,7 +72,8 @@ SEARCH_PAGE_SIZE = 100
 GITHUB_EPOCH = datetime(2007, 10, 1, tzinfo=UTC)
 # Below this a created-date slice is not split further (a pathological tie; we keep 1,000).
 MIN_DATE_SLICE = timedelta(hours=1)
-_SNAPSHOT_VERSION = "v1"
+# v2: snapshots carry the README, merged-PR CI and maintainer responses.
+_SNAPSHOT_VERSION = "v2"
 _LAST_PAGE_RE = re.compile(r'<([^<>]+)>;\s*rel="last"')
 
 
@@ -85,8 +90,8 @@ class GitHubSource:
     """Repositories, activity and issues from GitHub (or any server speaking its API).
 
     Authenticated reads of metadata always fetch the full snapshot (metadata *and* activity):
-    the extra fields cost about one GraphQL point per 25 repositories, and with a cache a later
-    ``activity_batch`` over the same names then costs only the freshness probe.
+    the activity fields are most of a batch's 8 points per 25 repositories, but with a cache a
+    later ``activity_batch`` over the same names then costs only the freshness probe.
     """
 
     name = "github"
@@ -160,6 +165,7 @@ class GitHubSource:
             logger=self._log,
             base_url=api_url,
         )
+        self._linked_skip_logged = False
         # The policy transport adds credentials and retries; githubkit's own retry sleeps with
         # time.sleep and its HTTP cache would hide 304s from us, so both are off.
         self._gh: GitHub[Any] = GitHub(
@@ -373,15 +379,7 @@ class GitHubSource:
         self, query: str, variables: Mapping[str, Any], names: Sequence[str]
     ) -> dict[str, dict[str, Any]]:
         """Run an aliased query; return ``name → node`` without the repositories GitHub lacks."""
-        from githubkit.exception import GraphQLFailed
-
-        errors: list[Any] = []
-        with self._errors(f"GraphQL batch of {len(names)}"):
-            try:
-                data = self._gh.graphql.request(query, dict(variables))
-            except GraphQLFailed as exc:
-                data = exc.response.data or {}
-                errors = list(exc.response.errors or [])
+        data, errors = self._graphql(query, variables, f"GraphQL batch of {len(names)}")
         missing: set[str] = set()
         for err in errors:
             path = list(err.path or [])
@@ -403,6 +401,54 @@ class GitHubSource:
                 continue
             out[name] = node
         return out
+
+    def _graphql(
+        self, query: str, variables: Mapping[str, Any], what: str
+    ) -> tuple[dict[str, Any], list[Any]]:
+        """``(data, errors)``: GitHub answers partial data *with* errors (e.g. one missing alias),
+        which githubkit raises; both are returned so callers decide per path."""
+        from githubkit.exception import GraphQLFailed
+
+        with self._errors(what):
+            try:
+                return self._gh.graphql.request(query, dict(variables)), []
+            except GraphQLFailed as exc:
+                return exc.response.data or {}, list(exc.response.errors or [])
+
+    def _with_linked_prs(self, name: str, records: list[IssueRecord]) -> list[IssueRecord]:
+        """``records`` with ``linked_pull_requests`` set on the open ones: the open pull requests
+        whose closing keywords or sidebar link would close each issue (GitHub's
+        ``closedByPullRequestsReferences``), one GraphQL query for up to ``LINKED_PR_BATCH``."""
+        numbers = [r.number for r in records if r.state == "open"]
+        if not numbers:
+            return records
+        if not self._authenticated:
+            if not self._linked_skip_logged:
+                self._linked_skip_logged = True
+                self._log.info(
+                    "GitHub: no token, so linked pull requests of issues are not looked up "
+                    "(GraphQL needs authentication); linked_pull_requests stays 0"
+                )
+            return records
+        owner, repo = name.split("/")
+        data, errors = self._graphql(
+            gql.linked_prs_query(numbers),
+            {"owner": owner, "name": repo},
+            f"{name} linked pull requests of {len(numbers)} issues",
+        )
+        for err in errors:
+            path = list(err.path or [])
+            if not path:
+                raise SourceError(f"GraphQL query rejected: {err.message}")
+            # An issue transferred or deleted since the REST listing: it keeps 0.
+            self._log.info("GitHub: no linked pull requests for %s at %s: %s", name, path, err.type)
+        counts = gql.linked_prs_from_data(data, numbers)
+        return [
+            r.model_copy(update={"linked_pull_requests": counts[r.number]})
+            if r.number in counts
+            else r
+            for r in records
+        ]
 
     # ------------------------------------------------------------------ REST
 
@@ -484,13 +530,19 @@ class GitHubSource:
     def issues(
         self, full_name: str, *, state: str = "open", since: datetime | None = None
     ) -> Iterator[IssueRecord]:
-        """Issues of one repository (pull requests excluded), following Link pagination."""
+        """Issues of one repository (pull requests excluded), following Link pagination.
+
+        Open issues carry ``linked_pull_requests`` (see :meth:`_with_linked_prs`); records are
+        therefore yielded in groups of up to ``LINKED_PR_BATCH`` open issues.
+        """
         name = parse_repo_name(full_name)
         owner, repo = name.split("/")
         kwargs: dict[str, Any] = {"state": state, "per_page": 100}
         if since is not None:
             # githubkit would send str(datetime); GitHub documents ISO 8601 (YYYY-MM-DDTHH:MM:SSZ).
             kwargs["since"] = gql.iso(since)
+        pending: list[IssueRecord] = []
+        open_pending = 0
         with self._errors(f"{name} issues"):
             pages = self._gh.rest.paginate(
                 self._gh.rest.issues.list_for_repo, owner=owner, repo=repo, **kwargs
@@ -498,7 +550,13 @@ class GitHubSource:
             for issue in pages:
                 if issue.pull_request:
                     continue
-                yield _issue_record(name, issue)
+                record = _issue_record(name, issue)
+                pending.append(record)
+                open_pending += record.state == "open"
+                if open_pending >= gql.LINKED_PR_BATCH:
+                    yield from self._with_linked_prs(name, pending)
+                    pending, open_pending = [], 0
+        yield from self._with_linked_prs(name, pending)
 
     def search_repositories(self, query: SearchQuery, max_results: int) -> Iterator[RepoMetadata]:
         """Most-starred first; walks down star bands because each query stops at 1,000 results."""

@@ -17,10 +17,29 @@ What it gives by sample (documented approximations, all capped by GitHub's 100-n
   last year - a lower bound on *recently active* contributors, not REST's all-time count.
   ``GitHubSource.activity`` and ``activity_batch(exact_contributors=True)`` use REST instead.
 - ``top_contributor_share``: the most frequent author's share of that same commit sample.
-- ``ci_runs_total`` / ``ci_runs_passed``: ``statusCheckRollup`` (checks *and* commit statuses
-  combined, as the branch page shows them) of the newest ``CI_COMMITS`` commits; pending rollups
-  are not counted. 0/0 means "no CI ran", distinct from None ("could not tell").
+- ``ci_runs_total`` / ``ci_runs_passed``, OpenSSF Scorecard's CI-Tests idea: of the newest
+  ``MERGED_PRS_SAMPLE`` merged pull requests (by last update), how many had a head commit whose
+  ``statusCheckRollup`` (checks *and* commit statuses combined) was SUCCESS. A PR merged without
+  any CI counts as not passed, as in Scorecard; one whose rollup is still pending is left out.
+  This figure is used when at least ``MIN_MERGED_PRS`` PRs are judged that way and at least one
+  of them ran CI at all. Otherwise (young repositories, direct pushes, no CI on PRs) it falls back
+  to the rollups of the newest ``CI_COMMITS`` default-branch commits, pending ones not counted.
+  0/0 means "no CI ran", distinct from None ("could not tell").
+- ``maintainer_responses_90d``: among the newest ``RESPONSE_SAMPLE`` issues created in the last
+  90 days, those with a comment by an OWNER, MEMBER or COLLABORATOR within their first
+  ``RESPONSE_COMMENTS`` comments. Exact when the window holds fewer issues than the sample; else
+  the sample's share scaled to ``issues_opened_90d``.
 - ``has_readme`` / ``has_contributing``: file names in the root tree and ``.github/``.
+- ``RepoMetadata.readme``: the text of the first of ``README_FILES`` that exists at ``HEAD``
+  (exact names: Git trees are case-sensitive, so a ``Readme.markdown`` is not read, though
+  ``has_readme`` still sees it), cut to ``README_MAX_CHARS`` characters.
+
+Cost, per GitHub's published formula (one request per connection per parent, summed, / 100):
+each repository asks for 11 connections (history x3, issues x4, releases, languages, topics,
+merged PRs) plus one per sampled merged PR (its head commit) and one per sampled new issue (its
+comments), 31 in all, so a batch of 25 costs 8 points (1,000 repositories: 320 of a token's
+5,000 per hour; before merged-PR CI and responses it was 2 points). ``object(expression:)``
+lookups (trees, README blobs) are not connections and cost nothing.
 """
 
 from __future__ import annotations
@@ -36,10 +55,31 @@ RELEASES_SAMPLE = 100
 COMMITS_SAMPLE = 100
 ISSUES_SAMPLE = 100
 CI_COMMITS = 10
+# Scorecard's CI-Tests looks at the last 30 merged PRs; each sampled PR costs GitHub one more
+# request (its ``commits(last: 1)``), so 10 keeps a 25-repository batch at 8 points.
+MERGED_PRS_SAMPLE = 10
+# Below this many judged merged PRs the share says too little; the commit rollups are used.
+MIN_MERGED_PRS = 5
+RESPONSE_SAMPLE = 10
+RESPONSE_COMMENTS = 10
+MAINTAINER_ASSOCIATIONS = frozenset({"OWNER", "MEMBER", "COLLABORATOR"})
+# Preference order when several exist. Git paths are case-sensitive, hence the lower-case variant.
+README_FILES = ("README.md", "README.rst", "README.txt", "README", "readme.md")
+# Redundancy detection embeds the README's opening (what the project *is*); the rest (install
+# steps, API tables) adds bytes to every cached snapshot, not meaning.
+README_MAX_CHARS = 20_000
+# Issues whose linked pull requests one query asks for: one connection each, so 100 cost 1 point.
+LINKED_PR_BATCH = 100
 LANGUAGES_MAX = 10
 TOPICS_MAX = 20
 ACTIVITY_WINDOW = timedelta(days=90)
 YEAR = timedelta(days=365)
+
+# One aliased blob lookup per README candidate: ``readme0`` is ``README_FILES[0]`` and so on.
+_README_FIELDS = "\n".join(
+    f'  readme{i}: object(expression: "HEAD:{path}") {{ ... on Blob {{ isBinary text }} }}'
+    for i, path in enumerate(README_FILES)
+)
 
 # ``Repository`` fields for metadata and health, in GitHub's schema vocabulary.
 REPO_FRAGMENT = f"""
@@ -84,8 +124,23 @@ fragment RepoFields on Repository {{
     nodes {{ name }}
   }}
   repositoryTopics(first: {TOPICS_MAX}) {{ nodes {{ topic {{ name }} }} }}
+  mergedPulls: pullRequests(
+    states: [MERGED]
+    first: {MERGED_PRS_SAMPLE}
+    orderBy: {{ field: UPDATED_AT, direction: DESC }}
+  ) {{
+    nodes {{ commits(last: 1) {{ nodes {{ commit {{ statusCheckRollup {{ state }} }} }} }} }}
+  }}
+  newIssues: issues(
+    first: {RESPONSE_SAMPLE}
+    filterBy: {{ since: $issuesSince }}
+    orderBy: {{ field: CREATED_AT, direction: DESC }}
+  ) {{
+    nodes {{ createdAt comments(first: {RESPONSE_COMMENTS}) {{ nodes {{ authorAssociation }} }} }}
+  }}
   rootTree: object(expression: "HEAD:") {{ ... on Tree {{ entries {{ name }} }} }}
   githubTree: object(expression: "HEAD:.github") {{ ... on Tree {{ entries {{ name }} }} }}
+{_README_FIELDS}
 }}
 """
 
@@ -209,7 +264,23 @@ def metadata_from_node(node: Mapping[str, Any], now: datetime) -> RepoMetadata:
         releases_last_year=sum(1 for r in releases if r is not None and r >= year_ago),
         languages=[n["name"].lower() for n in _nodes(node.get("languages")) if n.get("name")],
         topics=[n["topic"]["name"] for n in _nodes(node.get("repositoryTopics")) if n.get("topic")],
+        readme=readme_from_node(node),
     )
+
+
+def readme_from_node(node: Mapping[str, Any]) -> str | None:
+    """The first non-blank README of ``README_FILES`` (an empty one only when no other has text),
+    cut to ``README_MAX_CHARS``; None when none exists or only binary ones do."""
+    texts = []
+    for i in range(len(README_FILES)):
+        blob = node.get(f"readme{i}") or {}
+        text = blob.get("text")
+        if not blob.get("isBinary") and isinstance(text, str):
+            texts.append(text)
+    if not texts:
+        return None
+    chosen = next((t for t in texts if t.strip()), texts[0])
+    return chosen[:README_MAX_CHARS]
 
 
 def _tree_names(tree: Mapping[str, Any] | None) -> list[str] | None:
@@ -228,8 +299,7 @@ def activity_from_node(node: Mapping[str, Any], now: datetime) -> ActivityStats:
     authors.pop(None, None)
     sample = sum(authors.values())
 
-    rollups = [(n.get("statusCheckRollup") or {}).get("state") for n in _nodes(target.get("ci"))]
-    finished = [s for s in rollups if s in ("SUCCESS", "FAILURE", "ERROR")]
+    ci_total, ci_passed = _ci_runs(node, target) if has_branch else (None, None)
 
     recent = node.get("recentIssues")
     issues = _nodes(recent)
@@ -242,10 +312,15 @@ def activity_from_node(node: Mapping[str, Any], now: datetime) -> ActivityStats:
         commits_90d=_total(target.get("recent")) if has_branch else 0,
         contributors=len(authors) if has_branch else 0,
         top_contributor_share=(max(authors.values()) / sample) if sample else None,
-        ci_runs_total=len(finished) if has_branch else None,
-        ci_runs_passed=sum(1 for s in finished if s == "SUCCESS") if has_branch else None,
+        ci_runs_total=ci_total,
+        ci_runs_passed=ci_passed,
         issues_opened_90d=opened if recent is not None else None,
         issues_closed_90d=closed if recent is not None else None,
+        maintainer_responses_90d=(
+            _maintainer_responses(node.get("newIssues"), opened, since)
+            if recent is not None
+            else None
+        ),
         has_readme=None if root is None else any(n.startswith("readme") for n in root),
         has_contributing=(
             None
@@ -253,6 +328,72 @@ def activity_from_node(node: Mapping[str, Any], now: datetime) -> ActivityStats:
             else any(n.startswith("contributing") for n in [*root, *dot_github])
         ),
     )
+
+
+_FINISHED = ("SUCCESS", "FAILURE", "ERROR")
+
+
+def _ci_runs(node: Mapping[str, Any], target: Mapping[str, Any]) -> tuple[int, int]:
+    """(total, passed): merged PRs' head-commit rollups when enough, else the branch's commits."""
+    heads: list[str | None] = []
+    for pull in _nodes(node.get("mergedPulls")):
+        commits = _nodes(pull.get("commits"))
+        commit = (commits[-1].get("commit") or {}) if commits else {}
+        heads.append((commit.get("statusCheckRollup") or {}).get("state"))
+    # Merged while CI was still pending: neither passed nor failed, so not judged.
+    judged = [s for s in heads if s is None or s in _FINISHED]
+    if len(judged) >= MIN_MERGED_PRS and any(s is not None for s in judged):
+        return len(judged), sum(1 for s in judged if s == "SUCCESS")
+    rollups = [(n.get("statusCheckRollup") or {}).get("state") for n in _nodes(target.get("ci"))]
+    finished = [s for s in rollups if s in _FINISHED]
+    return len(finished), sum(1 for s in finished if s == "SUCCESS")
+
+
+def _maintainer_responses(
+    connection: Mapping[str, Any] | None, opened: int, since: datetime
+) -> int | None:
+    """Issues created since ``since`` that a maintainer commented on (see module docstring)."""
+    if connection is None:
+        return None
+    nodes = _nodes(connection)
+    window = [n for n in nodes if (t := parse_time(n.get("createdAt"))) and t >= since]
+    answered = sum(
+        1
+        for n in window
+        if any(
+            c.get("authorAssociation") in MAINTAINER_ASSOCIATIONS for c in _nodes(n.get("comments"))
+        )
+    )
+    if len(window) < RESPONSE_SAMPLE:
+        return answered  # the sample reached past the window's oldest issue: exact
+    return round(answered / len(window) * max(opened, len(window)))
+
+
+def linked_prs_query(numbers: Sequence[int]) -> str:
+    """Open pull requests that would close each issue (``i{number}`` aliases, one repository).
+
+    Numbers are ints, so inlining them is safe; ``$owner``/``$name`` are variables.
+    """
+    fields = "\n".join(
+        f"    i{int(n)}: issue(number: {int(n)}) {{ "
+        "closedByPullRequestsReferences(first: 1, includeClosedPrs: false) { totalCount } }"
+        for n in numbers
+    )
+    return (
+        "query LinkedPulls($owner: String!, $name: String!) {\n"
+        f"  repository(owner: $owner, name: $name) {{\n{fields}\n  }}\n}}\n"
+    )
+
+
+def linked_prs_from_data(data: Mapping[str, Any] | None, numbers: Sequence[int]) -> dict[int, int]:
+    """``number → open linked PRs`` for the issues GitHub resolved (others are absent)."""
+    repo = (data or {}).get("repository") or {}
+    out: dict[int, int] = {}
+    for n in numbers:
+        issue = repo.get(f"i{int(n)}")
+        if issue is not None:
+            out[int(n)] = _total(issue.get("closedByPullRequestsReferences")) or 0
+    return out
 
 
 def _author_key(author: Mapping[str, Any]) -> str | None:

@@ -10,8 +10,20 @@ client depends on it:
 - weak ``ETag`` on every GET, ``304`` on a matching ``If-None-Match`` (free when authenticated);
 - ``Link`` pagination with ``rel="next"/"prev"/"first"/"last"``;
 - search returns at most 1,000 results per query (422 beyond) while ``total_count`` says more;
-- GraphQL answers ``data`` plus ``errors`` typed ``NOT_FOUND`` for missing repositories, and
-  rejects connections without ``first``/``last`` or with more than 100 nodes, as GitHub does;
+- GraphQL answers ``data`` plus ``errors`` typed ``NOT_FOUND`` for missing repositories (and
+  for ``issue(number:)`` on a number that is no issue), and rejects connections without
+  ``first``/``last`` or with more than 100 nodes, as GitHub does;
+- ``object(expression: "HEAD:<path>")`` answers a ``Tree`` for the root and ``.github`` and a
+  ``Blob`` for a root file: its text from ``FakeRepo.files``, empty for a name listed only in
+  ``FakeRepo.root_files``;
+- linked pull requests (``Issue.closedByPullRequestsReferences``) follow one convention: a pull
+  request in ``FakeRepo.pull_requests`` whose title or body holds a closing keyword and the
+  issue's number ("Fixes #12", "closes #12", "Resolved #12", ...) links to issue 12; only open
+  ones count unless ``includeClosedPrs: true``;
+- merged pull requests come from ``FakeRepo.merged_pulls`` (REST issue lists do not show them),
+  each with the ``statusCheckRollup`` state of its head commit;
+- issue comments are ``FakeRepo.comment_associations[number]`` (one ``authorAssociation`` per
+  comment, oldest first); an issue without an entry has ``comments`` comments by "NONE";
 - scripted faults: secondary-limit 403 (with or without ``Retry-After``), 429, 5xx, and
   exhausting a token's primary quota.
 
@@ -108,6 +120,16 @@ class FakeCommit:
 
 
 @dataclass
+class FakeMergedPull:
+    """A merged pull request, as ``pullRequests(states: MERGED)`` shows it."""
+
+    number: int
+    merged_at: datetime
+    head_ci_state: str | None = None  # statusCheckRollup of the head commit; None: no checks
+    updated_at: datetime | None = None  # defaults to merged_at
+
+
+@dataclass
 class FakeRepo:
     """One repository. ``issues`` are issues proper; ``pull_requests`` show up in REST issue
     lists (with a ``pull_request`` key) like on GitHub. Open/closed totals beyond the listed
@@ -120,8 +142,12 @@ class FakeRepo:
     releases: list[datetime] = field(default_factory=list)
     root_files: list[str] = field(default_factory=lambda: ["README.md", "LICENSE"])
     github_files: list[str] = field(default_factory=list)
-    # path -> text, served by the REST contents API (e.g. ".github/globallm.yml").
+    # path -> text, served by the REST contents API (e.g. ".github/globallm.yml") and, for
+    # root files such as README.md, by GraphQL blob lookups.
     files: dict[str, str] = field(default_factory=dict)
+    merged_pulls: list[FakeMergedPull] = field(default_factory=list)
+    # issue number -> authorAssociation of each comment, oldest first.
+    comment_associations: dict[int, list[str]] = field(default_factory=dict)
     updated_at: datetime | None = None
     id: int = 0
 
@@ -152,10 +178,17 @@ def synthesize_repo(
     *,
     issues: Iterable[IssueRecord] = (),
     pull_requests: Iterable[IssueRecord] = (),
+    merged_pulls: Iterable[FakeMergedPull] = (),
     now: datetime | None = None,
     seed: int = 0,
 ) -> FakeRepo:
-    """A repository whose commits, CI and contributors reproduce ``activity`` where given."""
+    """A repository whose commits, CI and contributors reproduce ``activity`` where given.
+
+    ``metadata.readme`` becomes the text of ``README.md``. ``activity.ci_runs_*`` set the commit
+    rollups; merged pull requests (the CI figure GitHubSource prefers) come only from
+    ``merged_pulls``. ``activity.maintainer_responses_90d`` gives that many of the issues created
+    in the last 90 days (newest first) a maintainer's comment.
+    """
     now = now or datetime.now(UTC)
     rng = random.Random(f"{seed}:{metadata.full_name}")
     act = activity or ActivityStats()
@@ -193,6 +226,12 @@ def synthesize_repo(
     releases = [now - timedelta(days=20 * i + 3) for i in range(metadata.releases_last_year or 0)]
     pushed = commits[0].committed_at if commits else metadata.pushed_at
     meta = metadata.model_copy(update={"pushed_at": pushed})
+    window = sorted(
+        (i for i in listed if i.created_at and i.created_at >= now - timedelta(days=90)),
+        key=lambda i: i.created_at or now,
+        reverse=True,
+    )
+    answered = {i.number: ["NONE", "MEMBER"] for i in window[: act.maintainer_responses_90d or 0]}
     return FakeRepo(
         metadata=meta,
         issues=listed,
@@ -200,6 +239,9 @@ def synthesize_repo(
         commits=commits,
         releases=releases,
         root_files=["README.md", "LICENSE"] + (["CONTRIBUTING.md"] if act.has_contributing else []),
+        files={"README.md": metadata.readme} if metadata.readme is not None else {},
+        merged_pulls=list(merged_pulls),
+        comment_associations=answered,
         updated_at=pushed,
     )
 
@@ -248,17 +290,36 @@ def random_repos(n: int, *, seed: int = 0, now: datetime | None = None) -> list[
             releases_last_year=rng.randint(0, 12),
             languages=[language],
             topics=[language, "library"],
+            readme=_synthetic_readme(name, language, rng) if rng.random() < 0.9 else None,
         )
+        opened = rng.randint(0, 15)
         activity = ActivityStats(
             commits_90d=rng.randint(0, 80),
             contributors=rng.randint(1, 20),
             top_contributor_share=round(rng.uniform(0.2, 1.0), 2),
             ci_runs_total=rng.choice([0, 10]),
-            issues_opened_90d=rng.randint(0, 15),
+            issues_opened_90d=opened,
             issues_closed_90d=rng.randint(0, 10),
+            maintainer_responses_90d=rng.randint(0, opened),
         )
-        repos.append(synthesize_repo(meta, activity, now=now, seed=seed))
+        merged = [
+            FakeMergedPull(
+                number=5000 + k,
+                merged_at=now - timedelta(days=2 * k + 1),
+                head_ci_state=rng.choice(["SUCCESS", "SUCCESS", "SUCCESS", "FAILURE", None]),
+            )
+            for k in range(rng.choice([0, 2, 8, 15]))
+        ]
+        repos.append(synthesize_repo(meta, activity, merged_pulls=merged, now=now, seed=seed))
     return repos
+
+
+def _synthetic_readme(name: str, language: str, rng: random.Random) -> str:
+    """A README of a few kilobytes, so payload sizes resemble GitHub's."""
+    words = ["parse", "fast", "async", "config", "plugin", "cache", "stream", "schema", "cli"]
+    lines = [f"# {name}", "", f"A {language} library to {' and '.join(rng.sample(words, 2))}."]
+    lines += ["", "## Usage", ""] + [f"- {' '.join(rng.choices(words, k=8))}" for _ in range(40)]
+    return "\n".join(lines)
 
 
 # ---------------------------------------------------------------------- faults and counters
@@ -646,6 +707,10 @@ enum IssueOrderField { CREATED_AT UPDATED_AT COMMENTS }
 enum ReleaseOrderField { CREATED_AT NAME }
 enum LanguageOrderField { SIZE }
 enum StatusState { ERROR EXPECTED FAILURE PENDING SUCCESS }
+enum PullRequestState { OPEN CLOSED MERGED }
+enum CommentAuthorAssociation {
+  COLLABORATOR CONTRIBUTOR FIRST_TIMER FIRST_TIME_CONTRIBUTOR MANNEQUIN MEMBER NONE OWNER
+}
 
 input IssueOrder { field: IssueOrderField! direction: OrderDirection! }
 input ReleaseOrder { field: ReleaseOrderField! direction: OrderDirection! }
@@ -698,6 +763,11 @@ type Repository {
   ): LanguageConnection
   repositoryTopics(after: String, before: String, first: Int, last: Int): RepositoryTopicConnection!
   object(expression: String, oid: GitObjectID): GitObject
+  issue(number: Int!): Issue
+  pullRequests(
+    after: String, before: String, first: Int, last: Int, baseRefName: String,
+    headRefName: String, labels: [String!], states: [PullRequestState!], orderBy: IssueOrder
+  ): PullRequestConnection!
 }
 
 type License { key: String! name: String! spdxId: String }
@@ -718,14 +788,35 @@ type Commit implements GitObject {
   ): CommitHistoryConnection!
 }
 type Tree implements GitObject { oid: GitObjectID! entries: [TreeEntry!] }
+type Blob implements GitObject {
+  oid: GitObjectID! byteSize: Int! isBinary: Boolean isTruncated: Boolean! text: String
+}
 type TreeEntry { name: String! type: String! }
 type GitActor { name: String email: String date: GitTimestamp user: User }
 type User { login: String! }
 type StatusCheckRollup { state: StatusState! }
 type CommitHistoryConnection { totalCount: Int! nodes: [Commit] pageInfo: PageInfo! }
 type Issue {
-  number: Int! title: String! state: IssueState!
+  number: Int! title: String! body: String! state: IssueState!
   createdAt: DateTime! updatedAt: DateTime! closedAt: DateTime
+  authorAssociation: CommentAuthorAssociation!
+  comments(after: String, before: String, first: Int, last: Int): IssueCommentConnection!
+  closedByPullRequestsReferences(
+    after: String, before: String, first: Int, last: Int, includeClosedPrs: Boolean = false,
+    orderByState: Boolean = false, userLinkedOnly: Boolean = false
+  ): PullRequestConnection
+}
+type IssueComment { authorAssociation: CommentAuthorAssociation! body: String! }
+type IssueCommentConnection { totalCount: Int! nodes: [IssueComment] pageInfo: PageInfo! }
+type PullRequest {
+  number: Int! title: String! body: String! state: PullRequestState!
+  createdAt: DateTime! updatedAt: DateTime! mergedAt: DateTime
+  commits(after: String, before: String, first: Int, last: Int): PullRequestCommitConnection!
+}
+type PullRequestConnection { totalCount: Int! nodes: [PullRequest] pageInfo: PageInfo! }
+type PullRequestCommit { commit: Commit! }
+type PullRequestCommitConnection {
+  totalCount: Int! nodes: [PullRequestCommit] pageInfo: PageInfo!
 }
 type IssueConnection { totalCount: Int! nodes: [Issue] pageInfo: PageInfo! }
 type Release { name: String tagName: String! createdAt: DateTime! publishedAt: DateTime }
@@ -745,7 +836,7 @@ def _get_schema() -> Any:
             import graphql
 
             schema = graphql.build_schema(_SDL)
-            names = {_GCommit: "Commit", _GTree: "Tree"}
+            names = {_GCommit: "Commit", _GTree: "Tree", _GBlob: "Blob", _GHeadCommit: "Commit"}
             schema.get_type("GitObject").resolve_type = lambda obj, *_: names[type(obj)]
             _schema = schema
     return _schema
@@ -801,6 +892,153 @@ class _GTree:
 
     def entries(self, info: Any) -> list[dict[str, str]]:
         return [{"name": n, "type": "blob"} for n in self._names]
+
+
+class _GBlob:
+    def __init__(self, text: str, oid: str) -> None:
+        self._text, self._oid = text, oid
+
+    def oid(self, info: Any) -> str:
+        return self._oid
+
+    def byteSize(self, info: Any) -> int:
+        return len(self._text.encode())
+
+    def isBinary(self, info: Any) -> bool:
+        return False
+
+    def isTruncated(self, info: Any) -> bool:
+        return False
+
+    def text(self, info: Any) -> str:
+        return self._text
+
+
+# GitHub's closing keywords: close(s/d), fix(es/ed), resolve(s/d), then the issue reference.
+_CLOSING_RE = re.compile(r"\b(?:close[sd]?|fix(?:e[sd])?|resolve[sd]?):?\s+#(\d+)\b", re.I)
+
+
+class _GIssue:
+    def __init__(self, repo: FakeRepo, issue: IssueRecord) -> None:
+        self._r, self._i = repo, issue
+
+    def number(self, info: Any) -> int:
+        return self._i.number
+
+    def title(self, info: Any) -> str:
+        return self._i.title
+
+    def body(self, info: Any) -> str:
+        return self._i.body or ""
+
+    def state(self, info: Any) -> str:
+        return self._i.state.upper()
+
+    def createdAt(self, info: Any) -> str | None:
+        return _iso(self._i.created_at)
+
+    def updatedAt(self, info: Any) -> str | None:
+        return _iso(self._i.updated_at or self._i.created_at)
+
+    def closedAt(self, info: Any) -> str | None:
+        return _iso(self._i.closed_at)
+
+    def authorAssociation(self, info: Any) -> str:
+        return self._i.author_association or "NONE"
+
+    def comments(
+        self, info: Any, first: int | None = None, last: int | None = None, **_: Any
+    ) -> dict[str, Any]:
+        kinds = self._r.comment_associations.get(self._i.number, ["NONE"] * self._i.comments)
+        nodes = [{"authorAssociation": k, "body": "A comment"} for k in kinds]
+        return _page(nodes, info, "comments", first, last)
+
+    def closedByPullRequestsReferences(
+        self,
+        info: Any,
+        first: int | None = None,
+        last: int | None = None,
+        includeClosedPrs: bool = False,
+        **_: Any,
+    ) -> dict[str, Any]:
+        linked = [
+            _GPull(self._r, pr)
+            for pr in self._r.pull_requests
+            if (includeClosedPrs or pr.state == "open")
+            and self._i.number
+            in {int(n) for n in _CLOSING_RE.findall(f"{pr.title}\n{pr.body or ''}")}
+        ]
+        return _page(linked, info, "closedByPullRequestsReferences", first, last)
+
+
+class _GHeadCommit:
+    """A pull request's head commit: only its CI rollup matters here."""
+
+    def __init__(self, sha: str, when: datetime, ci_state: str | None) -> None:
+        self._sha, self._when, self._ci = sha, when, ci_state
+
+    def oid(self, info: Any) -> str:
+        return self._sha
+
+    def committedDate(self, info: Any) -> str | None:
+        return _iso(self._when)
+
+    def message(self, info: Any) -> str:
+        return "Address review comments"
+
+    def author(self, info: Any) -> dict[str, Any]:
+        return {"name": "contributor", "email": "contributor@example.org", "user": None}
+
+    def statusCheckRollup(self, info: Any) -> dict[str, str] | None:
+        return {"state": self._ci} if self._ci else None
+
+    def history(
+        self, info: Any, first: int | None = None, last: int | None = None, **_: Any
+    ) -> Any:
+        return _page([self], info, "history", first, last)
+
+
+class _GPull:
+    """A pull request: an open/closed ``IssueRecord`` of ``pull_requests`` or a merged one."""
+
+    def __init__(self, repo: FakeRepo, pr: IssueRecord | FakeMergedPull) -> None:
+        self._r, self._p = repo, pr
+
+    def number(self, info: Any) -> int:
+        return self._p.number
+
+    def title(self, info: Any) -> str:
+        return self._p.title if isinstance(self._p, IssueRecord) else f"Change {self._p.number}"
+
+    def body(self, info: Any) -> str:
+        return (self._p.body if isinstance(self._p, IssueRecord) else None) or ""
+
+    def state(self, info: Any) -> str:
+        return self._p.state.upper() if isinstance(self._p, IssueRecord) else "MERGED"
+
+    def createdAt(self, info: Any) -> str | None:
+        p = self._p
+        return _iso(p.created_at if isinstance(p, IssueRecord) else p.merged_at - timedelta(days=1))
+
+    def updatedAt(self, info: Any) -> str | None:
+        p = self._p
+        if isinstance(p, IssueRecord):
+            return _iso(p.updated_at or p.created_at)
+        return _iso(p.updated_at or p.merged_at)
+
+    def mergedAt(self, info: Any) -> str | None:
+        return None if isinstance(self._p, IssueRecord) else _iso(self._p.merged_at)
+
+    def commits(
+        self, info: Any, first: int | None = None, last: int | None = None, **_: Any
+    ) -> dict[str, Any]:
+        p = self._p
+        sha = hashlib.sha1(f"{self._r.full_name}:pull:{p.number}".encode()).hexdigest()
+        if isinstance(p, IssueRecord):
+            head = _GHeadCommit(sha, p.updated_at or p.created_at or datetime.now(UTC), None)
+        else:
+            head = _GHeadCommit(sha, p.merged_at, p.head_ci_state)
+        return _page([{"commit": head}], info, "commits", first, last)
 
 
 class _GCommit:
@@ -946,18 +1184,7 @@ class _GRepo:
             "COMMENTS": lambda i: i.comments,
         }[order["field"]]
         picked.sort(key=key, reverse=order["direction"] == "DESC")
-        nodes = [
-            {
-                "number": i.number,
-                "title": i.title,
-                "state": i.state.upper(),
-                "createdAt": _iso(i.created_at),
-                "updatedAt": _iso(i.updated_at or i.created_at),
-                "closedAt": _iso(i.closed_at),
-            }
-            for i in picked
-        ]
-        page = _page(nodes, info, "issues", first, last)
+        page = _page([_GIssue(self._r, i) for i in picked], info, "issues", first, last)
         if since is None and not labels:
             # Old issues known only by count (see FakeRepo) still count in the totals.
             page["totalCount"] = (self._r.open_total() if "OPEN" in wanted else 0) + (
@@ -997,11 +1224,49 @@ class _GRepo:
     def object(self, info: Any, expression: str | None = None, **_: Any) -> Any:
         if not self._r.commits or expression is None:
             return None
-        if expression in ("HEAD:", f"{self._m.default_branch or 'main'}:"):
-            return _GTree(self._r.root_files, "tree-root")
-        if expression == "HEAD:.github" and self._r.github_files:
+        rev, _, path = expression.partition(":")
+        if rev not in ("HEAD", self._m.default_branch or "main"):
+            return None
+        root = [f for f in self._r.files if "/" not in f]
+        if path == "":
+            return _GTree(list(dict.fromkeys([*self._r.root_files, *root])), "tree-root")
+        if path == ".github" and self._r.github_files:
             return _GTree(self._r.github_files, "tree-github")
+        if path in root or path in self._r.root_files:
+            text = self._r.files.get(path, "")
+            return _GBlob(text, hashlib.sha1(f"blob:{text}".encode()).hexdigest())
         return None
+
+    def issue(self, info: Any, number: int) -> _GIssue:
+        for issue in self._r.issues:
+            if issue.number == number:
+                return _GIssue(self._r, issue)
+        raise _GitHubGraphQLError(
+            "NOT_FOUND", f"Could not resolve to an Issue with the number of {number}."
+        )
+
+    def pullRequests(
+        self,
+        info: Any,
+        first: int | None = None,
+        last: int | None = None,
+        states: list[str] | None = None,
+        orderBy: Mapping[str, Any] | None = None,
+        **_: Any,
+    ) -> dict[str, Any]:
+        wanted = set(states or ["OPEN", "CLOSED", "MERGED"])
+        pulls = [_GPull(self._r, p) for p in self._r.pull_requests if p.state.upper() in wanted]
+        if "MERGED" in wanted:
+            pulls += [_GPull(self._r, p) for p in self._r.merged_pulls]
+        order = dict(orderBy or {"field": "CREATED_AT", "direction": "ASC"})
+        field_name = {"CREATED_AT": "createdAt", "UPDATED_AT": "updatedAt"}.get(
+            order["field"], "createdAt"
+        )
+        pulls.sort(
+            key=lambda p: getattr(p, field_name)(info) or "",
+            reverse=order["direction"] == "DESC",
+        )
+        return _page(pulls, info, "pullRequests", first, last)
 
 
 def graphql_cost(schema: Any, document: Any, variables: Mapping[str, Any]) -> tuple[int, int]:

@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from globallm_assets.core.models import ActivityStats, IssueRecord, RepoMetadata
+from globallm_assets.sources import github_graphql as gql
 from globallm_assets.sources.base import NotFoundError, RepoSource, SearchQuery, SourceError
 from globallm_assets.sources.github import (
     GitHubSource,
@@ -23,6 +24,7 @@ from globallm_assets.sources.github import (
 )
 from globallm_assets_tests.fakes.github_server import (
     FakeGitHub,
+    FakeMergedPull,
     FakeRepo,
     Fault,
     graphql_cost,
@@ -200,11 +202,12 @@ def test_snapshots_older_than_the_ttl_are_refetched(fake: FakeGitHub, clock: Fak
     names = names_of(fake, 10)
     source = make_source(fake, clock, etag_cache=MemoryEtagCache(), snapshot_ttl=3600)
     source.repository_snapshots(names)
+    cold_cost = fake.stats.quota_cost
     clock.now += 3601
     fake.reset_stats()
     source.repository_snapshots(names)
     assert fake.stats.by_kind["graphql"] == 1  # no probe: straight to the full batch
-    assert fake.stats.quota_cost == 1
+    assert fake.stats.quota_cost == cold_cost
 
 
 def test_activity_batch_can_count_contributors_exactly_over_rest(
@@ -216,6 +219,119 @@ def test_activity_batch_can_count_contributors_exactly_over_rest(
         commits = fake.repo(name).commits
         assert got[name].contributors == len({c.author_login or c.author_email for c in commits})
     assert fake.stats.by_kind["contributors"] == 5
+
+
+# ---------------------------------------------------------------------- README, CI, responses
+
+
+def _bare(name: str, **meta: object) -> RepoMetadata:
+    return RepoMetadata(full_name=name, default_branch="main", **meta)  # type: ignore[arg-type]
+
+
+def test_readme_text_comes_with_the_metadata_batch(fake: FakeGitHub, clock: FakeClock) -> None:
+    plain = fake.add_repo(synthesize_repo(_bare("acme/plain", readme="# Plain\nParses."), now=NOW))
+    rst = fake.add_repo(synthesize_repo(_bare("acme/rst"), now=NOW))
+    rst.root_files, rst.files = ["README.rst", "LICENSE"], {"README.rst": "Rst\n===\nDocs."}
+    # An empty README.md does not hide a README.txt with text.
+    empty = fake.add_repo(synthesize_repo(_bare("acme/empty", readme=""), now=NOW))
+    empty.files["README.txt"] = "The real one."
+    none = fake.add_repo(synthesize_repo(_bare("acme/none"), now=NOW))
+    none.root_files = ["LICENSE"]
+    huge = fake.add_repo(synthesize_repo(_bare("acme/huge", readme="ab" * 30_000), now=NOW))
+    names = [r.full_name for r in (plain, rst, empty, none, huge)]
+
+    got = make_source(fake, clock).repository_metadata(names)
+
+    assert fake.stats.by_kind == {"graphql": 1}
+    assert got["acme/plain"].readme == "# Plain\nParses."
+    assert got["acme/rst"].readme == "Rst\n===\nDocs."
+    assert got["acme/empty"].readme == "The real one."
+    assert got["acme/none"].readme is None
+    assert got["acme/huge"].readme == ("ab" * 30_000)[: gql.README_MAX_CHARS]
+    assert len(got["acme/huge"].readme or "") == gql.README_MAX_CHARS < 60_000
+
+
+def test_cached_snapshots_keep_the_readme(fake: FakeGitHub, clock: FakeClock) -> None:
+    repo = fake.add_repo(synthesize_repo(_bare("acme/doc", readme="Docs here"), now=NOW))
+    source = make_source(fake, clock, etag_cache=MemoryEtagCache())
+    source.repository_metadata([repo.full_name])
+    repo.files["README.md"] = "Changed without a push: not seen until the snapshot expires"
+    fake.reset_stats()
+    again = source.repository_metadata([repo.full_name])
+    assert again[repo.full_name].readme == "Docs here"
+    assert fake.stats.by_kind == {"graphql": 1} and fake.stats.quota_cost == 1  # the probe only
+
+
+@pytest.mark.parametrize(
+    ("node", "expected"),
+    [
+        ({}, None),
+        ({"readme0": None, "readme3": {"isBinary": False, "text": "plain"}}, "plain"),
+        ({"readme0": {"isBinary": True, "text": None}, "readme1": {"text": "rst"}}, "rst"),
+        ({"readme0": {"isBinary": False, "text": "  "}}, "  "),
+        ({"readme0": {"text": "md"}, "readme1": {"text": "rst"}}, "md"),
+    ],
+)
+def test_readme_picks_the_first_readme_with_text(node: dict, expected: str | None) -> None:
+    assert gql.readme_from_node(node) == expected
+
+
+def _ci_repo(name: str, merged: list[FakeMergedPull]) -> FakeRepo:
+    activity = ActivityStats(commits_90d=12, ci_runs_total=8, ci_runs_passed=6)
+    return synthesize_repo(_bare(name), activity, merged_pulls=merged, now=NOW)
+
+
+def _merged(states: list[str | None]) -> list[FakeMergedPull]:
+    """Merged PRs, the first the most recently merged."""
+    return [
+        FakeMergedPull(number=100 + k, merged_at=NOW - timedelta(days=k + 1), head_ci_state=st)
+        for k, st in enumerate(states)
+    ]
+
+
+def test_ci_share_of_recently_merged_prs_is_preferred(fake: FakeGitHub, clock: FakeClock) -> None:
+    # Ten newest: 6 passed, a failure, an error, one merged without CI, one still pending;
+    # two older failures fall outside the sample.
+    newest = ["SUCCESS"] * 6 + ["FAILURE", "ERROR", None, "PENDING"]
+    repo = fake.add_repo(_ci_repo("acme/prs", _merged([*newest, "FAILURE", "FAILURE"])))
+    stats = make_source(fake, clock).activity_batch([repo.full_name])[repo.full_name]
+    assert (stats.ci_runs_total, stats.ci_runs_passed) == (9, 6)
+    assert fake.stats.by_kind == {"graphql": 1}
+
+
+@pytest.mark.parametrize(
+    "states",
+    [
+        [],
+        ["SUCCESS"] * 3 + ["PENDING"] * 5,  # fewer than MIN_MERGED_PRS judged
+        [None] * 10,  # PRs merged, but CI never ran on any: no PR-based signal
+    ],
+)
+def test_ci_falls_back_to_default_branch_commits(
+    fake: FakeGitHub, clock: FakeClock, states: list[str | None]
+) -> None:
+    repo = fake.add_repo(_ci_repo("acme/direct", _merged(states)))
+    stats = make_source(fake, clock).activity_batch([repo.full_name])[repo.full_name]
+    assert (stats.ci_runs_total, stats.ci_runs_passed) == (8, 6)
+
+
+@pytest.mark.parametrize(("opened", "answered", "expected"), [(6, 4, 4), (0, 0, 0), (30, 5, 15)])
+def test_maintainer_responses_are_counted_or_scaled_from_the_sample(
+    fake: FakeGitHub, clock: FakeClock, opened: int, answered: int, expected: int
+) -> None:
+    # synthesize_repo gives the ``answered`` newest issues a MEMBER's comment; with 30 opened,
+    # the 10-issue sample holds all 5 of them, and 5/10 of 30 is 15.
+    activity = ActivityStats(issues_opened_90d=opened, maintainer_responses_90d=answered)
+    repo = fake.add_repo(synthesize_repo(_bare("acme/talk"), activity, now=NOW))
+    stats = make_source(fake, clock).activity_batch([repo.full_name])[repo.full_name]
+    assert stats.issues_opened_90d == opened
+    assert stats.maintainer_responses_90d == expected
+
+
+def test_a_full_batch_stays_within_its_point_budget(fake: FakeGitHub, clock: FakeClock) -> None:
+    make_source(fake, clock, batch_size=25).repository_snapshots(names_of(fake, 25))
+    assert fake.stats.by_kind == {"graphql": 1}
+    assert fake.stats.quota_cost <= 8
 
 
 # ---------------------------------------------------------------------- REST: issues and ETags
@@ -278,7 +394,59 @@ def test_issues_since_returns_only_recently_updated(fake: FakeGitHub, clock: Fak
     got = list(make_source(fake, clock).issues(repo.full_name, since=since, state="all"))
     expected = {i.number for i in repo.issues if i.updated_at and i.updated_at >= since}
     assert {i.number for i in got} == expected
-    assert fake.stats.log[-1].query["since"].startswith(since.strftime("%Y-%m-%dT%H:%M"))
+    listing = [e for e in fake.stats.log if e.kind == "issues"]
+    assert listing[-1].query["since"].startswith(since.strftime("%Y-%m-%dT%H:%M"))
+
+
+def _pr(number: int, body: str, *, state: str = "open") -> IssueRecord:
+    return IssueRecord(
+        repository="acme/tracker",
+        number=number,
+        title=f"Change {number}",
+        body=body,
+        state=state,
+        created_at=NOW - timedelta(days=1),
+        updated_at=NOW,
+    )
+
+
+def test_open_issues_get_their_linked_open_pull_requests(
+    fake: FakeGitHub, clock: FakeClock
+) -> None:
+    repo = fake.add_repo(_repo_with_issues(150, 0))
+    closed = repo.issues[-1]
+    closed.state, closed.closed_at = "closed", NOW  # issue 150
+    repo.pull_requests = [
+        _pr(900, "Fixes #3"),
+        _pr(901, "Refactor.\n\ncloses #3, resolves #120"),
+        _pr(902, "Fixes #9", state="closed"),  # closed PRs no longer count
+        _pr(903, "Fixes #150"),  # links a closed issue, which is never asked about
+        _pr(904, "Related to #12"),  # a mention without a closing keyword links nothing
+    ]
+
+    got = {i.number: i for i in make_source(fake, clock).issues(repo.full_name, state="all")}
+
+    linked = {n: i.linked_pull_requests for n, i in got.items() if i.linked_pull_requests}
+    assert linked == {3: 2, 120: 1}
+    assert got[150].state == "closed" and got[9].linked_pull_requests == 0
+    # 149 open issues: one query of 100 and one of 49, nothing for the closed one.
+    queries = [e for e in fake.stats.log if e.kind == "graphql"]
+    assert len(queries) == 2 and sum(e.cost for e in queries) == 2
+
+
+def test_without_a_token_linked_pull_requests_are_skipped_with_one_log(
+    fake: FakeGitHub, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    repo = fake.add_repo(_repo_with_issues(5, 0))
+    repo.pull_requests = [_pr(900, "Fixes #3")]
+    source = make_source(fake, clock, tokens=[])
+    first = list(source.issues(repo.full_name))
+    list(source.issues(repo.full_name))
+    assert len(first) == 5 and all(i.linked_pull_requests == 0 for i in first)
+    assert fake.stats.by_kind["graphql"] == 0
+    notes = [r for r in caplog.records if "linked pull requests" in r.getMessage()]
+    assert len(notes) == 1 and notes[0].levelno == logging.INFO
 
 
 def test_issues_of_unknown_repository_raise_not_found(fake: FakeGitHub, clock: FakeClock) -> None:
@@ -592,3 +760,21 @@ def test_fake_charges_graphqls_published_cost_formula() -> None:
     assert cost_of(240) == (2, 240 * 50)
     assert cost_of(260) == (3, 260 * 50)
     assert cost_of(3) == (1, 3 * 50)
+
+
+def test_fake_charges_nested_connections_per_parent_and_object_lookups_nothing() -> None:
+    import graphql
+
+    from globallm_assets_tests.fakes.github_server import _get_schema
+
+    def cost_of(fields: str, n: int) -> tuple[int, int]:
+        body = "\n".join(
+            f'r{i}: repository(owner: "o", name: "n{i}") {{ {fields} }}' for i in range(n)
+        )
+        return graphql_cost(_get_schema(), graphql.parse(f"{{ {body} }}"), {})
+
+    blobs = 'a: object(expression: "HEAD:README.md") { ... on Blob { text } }'
+    assert cost_of(blobs, 300) == (1, 0)
+    nested = "pullRequests(first: 10) { nodes { commits(last: 1) { nodes { commit { oid } } } } }"
+    # 11 connections per repository (the list, then one per listed PR): 50 x 11 = 550 requests.
+    assert cost_of(nested, 50) == (6, 50 * (10 + 10))
