@@ -91,6 +91,7 @@ def repositories(
         duplicates = conn.execute(
             "SELECT lower(name), count(*) FROM repositories GROUP BY 1 HAVING count(*) > 1"
         ).fetchall()
+        pruned = repo_store.prune_http_cache(conn)
         total = conn.execute(
             "SELECT count(*) FROM repositories WHERE language = %s", (language,)
         ).fetchone()
@@ -101,6 +102,7 @@ def repositories(
             "kept": len(report.kept),
             "rejected": len(report.rejected),
             "rows_in_partition": total[0] if total else 0,
+            "http_cache_pruned": pruned,
             "top_10": dg.MetadataValue.md(
                 markdown_table(
                     ["repository", "stars", "license"],

@@ -266,6 +266,17 @@ def dependents_counts(conn: psycopg.Connection) -> dict[str, int]:
     return {name: count for name, count in rows}
 
 
+HTTP_CACHE_MAX_AGE_DAYS = 30  # bodies older than this are refetched anyway: snapshots live a day
+
+
+def prune_http_cache(conn: psycopg.Connection, max_age_days: int = HTTP_CACHE_MAX_AGE_DAYS) -> int:
+    """Drop cached GitHub responses not refreshed for ``max_age_days`` (bounded table)."""
+    return conn.execute(
+        "DELETE FROM http_cache WHERE updated_at < now() - make_interval(days => %s)",
+        (max_age_days,),
+    ).rowcount
+
+
 class PostgresEtagCache:
     """The GitHub source's ETag cache, kept in ``http_cache`` so every process shares it."""
 

@@ -177,3 +177,15 @@ def test_etags_are_shared_through_postgres(dsn):
     assert before == after == [1, 2]
     with psycopg.connect(dsn) as conn:
         assert conn.execute("SELECT count(*) FROM http_cache").fetchone()[0] >= 1
+
+
+def test_stale_http_cache_entries_are_pruned(dsn):
+    from globallm_assets.store.repositories import prune_http_cache
+
+    with psycopg.connect(dsn) as conn:
+        conn.execute(
+            "INSERT INTO http_cache (key, etag, body, updated_at) VALUES "
+            "('old', 'e1', 'x', now() - interval '40 days'), ('new', 'e2', 'y', now())"
+        )
+        assert prune_http_cache(conn) == 1
+        assert conn.execute("SELECT key FROM http_cache").fetchall() == [("new",)]
