@@ -13,19 +13,17 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 import pytest
 
-from globallm_assets.cli.main import run
 from globallm_assets.core.models import ActivityStats, RepoMetadata
 from globallm_assets.services.sources import simulated_world
 from globallm_assets.settings import FilterSettings
+from globallm_assets_tests.cli_runner import cli as run_cli
 from globallm_assets_tests.fakes.github_server import FakeGitHub, synthesize_repo
 
 TOKEN = "ghp_" + "Q" * 36
 
 
 def cli(dsn: str, *args: str) -> int:
-    with pytest.raises(SystemExit) as info:
-        run(["--database-url", dsn, *args])
-    return info.value.code
+    return run_cli("--database-url", dsn, *args)
 
 
 def world():

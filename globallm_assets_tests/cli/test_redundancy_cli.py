@@ -4,14 +4,8 @@ import json
 
 import pytest
 
-from globallm_assets.cli.main import run
 from globallm_assets.services.sources import simulated_world
-
-
-def cli(*args: str) -> int:
-    with pytest.raises(SystemExit) as info:
-        run(list(args))
-    return info.value.code
+from globallm_assets_tests.cli_runner import cli
 
 
 def _planted_pair_and_stranger() -> tuple[str, str, str]:

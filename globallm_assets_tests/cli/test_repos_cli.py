@@ -12,14 +12,12 @@ import json
 import psycopg
 import pytest
 
-from globallm_assets.cli.main import run
 from globallm_assets.services.sources import simulated_world
+from globallm_assets_tests.cli_runner import cli as run_cli
 
 
 def cli(dsn: str, *args: str) -> int:
-    with pytest.raises(SystemExit) as info:
-        run(["--database-url", dsn, *args])
-    return info.value.code
+    return run_cli("--database-url", dsn, *args)
 
 
 def stored(dsn: str) -> dict[str, tuple]:

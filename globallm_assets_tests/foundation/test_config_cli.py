@@ -8,14 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from globallm_assets.cli.main import run
 from globallm_assets.settings import default_config_path
-
-
-def cli(*args: str) -> int:
-    with pytest.raises(SystemExit) as info:
-        run(list(args))
-    return info.value.code
+from globallm_assets_tests.cli_runner import cli
 
 
 def test_set_writes_the_yaml_file_and_show_reflects_it(capsys):

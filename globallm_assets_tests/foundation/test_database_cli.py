@@ -6,15 +6,9 @@ import shutil
 import psycopg
 import pytest
 
-from globallm_assets.cli.main import run
 from globallm_assets.store.migrations import discover
+from globallm_assets_tests.cli_runner import cli
 from globallm_assets_tests.conftest import _shared_tmpdir
-
-
-def cli(*args: str) -> int:
-    with pytest.raises(SystemExit) as info:
-        run(list(args))
-    return info.value.code
 
 
 @pytest.fixture
