@@ -86,8 +86,3 @@ def configure_logging(level: str = "INFO", stream=None) -> None:
     handler.addFilter(_ContextFilter())
     logger.addHandler(handler)
     logger.propagate = False
-
-
-def context_filter() -> logging.Filter:
-    """The filter that adds operation ids and redacts secrets, for handlers set up elsewhere."""
-    return _ContextFilter()

@@ -52,13 +52,3 @@ def replace_language(conn: psycopg.Connection, language: str, rows: Iterable[Red
             data,
         )
     return len(data)
-
-
-def clusters(conn: psycopg.Connection, language: str) -> list[RedundancyRow]:
-    rows = conn.execute(
-        "SELECT repository, language, cluster_id, max_similarity, most_similar, penalty, "
-        "recommendation, reason FROM redundancy WHERE language = %s AND cluster_id IS NOT NULL "
-        "ORDER BY cluster_id, penalty, repository",
-        (language,),
-    ).fetchall()
-    return [RedundancyRow(*row) for row in rows]
