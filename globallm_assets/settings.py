@@ -155,12 +155,20 @@ class GitHubSettings(Section):
 
 
 class LLMSettings(Section):
-    provider: Literal["anthropic", "openai"] = "anthropic"
+    """``replay`` plays recorded responses (the demo world's; ``replay_dir`` for others): no
+    live model, and every output says so."""
+
+    provider: Literal["anthropic", "openai", "replay"] = "anthropic"
     model: str | None = None
     anthropic_api_key: SecretStr | None = None
+    anthropic_base_url: str | None = None
     openai_api_key: SecretStr | None = None
     openai_base_url: str | None = None
     categorize_with_llm: bool = False
+    # US$ per million tokens; unset: the model's list price (llm/providers.py KNOWN_PRICES).
+    input_usd_per_mtok: float | None = Field(None, ge=0)
+    output_usd_per_mtok: float | None = Field(None, ge=0)
+    replay_dir: Path | None = None
 
 
 class SourceSettings(Section):
@@ -254,6 +262,7 @@ ENV_ALIASES: dict[str, str] = {
     "ANTHROPIC_API_KEY": "llm.anthropic_api_key",
     "OPENAI_API_KEY": "llm.openai_api_key",
     "OPENAI_BASE_URL": "llm.openai_base_url",
+    "ANTHROPIC_BASE_URL": "llm.anthropic_base_url",
     "GLOBALLM_DATABASE_URL": "database.url",
     "GLOBALLM_HEARTBEAT_TIMEOUT": "agents.heartbeat_timeout",
     "GLOBALLM_DATA_DIR": "data_dir",
