@@ -233,6 +233,27 @@ class SandboxSettings(Section):
     )
 
 
+class FixSettings(Section):
+    """The solution engine (fixer/): caps per attempt, attempts, workspaces, test commands."""
+
+    max_attempts: int = Field(3, ge=1, le=10)
+    max_turns: int = Field(40, ge=1, description="model turns per attempt")
+    max_tokens_per_attempt: int = Field(300_000, ge=1000)
+    max_cost_usd_per_attempt: float = Field(2.0, ge=0)
+    max_wall_seconds_per_attempt: int = Field(1800, gt=0)
+    max_output_tokens: int = Field(4096, ge=256, description="per model turn")
+    observation_chars: int = Field(6000, ge=500, description="tool output shown to the model")
+    command_seconds: int = Field(300, gt=0, description="wall limit of one agent shell command")
+    clone_depth: int = Field(50, ge=0, description="0 clones full history")
+    work_dir: Path | None = Field(None, description="default: <data_dir>/work")
+    keep_workspaces: bool = Field(True, description="keep clones for the contribute stage")
+    # Per repository (owner/name) test command, split like a shell would (never run by one).
+    test_commands: dict[str, str] = Field(default_factory=dict)
+    deterministic_first: bool = Field(True, description="try codespell before the model")
+    commit_name: str = "GlobaLLM"
+    commit_email: str = "globallm@users.noreply.invalid"
+
+
 def default_data_dir() -> Path:
     """``$XDG_DATA_HOME/globallm``; as root without XDG_DATA_HOME, ``/var/lib/globallm``.
 
@@ -381,6 +402,7 @@ class Settings(BaseSettings):
     redundancy: RedundancySettings = Field(default_factory=RedundancySettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
+    fix: FixSettings = Field(default_factory=FixSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -349,7 +349,7 @@ def _comment_starts(line: str, index: int, suffix: str) -> bool:
     return suffix in _SLASH_COMMENT_SUFFIXES and line.startswith("//", index)
 
 
-def _prose_mask(line: str, suffix: str) -> list[bool]:
+def prose_mask(line: str, suffix: str) -> list[bool]:
     """Per character: inside a comment or a string literal (a heuristic, per line)."""
     mask = [False] * len(line)
     stripped = line.lstrip()
@@ -386,7 +386,7 @@ def _word_edit_in_prose(old: str, new: str, suffix: str) -> bool:
     old_tokens, new_tokens = _TOKEN.findall(old), _TOKEN.findall(new)
     if len(old_tokens) != len(new_tokens):
         return False
-    mask = _prose_mask(old, suffix)
+    mask = prose_mask(old, suffix)
     position = 0
     for a, b in zip(old_tokens, new_tokens, strict=True):
         if a != b:
