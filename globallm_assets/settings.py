@@ -249,6 +249,9 @@ class FixSettings(Section):
     keep_workspaces: bool = Field(True, description="keep clones for the contribute stage")
     # Per repository (owner/name) test command, split like a shell would (never run by one).
     test_commands: dict[str, str] = Field(default_factory=dict)
+    # Per repository (owner/name) clone URL or local path (mirrors; otherwise the code host's).
+    clone_sources: dict[str, str] = Field(default_factory=dict)
+    reports_dir: Path | None = Field(None, description="dry-run patches; default <data_dir>/fixes")
     deterministic_first: bool = Field(True, description="try codespell before the model")
     commit_name: str = "GlobaLLM"
     commit_email: str = "globallm@users.noreply.invalid"

@@ -14,8 +14,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
-from typing import Protocol
+from typing import Any, Protocol
 
 from globallm_assets.fixer.tools import TOOLS, Submission, ToolBox
 from globallm_assets.llm.base import LLMError, Message, ToolProvider, ToolResult, Turn
@@ -27,13 +26,15 @@ log = logging.getLogger(__name__)
 
 
 class Budget(Protocol):
-    """The token ledger's public API (``store/llm_usage.TokenLedger``)."""
+    """Reserve-then-settle spending (``services.fix.LedgerBudget`` over the token ledger)."""
 
-    def reserve(self, tokens: int) -> date | None: ...
+    def reserve(self, tokens: int) -> Any:
+        """A reservation handle, or None when the budget refuses."""
+        ...
 
-    def settle(self, reserved: int, used: int, week: date) -> None: ...
+    def settle(self, reservation: Any, used_tokens: int, *, cost_usd: float = 0.0) -> None: ...
 
-    def record(self, **usage: object) -> None: ...
+    def record(self, **usage: Any) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -104,20 +105,21 @@ def run_agent(
                 f"the next call (≤${projected:.4f}) would pass the cap of "
                 f"${caps.max_cost_usd:.2f} (${run.cost_usd:.4f} spent)",
             )
-        week = budget.reserve(estimate)
-        if week is None:
+        reservation = budget.reserve(estimate)
+        if reservation is None:
             return stop("budget", f"the token budget refused a reservation of {estimate} tokens")
         try:
             turn = provider.chat(
                 messages, system=system, tools=TOOLS, max_tokens=caps.max_output_tokens
             )
         except LLMError as exc:
-            budget.settle(estimate, 0, week)
+            budget.settle(reservation, 0)
             return stop("provider_error", str(exc))
         except BaseException:
-            budget.settle(estimate, 0, week)  # never leave a reservation behind
+            budget.settle(reservation, 0)  # never leave a reservation behind
             raise
-        budget.settle(estimate, turn.total_tokens, week)
+        cost = provider.pricing.cost(turn.input_tokens, turn.output_tokens)
+        budget.settle(reservation, turn.total_tokens, cost_usd=cost)
         budget.record(
             purpose="fix",
             provider=provider.name,
@@ -130,7 +132,7 @@ def run_agent(
         run.turns += 1
         run.input_tokens += turn.input_tokens
         run.output_tokens += turn.output_tokens
-        run.cost_usd += provider.pricing.cost(turn.input_tokens, turn.output_tokens)
+        run.cost_usd += cost
         run.model = turn.model
         if on_turn is not None:
             on_turn(run.turns, turn)
