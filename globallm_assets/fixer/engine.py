@@ -144,11 +144,18 @@ def solve(
             )
             last = record(
                 _finish(
-                    template, workspace, validation, target, config,
-                    fixer=FixerKind.codespell, provider_label=CODESPELL_LABEL, attempt=attempt,
-                    summary=summary, started=started,
+                    template,
+                    workspace,
+                    validation,
+                    target,
+                    config,
+                    fixer=FixerKind.codespell,
+                    provider_label=CODESPELL_LABEL,
+                    attempt=attempt,
+                    summary=summary,
+                    started=started,
                 )
-            )  # fmt: skip
+            )
             if last.outcome in (Outcome.validated, Outcome.refused):
                 return last
         else:
@@ -201,11 +208,15 @@ def solve(
             outcome = Outcome.budget_exhausted if run.stop == "budget" else Outcome.failed
             last = record(
                 replace(
-                    template, **usage, outcome=outcome, reason=f"stopped: {run.reason}",
-                    diff=diff, files_changed=tuple(workspace.changed_files()),
+                    template,
+                    **usage,
+                    outcome=outcome,
+                    reason=f"stopped: {run.reason}",
+                    diff=diff,
+                    files_changed=tuple(workspace.changed_files()),
                     duration_s=round(time.monotonic() - started, 3),
                 )
-            )  # fmt: skip
+            )
             progress(f"attempt {number} stopped: {run.reason}")
             if run.stop in ("budget", "provider_error"):
                 workspace.reset()
@@ -224,13 +235,20 @@ def solve(
         last = record(
             replace(
                 _finish(
-                    template, workspace, validation, target, config,
-                    fixer=FixerKind.agent, provider_label=provider.label, attempt=attempt,
-                    summary=run.submission.summary, started=started,
+                    template,
+                    workspace,
+                    validation,
+                    target,
+                    config,
+                    fixer=FixerKind.agent,
+                    provider_label=provider.label,
+                    attempt=attempt,
+                    summary=run.submission.summary,
+                    started=started,
                 ),
                 **usage,
             )
-        )  # fmt: skip
+        )
         progress(f"attempt {number}: {last.outcome.value} — {last.reason}")
         if last.outcome in (Outcome.validated, Outcome.refused):
             return last

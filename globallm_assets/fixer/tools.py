@@ -140,9 +140,12 @@ class ToolBox:
         if wall_seconds is not None:
             limits = replace(limits, wall_seconds=max(1.0, min(limits.wall_seconds, wall_seconds)))
         result = run_sandboxed(
-            self.root, ["/bin/sh", "-c", command], limits=limits, env=self.env,
+            self.root,
+            ["/bin/sh", "-c", command],
+            limits=limits,
+            env=self.env,
             required=self.required,
-        )  # fmt: skip
+        )
         return observation(
             result.exit_code, result.output, limit=self.observation_chars, killed=result.killed
         )
@@ -237,8 +240,9 @@ class ToolBox:
 def _string(arguments: dict[str, Any], key: str, *, allow_empty: bool = False) -> str:
     value = arguments.get(key)
     if not isinstance(value, str) or (not allow_empty and not value):
-        raise ToolError(f"{key} must be a non-empty string" if not allow_empty else
-                        f"{key} must be a string")  # fmt: skip
+        raise ToolError(
+            f"{key} must be a non-empty string" if not allow_empty else f"{key} must be a string"
+        )
     return value
 
 

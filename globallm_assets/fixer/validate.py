@@ -80,9 +80,16 @@ def validate_change(
             reason = f"the test suite does not pass with the change ({_summary(suite)})"
             return Validation(False, reason, diff, paths, (), True, before, suite, suite)
         return Validation(
-            True, "prose-only change; the test suite passes", diff, paths, (), True,
-            before, suite, suite,
-        )  # fmt: skip
+            True,
+            "prose-only change; the test suite passes",
+            diff,
+            paths,
+            (),
+            True,
+            before,
+            suite,
+            suite,
+        )
 
     test_files = [f.path for f in files if is_test_path(f.path) and f.status != "deleted"]
     named = [t for t in named_tests if safe_test_name(t)]

@@ -206,8 +206,9 @@ class Workspace:
     def diff(self) -> str:
         """Unified diff of the work tree (everything, new files too) against the base commit."""
         self.stage()
-        return self.git("diff", "--cached", "--binary", "--no-color", "--no-ext-diff", "-M",
-                        self.base_sha)  # fmt: skip
+        return self.git(
+            "diff", "--cached", "--binary", "--no-color", "--no-ext-diff", "-M", self.base_sha
+        )
 
     def changed_files(self) -> list[str]:
         self.stage()
@@ -246,8 +247,16 @@ class Workspace:
         patch = ""
         if paths:
             self.stage()
-            patch = self.git("diff", "--cached", "--binary", "--no-color", "--no-ext-diff",
-                             self.base_sha, "--", *paths)  # fmt: skip
+            patch = self.git(
+                "diff",
+                "--cached",
+                "--binary",
+                "--no-color",
+                "--no-ext-diff",
+                self.base_sha,
+                "--",
+                *paths,
+            )
         holder = Path(tempfile.mkdtemp(prefix="base-", dir=self.path.parent))
         target = holder / self.path.name
         self.git("worktree", "add", "--quiet", "--detach", str(target), self.base_sha)
@@ -261,8 +270,10 @@ class Workspace:
             self.git("worktree", "prune", check=False)
 
     def remove(self) -> None:
-        shutil.rmtree(self.path.parent if self.path.parent.name.startswith("ws-") else self.path,
-                      ignore_errors=True)  # fmt: skip
+        shutil.rmtree(
+            self.path.parent if self.path.parent.name.startswith("ws-") else self.path,
+            ignore_errors=True,
+        )
 
 
 def clone(

@@ -157,8 +157,12 @@ def anthropic_message(
 
 
 def anthropic_tool_use(name: str, arguments: dict[str, Any]) -> dict[str, Any]:
-    return {"type": "tool_use", "id": f"toolu_{uuid.uuid4().hex[:22]}", "name": name,
-            "input": arguments}  # fmt: skip
+    return {
+        "type": "tool_use",
+        "id": f"toolu_{uuid.uuid4().hex[:22]}",
+        "name": name,
+        "input": arguments,
+    }
 
 
 def anthropic_text(text: str) -> dict[str, Any]:
@@ -212,8 +216,11 @@ def openai_completion(
 
 def openai_tool_call(name: str, arguments: dict[str, Any] | str) -> dict[str, Any]:
     text = arguments if isinstance(arguments, str) else json.dumps(arguments)
-    return {"id": f"call_{uuid.uuid4().hex[:24]}", "type": "function",
-            "function": {"name": name, "arguments": text}}  # fmt: skip
+    return {
+        "id": f"call_{uuid.uuid4().hex[:24]}",
+        "type": "function",
+        "function": {"name": name, "arguments": text},
+    }
 
 
 # --------------------------------------------------------------------------- errors
