@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import psycopg
@@ -25,6 +25,7 @@ from globallm_assets.core.models import (
     PackageRecord,
     RepoMetadata,
 )
+from globallm_assets.core.packages import dependency_edges
 from globallm_assets.core.selection import (
     archive_recommendation,
     is_library,
@@ -124,7 +125,7 @@ def discover(
     repo_store.upsert_repositories(
         conn,
         [(meta, language) for meta in report.kept],
-        source=source_name or getattr(source, "name", "unknown"),
+        source=source_name or source.name,
         is_library={m.full_name: is_library(m) for m in report.kept},
     )
     return report
@@ -154,15 +155,11 @@ def _depended_upon(
 
 
 def activity_for(source: RepoSource, names: Sequence[str]) -> dict[str, ActivityStats]:
-    """Activity for many repositories, batched when the source can (GitHub GraphQL)."""
-    batch = getattr(source, "activity_batch", None)
-    if callable(batch):
-        return dict(batch(list(names)))
-    found: dict[str, ActivityStats] = {}
+    """Activity for many repositories in the source's batches (GraphQL on GitHub); repositories
+    the source does not know are logged and left out."""
+    found = source.activity_batch(list(names))
     for name in names:
-        try:
-            found[name] = source.activity(name)
-        except NotFoundError:
+        if name not in found:
             log.warning("%s: not found at the source; skipped", name)
     return found
 
@@ -197,9 +194,9 @@ def health_rows(
     now: datetime | None = None,
 ) -> list[tuple[str, float, dict[str, Any]]]:
     """(name, score, components) for each repository the source still knows."""
-    # A source with its own clock (the simulated world is anchored to a fixed date) is scored
-    # at that moment, so recency means the same as in the activity counts it reports.
-    now = now or getattr(source, "now", None)
+    # Scored at the source's moment (the simulated world is anchored to a fixed date), so
+    # recency means the same as in the activity counts it reports.
+    now = now or source.now
     weights = health_weights(settings)
     activity = activity_for(source, [m.full_name for m in repos])
     rows = []
@@ -235,11 +232,8 @@ def ecosystem_graph(
     dependents, so there the graph covers the known repositories: fetch each one's package,
     then the packages it depends on (to learn which repository each of those lives in).
     """
-    from globallm_assets.sources.registries import dependency_edges
-
-    enumerate_all = getattr(index, "all_packages", None)
-    if callable(enumerate_all):
-        records = list(enumerate_all())
+    records = index.all_packages()
+    if records is not None:
         packages = [p for p in records if p.repository]
         return dependency_edges(records), packages
 
@@ -370,9 +364,7 @@ def analyze_repository(
     if language not in ECOSYSTEM_BY_LANGUAGE:
         stored = repo_store.get_repository(conn, meta.full_name)
         language = stored.language if stored else (language or "unknown")
-    repo_store.upsert_repositories(
-        conn, [(meta, language)], source=getattr(source, "name", "unknown")
-    )
+    repo_store.upsert_repositories(conn, [(meta, language)], source=source.name)
     health = health_rows(settings, source, [meta])
     if not health:
         raise NotFoundError(f"repository {meta.full_name} has no activity data at the source")
@@ -437,7 +429,7 @@ def analyze_owner(
     for language, group in by_language.items():
         for name, score, _ in _impact_of(settings, conn, language, group):
             impact[name] = score
-    moment = now or getattr(source, "now", None) or datetime.now(UTC)
+    moment = now or source.now
     rows = []
     for meta in metas:
         h, i = health.get(meta.full_name, 0.0), impact.get(meta.full_name, 0.0)

@@ -19,7 +19,7 @@ from globallm_assets.core.issue_scores import (
 )
 from globallm_assets.llm.base import LLMProvider
 from globallm_assets.settings import Settings
-from globallm_assets.sources.base import NotFoundError, RepoSource
+from globallm_assets.sources.base import RepoSource
 from globallm_assets.store import issues as issue_store
 from globallm_assets.store.repositories import StoredRepository
 
@@ -36,17 +36,9 @@ class FetchReport:
 
 
 def opt_out_reason(source: RepoSource, repo: StoredRepository) -> str | None:
-    """Opt-out by topic (``no-globallm``) or by ``.github/globallm.yml`` with ``enabled: false``.
-
-    The file is read only when the source can read repository files; otherwise topics decide.
-    """
-    reader = getattr(source, "repository_file", None)
-    text = None
-    if callable(reader):
-        try:
-            text = reader(repo.name, OPT_OUT_CONFIG_PATH)
-        except NotFoundError:
-            text = None
+    """Opt-out by topic (``no-globallm``) or by ``.github/globallm.yml`` with ``enabled: false``
+    (a source without files answers ``None`` for the file, and then topics decide)."""
+    text = source.repository_file(repo.name, OPT_OUT_CONFIG_PATH)
     return repository_opt_out(text, repo.metadata.topics)
 
 

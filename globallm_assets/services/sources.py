@@ -34,15 +34,6 @@ def repo_source(settings: Settings, *, dsn: str | None = None) -> RepoSource:
     )
 
 
-_REGISTRY_URL_SETTING = {
-    "pypi": "pypi_url",
-    "npm": "npm_url",
-    "crates": "crates_url",
-    "go": "go_proxy",
-    "maven": "maven_url",
-}
-
-
 def package_index(settings: Settings, ecosystem: str) -> PackageIndex:
     """The package registry for an ecosystem (endpoint from settings or the user's tools)."""
     if settings.source.kind == "simulated":
@@ -50,8 +41,14 @@ def package_index(settings: Settings, ecosystem: str) -> PackageIndex:
         return world.package_index(ecosystem)
     from globallm_assets.sources.registries import registry_for
 
-    attr = _REGISTRY_URL_SETTING.get(ecosystem)
-    base_url = getattr(settings.registries, attr) if attr else None
+    configured = settings.registries
+    base_url = {
+        "pypi": configured.pypi_url,
+        "npm": configured.npm_url,
+        "crates": configured.crates_url,
+        "go": configured.go_proxy,
+        "maven": configured.maven_url,
+    }.get(ecosystem)
     return registry_for(ecosystem, base_url=base_url)
 
 

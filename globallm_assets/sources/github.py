@@ -203,7 +203,9 @@ class GitHubSource:
         """Live request counters (requests sent, 304s, retries, per token and resource)."""
         return self._stats
 
-    def _now(self) -> datetime:
+    @property
+    def now(self) -> datetime:
+        """The wall clock (injectable for tests): GitHub's data describes the present."""
         return datetime.fromtimestamp(self._clock(), tz=UTC)
 
     @contextmanager
@@ -301,7 +303,7 @@ class GitHubSource:
             return {}
         if not self._authenticated:
             return self._rest_snapshots(names, need_activity=need_activity)
-        now = self._now()
+        now = self.now
         result: dict[str, RepoSnapshot] = {}
         to_fetch = names
         if self._cache is not None:
@@ -508,7 +510,7 @@ class GitHubSource:
             return _count_from_link(resp.raw_response)
 
     def _rest_snapshots(self, names: list[str], *, need_activity: bool) -> dict[str, RepoSnapshot]:
-        now = self._now()
+        now = self.now
         out: dict[str, RepoSnapshot] = {}
         for name in names:
             owner, repo = name.split("/")
@@ -596,7 +598,7 @@ class GitHubSource:
         self, query: SearchQuery, stars: int, seen: set[str]
     ) -> Iterator[RepoMetadata]:
         start = query.created_after or GITHUB_EPOCH
-        end = query.created_before or self._now()
+        end = query.created_before or self.now
         ranges = [(start, end)]
         while ranges:
             lo, hi = ranges.pop(0)
