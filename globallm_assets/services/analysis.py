@@ -33,7 +33,13 @@ from globallm_assets.core.selection import (
     verdict,
 )
 from globallm_assets.settings import Settings
-from globallm_assets.sources.base import NotFoundError, PackageIndex, RepoSource, SearchQuery
+from globallm_assets.sources.base import (
+    NotFoundError,
+    PackageIndex,
+    RepoSource,
+    SearchQuery,
+    repository_not_found,
+)
 from globallm_assets.store import repositories as repo_store
 
 log = logging.getLogger(__name__)
@@ -340,6 +346,16 @@ def verdict_rows(
 # --- one repository / one owner (CLI) ------------------------------------------------------
 
 
+def lookup_repository(source: RepoSource, name: str) -> RepoMetadata:
+    """Current metadata of one repository under the source's canonical spelling, or the one
+    ``NotFoundError`` every command reports the same way."""
+    found = source.repository_metadata([name])
+    meta = found.get(name) or next(iter(found.values()), None)
+    if meta is None:
+        raise repository_not_found(name, source.name)
+    return meta
+
+
 @dataclass(frozen=True)
 class Analysis:
     name: str
@@ -356,10 +372,7 @@ def analyze_repository(
     settings: Settings, source: RepoSource, conn: psycopg.Connection, name: str
 ) -> Analysis:
     """Fetch, score and store one repository (impact from the stored graph of its ecosystem)."""
-    found = source.repository_metadata([name])
-    meta = found.get(name) or next(iter(found.values()), None)
-    if meta is None:
-        raise NotFoundError(f"repository {name} not found at the source")
+    meta = lookup_repository(source, name)
     language = (meta.language or "").lower()
     if language not in ECOSYSTEM_BY_LANGUAGE:
         stored = repo_store.get_repository(conn, meta.full_name)

@@ -145,7 +145,7 @@ def resolve_repositories(
 ) -> list[repo_store.StoredRepository]:
     """Stored repositories by name; others are fetched from the source (not stored)."""
     from globallm_assets.services.analysis import transient_repository
-    from globallm_assets.sources.base import NotFoundError
+    from globallm_assets.sources.base import repository_not_found
 
     stored = {r.name.lower(): r for r in repo_store.list_repositories(conn, names=list(names))}
     missing = [n for n in names if n.lower() not in stored]
@@ -158,5 +158,5 @@ def resolve_repositories(
         elif name.lower() in by_lower:
             result.append(transient_repository(by_lower[name.lower()]))
         else:
-            raise NotFoundError(f"repository {name} not found in the store or at the source")
+            raise repository_not_found(name, source.name)
     return result

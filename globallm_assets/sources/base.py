@@ -40,6 +40,11 @@ class NotFoundError(SourceError):
     """The repository, user or package does not exist at the source."""
 
 
+def repository_not_found(name: str, source: str) -> NotFoundError:
+    """The one wording of a missing repository, whichever source and command met it."""
+    return NotFoundError(f"repository {name} not found at the {source} source")
+
+
 @runtime_checkable
 class RepoSource(Protocol):
     name: str

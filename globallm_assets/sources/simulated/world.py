@@ -18,7 +18,7 @@ from globallm_assets.core.models import (
     PackageRecord,
     RepoMetadata,
 )
-from globallm_assets.sources.base import NotFoundError, SearchQuery
+from globallm_assets.sources.base import SearchQuery, repository_not_found
 from globallm_assets.sources.simulated.index import SimulatedPackageIndex
 from globallm_assets.sources.simulated.seeding import (
     STAR_CAP,
@@ -309,7 +309,7 @@ class SimulatedWorld:
     def _require(self, full_name: str) -> tuple[_LanguageData, int]:
         found = self._locate(full_name)
         if found is None:
-            raise NotFoundError(f"repository {full_name!r} not found in the simulated world")
+            raise repository_not_found(full_name, self.name)
         return found
 
     # ----------------------------------------------------------------- generation: names
