@@ -10,7 +10,6 @@ from globallm_assets.core.models import ECOSYSTEM_BY_LANGUAGE
 from globallm_assets.defs.partitions import language_partitions
 from globallm_assets.defs.resources import PostgresResource, SourceResource
 from globallm_assets.services import analysis
-from globallm_assets.sources.base import SourceError
 from globallm_assets.store import repositories as repo_store
 
 SCORES_IN_RANGE = "scores_in_unit_interval"
@@ -180,35 +179,12 @@ def dependency_graph(
 ) -> dg.MaterializeResult:
     """Repository→repository dependency edges (``dependency_edges``), one ecosystem at a time,
     mapped from package dependencies in the registries (or the simulated world)."""
-    settings = source.settings()
-    counts: dict[str, int] = {}
-    skipped: dict[str, str] = {}
-    ecosystems = sorted({ECOSYSTEM_BY_LANGUAGE[lang.value] for lang in settings.languages})
-    for ecosystem in ecosystems:
-        languages = [lang for lang, eco in ECOSYSTEM_BY_LANGUAGE.items() if eco == ecosystem]
-        with store.connection() as conn:
-            names = [
-                r.name
-                for lang in languages
-                for r in repo_store.list_repositories(conn, language=lang)
-            ]
-        if not names:
-            counts[ecosystem] = 0
-            continue
-        try:
-            edges, packages = analysis.ecosystem_graph(source.package_index(ecosystem), names)
-        except SourceError as exc:
-            # One unreachable or unconfigured registry keeps its previous edges and does not
-            # stop the other ecosystems.
-            context.log.warning("%s graph not rebuilt: %s", ecosystem, exc)
-            skipped[ecosystem] = str(exc)
-            continue
-        with store.connection() as conn:
-            counts[ecosystem] = repo_store.replace_graph(conn, ecosystem, edges, packages)
-        context.log.info(
-            "%s: %d edges among %d repositories", ecosystem, counts[ecosystem], len(names)
-        )
-    total = sum(counts.values())
+    report = analysis.build_dependency_graph(
+        source.settings(), store.connection, source.package_index
+    )
+    for ecosystem, why in report.skipped.items():
+        context.log.warning("%s graph not rebuilt: %s", ecosystem, why)
+    counts, skipped, total = report.edges, report.skipped, report.total_edges
     return dg.MaterializeResult(
         metadata={
             "edges": total,

@@ -8,7 +8,8 @@ Each function reads what it needs from a source or the store, calls the pure sco
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -25,7 +26,7 @@ from globallm_assets.core.models import (
     PackageRecord,
     RepoMetadata,
 )
-from globallm_assets.core.packages import dependency_edges
+from globallm_assets.core.packages import candidate_names, canonical_name, dependency_edges
 from globallm_assets.core.selection import (
     archive_recommendation,
     is_library,
@@ -38,6 +39,7 @@ from globallm_assets.sources.base import (
     PackageIndex,
     RepoSource,
     SearchQuery,
+    SourceError,
     repository_not_found,
 )
 from globallm_assets.store import repositories as repo_store
@@ -218,44 +220,137 @@ def health_rows(
 # --- dependency graph -----------------------------------------------------------------------
 
 
-def package_name_guesses(full_name: str) -> list[str]:
-    """Registries are keyed by package name; a repository's name is the usual package name."""
-    repo = full_name.split("/", 1)[1]
-    guesses = [repo, repo.lower()]
-    for prefix in ("python-", "py", "node-", "go-", "rust-"):
-        if repo.lower().startswith(prefix) and len(repo) > len(prefix) + 1:
-            guesses.append(repo[len(prefix) :].lower())
-    return list(dict.fromkeys(guesses))
-
-
 def ecosystem_graph(
-    index: PackageIndex, repositories: Iterable[str], *, max_dependency_fetch: int = 5000
+    index: PackageIndex,
+    repositories: Iterable[str],
+    *,
+    readmes: Mapping[str, str | None] | None = None,
+    aliases: Mapping[str, Sequence[str]] | None = None,
+    max_fetch: int = 5000,
 ) -> tuple[list[DependencyEdge], list[PackageRecord]]:
     """Repository→repository edges of one ecosystem, mapped from package dependencies.
 
     An index that can enumerate itself (the simulated world) yields the whole ecosystem's graph,
     so dependents count everywhere. A real registry lists a package's dependencies but not its
-    dependents, so there the graph covers the known repositories: fetch each one's package,
-    then the packages it depends on (to learn which repository each of those lives in).
+    dependents, so there the graph covers the known repositories. Each repository's packages are
+    looked up under :func:`~globallm_assets.core.packages.candidate_names` (names the registry
+    linked to it before — ``aliases``, keyed by lower-case repository name — names its README
+    installs, then its own name's spellings) and count only when the registry links them back.
+    Then the packages they depend on are fetched, to learn which repository each lives in; a
+    dependency that turns out to be published from a known repository is that repository's
+    package too (the registry's own data names it), so its dependencies are fetched in turn.
+    ``max_fetch`` bounds the dependency look-ups.
     """
     records = index.all_packages()
     if records is not None:
         packages = [p for p in records if p.repository]
         return dependency_edges(records), packages
 
+    ecosystem = index.ecosystem
     known_spelling = {name.lower(): name for name in repositories}
     known = set(known_spelling)
     wanted: list[str] = []
-    for name in sorted(known_spelling.values()):
-        wanted += package_name_guesses(name)
-    found = {p.name.lower(): p for p in index.packages(wanted)}
-    seeds = [p for p in found.values() if p.repository and p.repository.lower() in known]
-    deps = sorted({d for p in seeds for d in p.dependencies if d.lower() not in found})
-    for record in index.packages(deps[:max_dependency_fetch]):
-        found.setdefault(record.name.lower(), record)
+    for lower, name in sorted(known_spelling.items()):
+        wanted += candidate_names(
+            ecosystem,
+            name,
+            readme=(readmes or {}).get(name),
+            known=(aliases or {}).get(lower, ()),
+        )
+    found: dict[str, PackageRecord] = {}
+
+    def add(batch: Iterable[PackageRecord]) -> list[PackageRecord]:
+        fresh = []
+        for record in batch:
+            key = canonical_name(ecosystem, record.name)
+            if key not in found:
+                found[key] = record
+                fresh.append(record)
+        return fresh
+
+    frontier = [p for p in add(index.packages(wanted)) if (p.repository or "").lower() in known]
+    fetched = 0
+    while frontier and fetched < max_fetch:
+        deps = sorted(
+            {
+                d
+                for p in frontier
+                for d in p.dependencies
+                if canonical_name(ecosystem, d) not in found
+            }
+        )[: max_fetch - fetched]
+        fetched += len(deps)
+        frontier = [p for p in add(index.packages(deps)) if (p.repository or "").lower() in known]
     packages = [p for p in found.values() if p.repository]
     edges = [e for e in dependency_edges(found.values()) if e.dependent.lower() in known]
     return edges, packages
+
+
+Transaction = Callable[[], AbstractContextManager[psycopg.Connection]]
+
+
+@dataclass
+class GraphReport:
+    """What one dependency-graph build did, per ecosystem."""
+
+    edges: dict[str, int] = field(default_factory=dict)
+    repositories: dict[str, int] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)  # ecosystem → why it kept old edges
+
+    @property
+    def total_edges(self) -> int:
+        return sum(self.edges.values())
+
+
+def build_dependency_graph(
+    settings: Settings,
+    transaction: Transaction,
+    index_for: Callable[[str], PackageIndex],
+    *,
+    languages: Sequence[str] | None = None,
+    on_ecosystem: Callable[[str], None] | None = None,
+) -> GraphReport:
+    """Rebuild the dependency graph of the ecosystems of ``languages`` (default: the configured
+    ones) from their package indexes; the ``dependency_graph`` asset and ``globallm graph build``
+    both run this.
+
+    Registry calls happen between short transactions (``transaction()`` opens one), never inside
+    one. An unreachable or unconfigured registry skips only its ecosystem, which keeps its
+    previous edges (``GraphReport.skipped`` says why).
+    """
+    chosen = languages or [lang.value for lang in settings.languages]
+    report = GraphReport()
+    for ecosystem in sorted({ECOSYSTEM_BY_LANGUAGE[lang] for lang in chosen}):
+        if on_ecosystem:
+            on_ecosystem(ecosystem)
+        with transaction() as conn:
+            repos = [
+                r
+                for lang in ecosystem_languages_of(ecosystem)
+                for r in repo_store.list_repositories(conn, language=lang)
+            ]
+            aliases = repo_store.package_aliases(conn, ecosystem)
+        report.repositories[ecosystem] = len(repos)
+        if not repos:
+            report.edges[ecosystem] = 0
+            continue
+        try:
+            edges, packages = ecosystem_graph(
+                index_for(ecosystem),
+                [r.name for r in repos],
+                readmes={r.name: r.metadata.readme for r in repos},
+                aliases=aliases,
+            )
+        except SourceError as exc:
+            log.warning("%s graph not rebuilt: %s", ecosystem, exc)
+            report.skipped[ecosystem] = str(exc)
+            continue
+        with transaction() as conn:
+            report.edges[ecosystem] = repo_store.replace_graph(conn, ecosystem, edges, packages)
+        log.info(
+            "%s: %d edges among %d repositories", ecosystem, report.edges[ecosystem], len(repos)
+        )
+    return report
 
 
 # --- impact ---------------------------------------------------------------------------------
@@ -316,7 +411,11 @@ def ecosystem_impact(
 
 
 def ecosystem_languages(language: str) -> list[str]:
-    ecosystem = ECOSYSTEM_BY_LANGUAGE[language]
+    """The languages sharing ``language``'s ecosystem (JavaScript and TypeScript share npm)."""
+    return ecosystem_languages_of(ECOSYSTEM_BY_LANGUAGE[language])
+
+
+def ecosystem_languages_of(ecosystem: str) -> list[str]:
     return [lang for lang, eco in ECOSYSTEM_BY_LANGUAGE.items() if eco == ecosystem]
 
 

@@ -12,7 +12,7 @@ from packaging.markers import Marker
 from packaging.requirements import InvalidRequirement, Requirement
 
 from globallm_assets.core.models import PackageRecord
-from globallm_assets.core.packages import first_repository, normalize_python_name
+from globallm_assets.core.packages import normalize_python_name, python_project_repository
 from globallm_assets.sources.base import SourceError
 from globallm_assets.sources.registries.http import HttpRegistry, parse_time, strip_slash
 
@@ -76,22 +76,6 @@ def _known(value: Any) -> str | None:
     return None
 
 
-_SOURCE_LABELS = ("source", "sourcecode", "code", "repository", "repo", "github", "git")
-_HOME_LABELS = ("homepage", "home")
-
-
-def _python_repository(info: Mapping[str, Any]) -> str | None:
-    """Prefer links labelled as source, then the home page, then any other project link."""
-    labelled = {
-        re.sub(r"[^a-z]", "", str(label).lower()): url
-        for label, url in (info.get("project_urls") or {}).items()
-    }
-    ordered: list[Any] = [labelled.get(label) for label in _SOURCE_LABELS]
-    ordered += [labelled.get(label) for label in _HOME_LABELS]
-    ordered += [_known(info.get("home_page")), *labelled.values(), _known(info.get("download_url"))]
-    return first_repository(ordered)
-
-
 class PythonIndex(HttpRegistry):
     """A Python package index that serves the JSON API (``{base}/pypi/{name}/json``).
 
@@ -114,7 +98,9 @@ class PythonIndex(HttpRegistry):
             ecosystem=self.ecosystem,
             name=info.get("name") or name,
             version=version,
-            repository=_python_repository(info),
+            repository=python_project_repository(
+                info.get("project_urls"), info.get("home_page"), info.get("download_url")
+            ),
             description=_known(info.get("summary")),
             readme=_known(info.get("description")),
             latest_release_at=_python_release_time(data, version),
