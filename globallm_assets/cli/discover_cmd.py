@@ -108,10 +108,9 @@ def discover(
     Example: globallm discover --domain ai_ml --language python --min-stars 5000
     """
     from globallm_assets.core.domains import DOMAINS
-    from globallm_assets.core.models import LANGUAGES, RepoMetadata
-    from globallm_assets.core.selection import passes_filters
+    from globallm_assets.core.models import ECOSYSTEM_BY_LANGUAGE, LANGUAGES
     from globallm_assets.services import analysis
-    from globallm_assets.store import repositories as repo_store
+    from globallm_assets.services.sources import available_package_index
 
     check_export(export)
     if domain not in DOMAINS:
@@ -121,8 +120,6 @@ def discover(
     settings = settings_for(ctx, source)
     languages = [language.lower()] if language else [lang.value for lang in settings.languages]
     limit = max_results if max_results is not None else settings.source.max_results
-    stars_floor = settings.filters.min_stars if min_stars is None else min_stars
-    dependents_floor = settings.filters.min_dependents if min_dependents is None else min_dependents
 
     reports: list[analysis.DiscoveryReport] = []
     with (
@@ -143,21 +140,17 @@ def discover(
                     min_stars=min_stars,
                     min_dependents=min_dependents,
                     library_only=library_only,
+                    index=(
+                        available_package_index(settings, ECOSYSTEM_BY_LANGUAGE[lang])
+                        if library_only
+                        else None
+                    ),
                 )
             )
-        dependents = repo_store.dependents_counts(conn)
 
-    def why(meta: RepoMetadata) -> str:
-        # Only the popularity rule can differ between keepers; the other filters all passed.
-        reason = passes_filters(
-            meta,
-            dependents=dependents.get(meta.full_name),
-            min_stars=stars_floor,
-            min_dependents=dependents_floor,
-            exclude_archived=False,
-            exclude_forks=False,
-        ).reason
-        return f"{reason}, library" if library_only else reason
+    def why(report: analysis.DiscoveryReport, name: str) -> str:
+        reason = report.why_kept[name]
+        return f"{reason}, {report.library[name].reason}" if library_only else reason
 
     if export == "json":
         emit_json(
@@ -176,7 +169,7 @@ def discover(
                                 "name": m.full_name,
                                 "stars": m.stars,
                                 "license": m.license,
-                                "why": why(m),
+                                "why": why(r, m.full_name),
                             }
                             for m in r.kept
                         ],
@@ -197,7 +190,12 @@ def discover(
     table.add_column("why kept")
     for report in reports:
         for meta in report.kept:
-            cells = [meta.full_name, f"{meta.stars:,}", meta.license or "—", why(meta)]
+            cells = [
+                meta.full_name,
+                f"{meta.stars:,}",
+                meta.license or "—",
+                why(report, meta.full_name),
+            ]
             table.add_row(*([report.language, *cells] if many else cells))
     console.print(table)
     for report in reports:

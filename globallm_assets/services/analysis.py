@@ -8,7 +8,7 @@ Each function reads what it needs from a source or the store, calls the pure sco
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -28,8 +28,9 @@ from globallm_assets.core.models import (
 )
 from globallm_assets.core.packages import candidate_names, canonical_name, dependency_edges
 from globallm_assets.core.selection import (
+    LibraryEvidence,
     archive_recommendation,
-    is_library,
+    library_evidence,
     passes_filters,
     verdict,
 )
@@ -66,6 +67,17 @@ class DiscoveryReport:
     found: int = 0
     kept: list[RepoMetadata] = field(default_factory=list)
     rejected: list[tuple[str, str]] = field(default_factory=list)
+    # Why each keeper passed (stars or dependents), and whether it counts as a library and why.
+    why_kept: dict[str, str] = field(default_factory=dict)
+    library: dict[str, LibraryEvidence] = field(default_factory=dict)
+
+
+# Candidates looked at per kept repository before a search gives up: ``--max-results N`` keeps N
+# when the source holds them, but a filter that rejects almost everything must not page forever.
+SCAN_PER_KEPT = 20
+MIN_SCAN = 1000
+# Library evidence is gathered for this many candidates at once (one GraphQL batch on GitHub).
+EVIDENCE_BATCH = 25
 
 
 def discover(
@@ -79,18 +91,49 @@ def discover(
     min_stars: int | None = None,
     min_dependents: int | None = None,
     library_only: bool = False,
+    index: PackageIndex | None = None,
     source_name: str | None = None,
 ) -> DiscoveryReport:
-    """Search the source with the domain's curated queries, filter, upsert the keepers."""
+    """Search the source with the domain's curated queries, filter, upsert the keepers.
+
+    ``max_results`` is the number kept (not the number looked at): the search goes on until that
+    many pass the filters, the source runs out, or ``SCAN_PER_KEPT`` candidates per wanted
+    keeper were seen. With ``library_only``, candidates are judged by
+    :func:`~globallm_assets.core.selection.library_evidence`: the stored ``packages`` table and
+    ``index`` (the ecosystem's registry) first, then the README and topics of fresh batch
+    metadata (search results carry no README).
+    """
     filters = settings.filters
     min_stars = filters.min_stars if min_stars is None else min_stars
     min_dependents = filters.min_dependents if min_dependents is None else min_dependents
+    ecosystem = ECOSYSTEM_BY_LANGUAGE.get(language)
     dependents = repo_store.dependents_counts(conn)
+    published = repo_store.package_aliases(conn, ecosystem) if ecosystem else {}
+    evidence = _PublishingEvidence(index, ecosystem, published)
     report = DiscoveryReport(language=language)
     seen: set[str] = set()
+    pending: list[tuple[RepoMetadata, str]] = []
+    budget = max(MIN_SCAN, SCAN_PER_KEPT * max_results)
+
+    def full() -> bool:
+        return len(report.kept) >= max_results
+
+    def judge(batch: list[tuple[RepoMetadata, str]]) -> None:
+        """Keep or reject candidates that passed the filters, by their library evidence."""
+        names = [meta.full_name for meta, _ in batch]
+        fresh = source.repository_metadata(names) if library_only else {}
+        for meta, why in batch:
+            current = fresh.get(meta.full_name, meta) if library_only else meta
+            verdict = library_evidence(current, ecosystem=ecosystem, **evidence.of(current))
+            if library_only and not verdict.is_library:
+                report.rejected.append((meta.full_name, f"not a library: {verdict.reason}"))
+            elif not full():
+                report.kept.append(meta)
+                report.why_kept[meta.full_name] = why
+                report.library[meta.full_name] = verdict
 
     def consider(meta: RepoMetadata) -> bool:
-        """Filter one candidate into the report; True once enough are kept."""
+        """Filter one candidate; True once enough are kept."""
         report.found += 1
         decision = passes_filters(
             meta,
@@ -101,15 +144,16 @@ def discover(
             exclude_forks=filters.exclude_forks,
             license_allowlist=filters.license_allowlist,
         )
-        if decision.keep and library_only and not is_library(meta):
-            decision = decision.__class__(False, "not a library")
-        if decision.keep:
-            report.kept.append(meta)
-        else:
+        if not decision.keep:
             report.rejected.append((meta.full_name, decision.reason))
-        return len(report.kept) >= max_results
+            return False
+        pending.append((meta, decision.reason))
+        if len(pending) >= (EVIDENCE_BATCH if library_only else 1):
+            judge(pending)
+            pending.clear()
+        return full()
 
-    def search() -> None:
+    def candidates() -> Iterator[RepoMetadata]:
         for text in queries_for(domain):
             query = SearchQuery(
                 text=text,
@@ -118,25 +162,67 @@ def discover(
                 include_forks=not filters.exclude_forks,
                 include_archived=not filters.exclude_archived,
             )
-            for meta in source.search_repositories(query, max_results):
-                if meta.full_name not in seen:
-                    seen.add(meta.full_name)
-                    if consider(meta):
-                        return
+            yield from source.search_repositories(query, budget)
         # The OR half of the filter: search goes by stars, so repositories that are depended
         # upon but little starred come from the stored dependency graph instead.
-        for meta in _depended_upon(source, dependents, min_dependents, language, seen):
-            if consider(meta):
-                return
+        yield from _depended_upon(source, dependents, min_dependents, language, seen)
 
-    search()
+    for meta in candidates():
+        if meta.full_name in seen:
+            continue
+        seen.add(meta.full_name)
+        if consider(meta) or report.found >= budget:
+            break
+    if pending and not full():
+        judge(pending)
     repo_store.upsert_repositories(
         conn,
         [(meta, language) for meta in report.kept],
         source=source_name or source.name,
-        is_library={m.full_name: is_library(m) for m in report.kept},
+        is_library={name: v.is_library for name, v in report.library.items()},
     )
     return report
+
+
+class _PublishingEvidence:
+    """Whether a repository publishes a package: the stored ``packages`` table (names the
+    registry linked to it when the graph was built), then the registry itself: exactly for a
+    closed world that lists every package, by candidate names for a real registry (where a miss
+    proves nothing, so it answers "unknown"). A failing registry is asked no more."""
+
+    def __init__(
+        self, index: PackageIndex | None, ecosystem: str | None, published: dict[str, list[str]]
+    ) -> None:
+        self._index = index
+        self._ecosystem = ecosystem
+        self._published = dict(published)
+        self._complete = False
+        if index is not None:
+            everything = index.all_packages()
+            if everything is not None:
+                self._complete = True
+                for record in everything:
+                    if record.repository:
+                        self._published.setdefault(record.repository.lower(), [record.name])
+
+    def of(self, meta: RepoMetadata) -> dict[str, Any]:
+        key = meta.full_name.lower()
+        if key in self._published:
+            return {"publishes": True, "package": self._published[key][0]}
+        if self._complete:
+            return {"publishes": False}
+        if self._index is None or self._ecosystem is None:
+            return {"publishes": None}
+        names = candidate_names(self._ecosystem, meta.full_name, readme=meta.readme)
+        try:
+            for record in self._index.packages(names):
+                if (record.repository or "").lower() == key:
+                    self._published[key] = [record.name]
+                    return {"publishes": True, "package": record.name}
+        except SourceError as exc:
+            log.warning("%s registry not consulted for library evidence: %s", self._ecosystem, exc)
+            self._index = None
+        return {"publishes": None}
 
 
 def _depended_upon(
@@ -146,7 +232,8 @@ def _depended_upon(
     language: str,
     seen: set[str],
 ) -> list[RepoMetadata]:
-    """Repositories of ``language`` with enough dependents in the stored graph, most first."""
+    """Repositories of ``language`` with enough dependents in the stored graph and not in
+    ``seen`` (the search found them already), most depended upon first."""
     names = sorted(
         (n for n, count in dependents.items() if count >= min_dependents and n not in seen),
         key=lambda n: (-dependents[n], n),
@@ -155,7 +242,6 @@ def _depended_upon(
         return []
     found = source.repository_metadata(names)
     metas = [m for m in found.values() if (m.language or "").lower() == language]
-    seen.update(m.full_name for m in metas)
     return sorted(metas, key=lambda m: (-dependents.get(m.full_name, 0), m.full_name))
 
 

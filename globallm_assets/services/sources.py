@@ -6,9 +6,12 @@ Assets and CLI commands both call these, so they can never disagree about where 
 from __future__ import annotations
 
 import functools
+import logging
 
 from globallm_assets.settings import Settings
-from globallm_assets.sources.base import PackageIndex, RepoSource
+from globallm_assets.sources.base import PackageIndex, RepoSource, SourceError
+
+log = logging.getLogger(__name__)
 
 
 @functools.lru_cache(maxsize=4)
@@ -50,6 +53,16 @@ def package_index(settings: Settings, ecosystem: str) -> PackageIndex:
         "maven": configured.maven_url,
     }.get(ecosystem)
     return registry_for(ecosystem, base_url=base_url)
+
+
+def available_package_index(settings: Settings, ecosystem: str) -> PackageIndex | None:
+    """The registry when one is configured, else ``None`` with a warning: for evidence that
+    other signals can stand in for (``discover --library-only``), not for the graph."""
+    try:
+        return package_index(settings, ecosystem)
+    except SourceError as exc:
+        log.warning("%s registry not consulted: %s", ecosystem, exc)
+        return None
 
 
 def source_now(settings: Settings):
