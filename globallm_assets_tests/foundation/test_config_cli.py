@@ -127,7 +127,7 @@ def test_single_list_item_and_lowercase_level_are_accepted(capsys):
 
 
 def test_secret_file_is_private_before_it_is_renamed(monkeypatch):
-    import globallm_assets.settings as settings_module
+    import globallm_assets.config_file as settings_module
 
     modes: list[int] = []
     real_replace = os.replace
