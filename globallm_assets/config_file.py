@@ -7,14 +7,17 @@ secret.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from globallm_assets.settings import ConfigError, apply_setting
+from globallm_assets.settings import ConfigError, apply_setting, parse_setting_value
 
 
 def read_yaml_config(path: Path) -> dict[str, Any]:
@@ -62,12 +65,33 @@ def atomic_write_text(path: Path, text: str, *, mode: int | None = None) -> None
         raise
 
 
+@contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock for a read-modify-write of ``path``.
+
+    The lock is on a sidecar file, not on ``path`` itself: the atomic rename replaces the config
+    file's inode, so a lock on it would not exclude a writer that opened the new one.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path.parent / f".{path.name}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
 def set_config_value(path: Path, dotted: str, raw: str) -> Any:
-    """Set one dotted key in the YAML file; refuses bad keys/values leaving the file untouched."""
-    change = apply_setting(read_yaml_config(path), dotted, raw, path)
-    mode = 0o600 if change.secret else None  # once a secret is in the file, it stays private
-    if path.exists() and path.stat().st_mode & 0o077 == 0:
-        mode = 0o600
-    text = yaml.safe_dump(change.content, sort_keys=True, allow_unicode=True)
-    atomic_write_text(path, text, mode=mode)
+    """Set one dotted key in the YAML file; refuses bad keys/values leaving the file untouched.
+
+    Concurrent calls (several ``config set`` at once) serialise, so none loses another's key.
+    """
+    value = parse_setting_value(dotted, raw)  # bad input is refused before anything is touched
+    with locked(path):
+        change = apply_setting(read_yaml_config(path), dotted, value, path)
+        mode = 0o600 if change.secret else None  # once a secret is in the file, it stays private
+        if path.exists() and path.stat().st_mode & 0o077 == 0:
+            mode = 0o600
+        text = yaml.safe_dump(change.content, sort_keys=True, allow_unicode=True)
+        atomic_write_text(path, text, mode=mode)
     return change.value

@@ -459,9 +459,9 @@ class SettingChange:
     secret: bool
 
 
-def apply_setting(content: dict[str, Any], dotted: str, raw: str, source: Path) -> SettingChange:
-    """Set ``dotted`` to ``raw`` in a config file's ``content``, refusing what would not load."""
-    value = parse_setting_value(dotted, raw)
+def apply_setting(content: dict[str, Any], dotted: str, value: Any, source: Path) -> SettingChange:
+    """Set ``dotted`` to a parsed ``value`` (see :func:`parse_setting_value`) in a config
+    file's ``content``, refusing what would not load."""
     updated = _deep_merge(content, _nest(dotted, value))
     try:
         # model_validate skips the env/.env/YAML sources: this checks the file's content alone,
