@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import fcntl
 import glob
+import logging
 import os
 import pwd
 import re
@@ -26,6 +27,7 @@ import secrets
 import shutil
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -33,6 +35,8 @@ from pathlib import Path
 from urllib.parse import quote
 
 from globallm_assets.settings import ConfigError
+
+log = logging.getLogger(__name__)
 
 SUPERUSER = "globallm"
 SOCKET_PORT = 5432  # names the socket file only; the socket lives in our private directory
@@ -47,6 +51,8 @@ LOG_NAME = "server.log"
 # postgresql.auto.conf lines GlobaLLM owns: rewritten before every start.
 _CONF_MARK = "# written by GlobaLLM"
 _CONF_KEYS = ("unix_socket_directories", "listen_addresses", "port")
+# initdb works in <data dir>/.init-XXXX; the finished cluster is renamed into place.
+_STAGING_PREFIX = ".init-"
 _LOG_MESSAGE = re.compile(r"\b(LOG|WARNING|ERROR|FATAL|PANIC):\s+(.*)")
 
 
@@ -196,7 +202,10 @@ class EmbeddedServer:
 
     @property
     def initialized(self) -> bool:
-        return (self.pgdata / "PG_VERSION").is_file()
+        # pg_control is among initdb's last files; a cluster without it never finished.
+        return (self.pgdata / "PG_VERSION").is_file() and (
+            self.pgdata / "global" / "pg_control"
+        ).is_file()
 
     def is_running(self) -> bool:
         if not self.initialized:
@@ -263,45 +272,61 @@ class EmbeddedServer:
             dsn=self.dsn() if running else None,
         )
 
-    def _prepare_dirs(self) -> None:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.pgdata.mkdir(mode=0o700, exist_ok=True)
+    def _server_user(self) -> pwd.struct_passwd | None:
         if self._run_as is None:
-            return
+            return None
         try:
-            user = pwd.getpwnam(self._run_as)
+            return pwd.getpwnam(self._run_as)
         except KeyError:
             raise EmbeddedServerError(
                 f"running as root, the embedded server needs the unprivileged user "
                 f"{self._run_as!r}, which does not exist (create it, set database.run_as, "
                 "or set GLOBALLM_DATABASE_URL)"
             ) from None
-        os.chown(self.pgdata, user.pw_uid, user.pw_gid)
-        probe = self._run("test", "-w", str(self.pgdata))
-        if probe.returncode != 0:
-            raise EmbeddedServerError(
-                f"user {self._run_as!r} cannot reach {self.pgdata}: every folder above it must be "
-                "traversable by that user; choose another data dir "
-                "(e.g. GLOBALLM_DATA_DIR=/var/lib/globallm)"
-            )
 
-    def _initdb(self) -> None:
-        self._prepare_dirs()
-        if any(self.pgdata.iterdir()):
+    def _discard_unfinished(self) -> None:
+        """Remove what an interrupted first start left: staging dirs, and a cluster directory
+        without its control file (made by versions that ran initdb in place)."""
+        for stale in self.data_dir.glob(f"{_STAGING_PREFIX}*"):
+            shutil.rmtree(stale, ignore_errors=True)
+        if not self.pgdata.exists() or (self.pgdata / "global" / "pg_control").exists():
+            return
+        if not any(self.pgdata.iterdir()):
+            self.pgdata.rmdir()
+        elif (self.pgdata / "PG_VERSION").exists():
+            # Kept, not deleted: it is someone's data directory, however unusable.
+            aside = self.data_dir / f"postgres.incomplete-{int(time.time())}"
+            os.replace(self.pgdata, aside)
+            log.warning("moved an unfinished cluster aside to %s; creating a new one", aside)
+        else:
             raise EmbeddedServerError(
                 f"{self.pgdata} is not empty but holds no cluster; move it away"
             )
-        password = secrets.token_urlsafe(24)
-        pwfile = self.data_dir / ".initpw"
-        _write_private(pwfile, password + "\n")
-        if self._run_as is not None:
-            user = pwd.getpwnam(self._run_as)
-            os.chown(pwfile, user.pw_uid, user.pw_gid)
+
+    def _initdb(self) -> None:
+        """Create the cluster in a staging directory and rename it into place when complete, so
+        a first start killed at any moment leaves either no cluster or a whole one."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self._discard_unfinished()
+        user = self._server_user()
+        staging = Path(tempfile.mkdtemp(prefix=_STAGING_PREFIX, dir=self.data_dir))
         try:
+            cluster, pwfile = staging / "postgres", staging / "initpw"
+            password = secrets.token_urlsafe(24)
+            _write_private(pwfile, password + "\n")
+            if user is not None:
+                for path in (staging, pwfile):
+                    os.chown(path, user.pw_uid, user.pw_gid)
+                if self._run("test", "-w", str(staging)).returncode != 0:
+                    raise EmbeddedServerError(
+                        f"user {self._run_as!r} cannot reach {self.data_dir}: every folder above "
+                        "it must be traversable by that user; choose another data dir "
+                        "(e.g. GLOBALLM_DATA_DIR=/var/lib/globallm)"
+                    )
             result = self._run(
                 str(self.bindir / "initdb"),
                 "-D",
-                str(self.pgdata),
+                str(cluster),
                 "-U",
                 SUPERUSER,
                 "--auth-local=trust",
@@ -311,14 +336,14 @@ class EmbeddedServer:
                 "--locale=C",
                 "--no-instructions",
             )
+            if result.returncode != 0:
+                raise EmbeddedServerError(f"initdb failed: {_last_line(result)}")
+            with (cluster / "postgresql.auto.conf").open("a") as handle:
+                handle.write("max_connections = 200\n")
+            _write_private(self.password_file, password + "\n")
+            os.replace(cluster, self.pgdata)
         finally:
-            pwfile.unlink(missing_ok=True)
-        if result.returncode != 0:
-            raise EmbeddedServerError(f"initdb failed: {_last_line(result)}")
-        _write_private(self.password_file, password + "\n")
-        conf = self.pgdata / "postgresql.auto.conf"
-        with conf.open("a") as handle:
-            handle.write("max_connections = 200\n")
+            shutil.rmtree(staging, ignore_errors=True)
 
     def _write_server_conf(self) -> None:
         """Put the socket, port and listen address in ``postgresql.auto.conf``, replacing the last

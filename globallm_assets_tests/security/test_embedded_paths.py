@@ -1,7 +1,6 @@
 """The embedded server's data dir is user input: no shell ever sees it, and paths the server
 cannot take are refused in one line before anything is created."""
 
-import shutil
 from pathlib import Path
 
 import psycopg
@@ -10,18 +9,6 @@ import pytest
 from globallm_assets.settings import ConfigError
 from globallm_assets.store.embedded import EmbeddedServer, EmbeddedServerError
 from globallm_assets_tests.cli_runner import cli
-from globallm_assets_tests.conftest import _shared_tmpdir
-
-
-@pytest.fixture
-def base():
-    path = _shared_tmpdir("gsec-")
-    # World-writable, so an injected command running as the server's user could leave a mark.
-    path.chmod(0o777)
-    yield path
-    for server_dir in [p for p in path.rglob("postgres") if (p / "PG_VERSION").exists()]:
-        EmbeddedServer(server_dir.parent).stop()
-    shutil.rmtree(path, ignore_errors=True)
 
 
 def test_shell_metacharacters_in_the_data_dir_are_never_executed(base):
