@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import contextvars
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import yaml
 from pydantic import (
@@ -494,27 +496,58 @@ def mask_secret(secret: SecretStr | str | None) -> str | None:
     return "****" + value[-4:] if len(value) >= 12 else "****"
 
 
-def mask_url(url: str) -> str:
-    """Hide the password part of a connection URL."""
-    from urllib.parse import urlsplit, urlunsplit
+# Connection parameters that hold a password (libpq: password, sslpassword).
+_PASSWORD_KEYS = r"(?:ssl)?password"
+_QUERY_PASSWORD = re.compile(rf"(?i)(^|&)({_PASSWORD_KEYS})=([^&]*)")
+_KV_PASSWORD = re.compile(rf"(?i)(^|\s)({_PASSWORD_KEYS})(\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s']+)")
+MASK = "****"
 
+
+def _is_url(dsn: str) -> bool:
+    return "://" in dsn
+
+
+def mask_url(url: str) -> str:
+    """Hide every password in a connection string: URL user info, ``?password=`` (and
+    ``sslpassword``) query parameters, and the ``key=value`` form. Everything else is kept."""
+    if not _is_url(url):
+        return _KV_PASSWORD.sub(lambda m: f"{m[1]}{m[2]}{m[3]}{MASK}", url)
     parts = urlsplit(url)
-    if parts.password is None:
+    netloc = parts.netloc
+    if parts.password is not None:
+        userinfo, _, host = netloc.rpartition("@")
+        netloc = f"{userinfo.split(':', 1)[0]}:{MASK}@{host}"
+    query = _QUERY_PASSWORD.sub(lambda m: f"{m[1]}{m[2]}={MASK}", parts.query)
+    if (netloc, query) == (parts.netloc, parts.query):
         return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":****@", 1)
-    return urlunsplit(parts._replace(netloc=netloc))
+    return urlunsplit(parts._replace(netloc=netloc, query=query))
+
+
+def dsn_passwords(dsn: str) -> list[str]:
+    """The passwords a connection string carries, as written and as the server receives them
+    (percent-decoded, unquoted), so log redaction catches either."""
+    found: list[str] = []
+    if _is_url(dsn):
+        parts = urlsplit(dsn)
+        raw = [parts.password] if parts.password else []
+        raw += [m[3] for m in _QUERY_PASSWORD.finditer(parts.query) if m[3]]
+        for value in raw:
+            found += [value, unquote(value)]
+    else:
+        for match in _KV_PASSWORD.finditer(dsn):
+            value = match[4]
+            if value.startswith("'"):
+                value = re.sub(r"\\(.)", r"\1", value[1:-1])
+            found.append(value)
+    return list(dict.fromkeys(v for v in found if v))
 
 
 def secret_values(settings: Settings) -> list[str]:
     """Every configured secret (tokens, keys, the database password), for log redaction."""
-    from urllib.parse import urlsplit
-
     values = list(settings.github.all_tokens())
     for key in (settings.llm.anthropic_api_key, settings.llm.openai_api_key):
         if key is not None:
             values.append(key.get_secret_value())
     if settings.database.url is not None:
-        password = urlsplit(settings.database.url.get_secret_value()).password
-        if password:
-            values.append(password)
+        values += dsn_passwords(settings.database.url.get_secret_value())
     return values
