@@ -8,9 +8,6 @@ package. The graph is built by the same service the ``dependency_graph`` asset r
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import psycopg
 import pytest
 
@@ -114,14 +111,9 @@ def _store(dsn: str, readmes: dict[str, str | None]) -> None:
 
 
 def _build(dsn: str, registry: FakeRegistry) -> analysis.GraphReport:
-    @contextmanager
-    def transaction() -> Iterator[psycopg.Connection]:
-        with psycopg.connect(dsn) as conn, conn.transaction():
-            yield conn
-
     settings = load_settings(overrides={"languages": ["python"]})
     index = PythonIndex(PYTHON_INDEX, client=registry.client())
-    return analysis.build_dependency_graph(settings, transaction, lambda _ecosystem: index)
+    return analysis.build_graph(settings, lambda _ecosystem: index, dsn)
 
 
 def _edges(dsn: str) -> set[tuple[str, str]]:
