@@ -89,6 +89,7 @@ def _register_commands() -> None:
     from globallm_assets.cli import (
         demo_cmd,
         discover_cmd,
+        fix_cmd,
         issues_cmd,
         redundancy_cmd,
         repos_cmd,
@@ -99,6 +100,7 @@ def _register_commands() -> None:
     repos_cmd.register(app)
     issues_cmd.register(app)
     redundancy_cmd.register(app)
+    fix_cmd.register(app)
 
 
 _register_commands()

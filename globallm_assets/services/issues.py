@@ -42,6 +42,25 @@ def opt_out_reason(source: RepoSource, repo: StoredRepository) -> str | None:
     return repository_opt_out(text, repo.metadata.topics)
 
 
+def ensure_repository(
+    settings: Settings, source: RepoSource, conn: psycopg.Connection, name: str
+) -> StoredRepository | None:
+    """The stored repository, first fetched from the source and stored if it is new (None when
+    the source does not know it)."""
+    from globallm_assets.store import repositories as repo_store
+
+    stored = repo_store.get_repository(conn, name)
+    if stored is not None:
+        return stored
+    found = source.repository_metadata([name])
+    meta = found.get(name) or next(iter(found.values()), None)
+    if meta is None:
+        return None
+    language = (meta.language or "unknown").lower()
+    repo_store.upsert_repositories(conn, [(meta, language)], source=settings.source.kind)
+    return repo_store.get_repository(conn, meta.full_name)
+
+
 def fetch_issues(
     source: RepoSource, conn: psycopg.Connection, repo: StoredRepository
 ) -> FetchReport:
