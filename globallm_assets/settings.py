@@ -209,6 +209,22 @@ class DatabaseSettings(Section):
     pool_max: int = Field(10, ge=1)
 
 
+class SandboxSettings(Section):
+    """Limits of every sandboxed process (tests, the agent's shell actions); fixer/sandbox.py."""
+
+    required: bool = Field(True, description="refuse to run tests without bubblewrap")
+    wall_seconds: int = Field(600, gt=0)
+    cpu_seconds: int = Field(600, gt=0)
+    memory_mb: int = Field(4096, ge=64, description="address space per process")
+    file_size_mb: int = Field(1024, gt=0)
+    open_files: int = Field(4096, ge=16)
+    output_kb: int = Field(256, gt=0, description="output kept per command (its tail)")
+    hidden_paths: list[str] = Field(default_factory=list, description="more host paths to hide")
+    env_passthrough: list[str] = Field(
+        default_factory=list, description="more variable names passed in (never credentials)"
+    )
+
+
 def default_data_dir() -> Path:
     """``$XDG_DATA_HOME/globallm``; as root without XDG_DATA_HOME, ``/var/lib/globallm``.
 
@@ -390,6 +406,7 @@ class Settings(BaseSettings):
     registries: RegistrySettings = Field(default_factory=RegistrySettings)
     redundancy: RedundancySettings = Field(default_factory=RedundancySettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
     forge: ForgeSettings = Field(default_factory=ForgeSettings)
 
     @classmethod
