@@ -373,7 +373,6 @@ class ForgeSettings(Section):
     extra_labels: list[str] = Field(default_factory=lambda: ["globallm"])
     # Local forge: bare repositories live here (default: <data_dir>/forge).
     local_root: Path | None = None
-    check_timeout: int = Field(600, gt=0, description="seconds per local required-check run")
     fork_wait: int = Field(60, ge=0, description="seconds to wait for a new GitHub fork")
     git_timeout: int = Field(300, gt=0, description="seconds per git push")
 

@@ -110,6 +110,7 @@ def run_git(
     timeout: float = 300.0,
     env: Mapping[str, str] | None = None,
     check: bool = True,
+    input_text: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run ``git <args>``; on failure raise :class:`GitError` with git's last line, scrubbed."""
     argv = ["git", *args]
@@ -120,6 +121,8 @@ def run_git(
             argv,
             cwd=cwd,
             env=git_env(auth, env),
+            input=input_text,
+            stdin=None if input_text is not None else subprocess.DEVNULL,
             capture_output=True,
             text=True,
             timeout=timeout,
@@ -134,9 +137,3 @@ def run_git(
         last = scrub(lines[-1].strip(), secrets) if lines else f"exit {proc.returncode}"
         raise GitError(f"git {args[0]} failed: {last}")
     return proc
-
-
-def rev_parse(workdir: Path, rev: str) -> str:
-    return run_git(
-        ["rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"], cwd=workdir
-    ).stdout.strip()
