@@ -347,11 +347,9 @@ class GitHubForge:
         )
 
     def delete_branch(self, target: PushTarget, branch: str) -> None:
-        run_git(
-            ["push", "--porcelain", "--no-verify", target.remote_url, f":refs/heads/{branch}"],
-            auth=self._auth_for(target.remote_url),
-            timeout=self._git_timeout,
-        )
+        owner, repo = target.repository.split("/")
+        with self._errors(f"delete branch {branch} of {target.repository}"):
+            self._gh.rest.git.delete_ref(owner, repo, f"heads/{branch}")
 
     # ------------------------------------------------------------------ pull requests
 

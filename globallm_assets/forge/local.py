@@ -218,9 +218,7 @@ class LocalForge:
         )
 
     def delete_branch(self, target: PushTarget, branch: str) -> None:
-        self._git(
-            ["push", "--porcelain", "--no-verify", target.remote_url, f":refs/heads/{branch}"]
-        )
+        self._git(["update-ref", "-d", f"refs/heads/{branch}"], cwd=Path(target.remote_url))
 
     # ------------------------------------------------------------------ pull requests
 

@@ -384,6 +384,8 @@ class FakeForgeGitHub(FakeGitHub):
         if len(parts) < 3 or parts[0] != "repos":
             return None
         rest = parts[3:]
+        if method == "DELETE" and rest[:3] == ["git", "refs", "heads"] and len(rest) > 3:
+            return "delete_ref"
         table = {
             ("GET", 0): "repo",
             ("POST", 1, "forks"): "fork",
@@ -437,6 +439,22 @@ class FakeForgeGitHub(FakeGitHub):
             return self._create_pull(urls, repo, login, payload)
         if route == "branch":
             return self._branch(urls, repo, parts[4])
+        if route == "delete_ref":
+            if login not in self.push_access.get(name.lower(), set()):
+                return (
+                    403,
+                    {},
+                    _json({"message": "Resource not accessible", "documentation_url": DOCS}),
+                )
+            branch = "/".join(parts[6:])
+            if self.branch_sha(name, branch) is None:
+                return (
+                    422,
+                    {},
+                    _json({"message": "Reference does not exist", "documentation_url": DOCS}),
+                )
+            _git("update-ref", "-d", f"refs/heads/{branch}", cwd=self.bare_path(name))
+            return 204, {}, b""
         if route == "rules":
             contexts = self.rulesets.get((name.lower(), parts[5]), [])
             rules = []

@@ -377,3 +377,17 @@ def test_forge_requests_carry_the_token_and_are_rate_limited_like_reads(world) -
 def test_an_empty_token_is_a_clear_error() -> None:
     with pytest.raises(ForgeError, match="needs a token"):
         GitHubForge("  ")
+
+
+def test_delete_branch_removes_a_pushed_branch_through_the_git_refs_api(
+    world, tmp_path: Path
+) -> None:
+    fake, upstream = world
+    ws = _workspace(tmp_path, upstream)
+    forge = _forge(fake)
+    target = forge.ensure_push_access(REPO)
+    forge.push_branch(target, ws.path, ws.head_sha, ws.branch)
+    forge.delete_branch(target, ws.branch)
+    assert fake.branch_sha(target.repository, BRANCH) is None
+    deleted = next(r for r in fake.stats.log if r.kind == "delete_ref")
+    assert deleted.method == "DELETE" and deleted.status == 204
