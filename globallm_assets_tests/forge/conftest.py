@@ -16,6 +16,7 @@ from globallm_assets.fixer.sandbox import SandboxLimits
 from globallm_assets.forge.local import LocalForge
 from globallm_assets.store.issues import upsert_issues
 from globallm_assets.store.repositories import upsert_repositories
+from globallm_assets_tests.fakes.github_forge import FakeForgeGitHub
 from globallm_assets_tests.forge.gitrepos import init_repo
 
 REPO = "acme/calc"
@@ -64,3 +65,37 @@ def hosted(dsn: str, tmp_path: Path) -> Iterator[Hosted]:
     forge = LocalForge(root, dsn, limits=SandboxLimits(wall_seconds=120))
     forge.create_repository(REPO, upstream, check_command=CHECK)
     yield Hosted(forge, upstream, dsn, root)
+
+
+# ------------------------------------------------------------------ GitHub (the fake's world)
+
+BOT_TOKEN = "ghp_botBOTbot0123456789abcdefABCDEF0123"
+OWNER_TOKEN = "ghp_ownerOWNER0123456789abcdefABCDEF01"
+GH_REPO = "octo/lib"
+
+
+@pytest.fixture
+def github_world(tmp_path: Path) -> Iterator[tuple[FakeForgeGitHub, Path]]:
+    """``octo/lib`` on the GitHub fake with issue #1; the bot account has no push right."""
+    upstream = tmp_path / "upstream"
+    init_repo(upstream, {"lib.py": "def parse(x):\n    return x\n", "README.md": "# lib\n"})
+    fake = FakeForgeGitHub(
+        git_root=tmp_path / "github",
+        logins={BOT_TOKEN: "globallm-bot", OWNER_TOKEN: "octo"},
+    )
+    meta = RepoMetadata(
+        full_name=GH_REPO, language="python", stars=5000, default_branch="main", topics=["x"]
+    )
+    repo = fake.host_repository(meta, upstream, push={"octo"})
+    repo.issues.append(
+        IssueRecord(
+            repository=GH_REPO,
+            number=1,
+            title="parse() drops whitespace",
+            body="Steps to reproduce…",
+            state="open",
+            created_at=datetime(2024, 1, 1, tzinfo=UTC),
+        )
+    )
+    with fake:
+        yield fake, upstream

@@ -7,15 +7,12 @@ import base64
 import json
 import logging
 import threading
-from collections.abc import Iterator
-from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import ClassVar
 
 import pytest
 
-from globallm_assets.core.models import IssueRecord, RepoMetadata
 from globallm_assets.forge.base import (
     CheckState,
     ForgeError,
@@ -26,38 +23,11 @@ from globallm_assets.forge.base import (
 )
 from globallm_assets.forge.github import GitHubForge
 from globallm_assets_tests.fakes.github_forge import FakeForgeGitHub
-from globallm_assets_tests.forge.gitrepos import fix_workspace, git, init_repo
+from globallm_assets_tests.forge.conftest import BOT_TOKEN, GH_REPO, OWNER_TOKEN
+from globallm_assets_tests.forge.gitrepos import fix_workspace, git
 
-BOT_TOKEN = "ghp_botBOTbot0123456789abcdefABCDEF0123"
-OWNER_TOKEN = "ghp_ownerOWNER0123456789abcdefABCDEF01"
-REPO = "octo/lib"
+REPO = GH_REPO
 BRANCH = "globallm/issue-1-fix-parser"
-
-
-@pytest.fixture
-def world(tmp_path: Path) -> Iterator[tuple[FakeForgeGitHub, Path]]:
-    upstream = tmp_path / "upstream"
-    init_repo(upstream, {"lib.py": "def parse(x):\n    return x\n", "README.md": "# lib\n"})
-    fake = FakeForgeGitHub(
-        git_root=tmp_path / "github",
-        logins={BOT_TOKEN: "globallm-bot", OWNER_TOKEN: "octo"},
-    )
-    meta = RepoMetadata(
-        full_name=REPO, language="python", stars=5000, default_branch="main", topics=["parsing"]
-    )
-    repo = fake.host_repository(meta, upstream, push={"octo"})
-    repo.issues.append(
-        IssueRecord(
-            repository=REPO,
-            number=1,
-            title="parse() drops whitespace",
-            body="Steps to reproduce…",
-            state="open",
-            created_at=datetime(2024, 1, 1, tzinfo=UTC),
-        )
-    )
-    with fake:
-        yield fake, upstream
 
 
 def _forge(fake: FakeForgeGitHub, token: str = BOT_TOKEN, **kwargs) -> GitHubForge:
@@ -87,9 +57,9 @@ def _request(ws, *, draft: bool = False, labels=("bug", "globallm")) -> PullRequ
 
 
 def test_without_push_right_forks_pushes_to_fork_and_opens_cross_repo_pull_request(
-    world, tmp_path: Path
+    github_world, tmp_path: Path
 ) -> None:
-    fake, upstream = world
+    fake, upstream = github_world
     ws = _workspace(tmp_path, upstream)
     forge = _forge(fake)
     target = forge.ensure_push_access(REPO)
@@ -111,8 +81,8 @@ def test_without_push_right_forks_pushes_to_fork_and_opens_cross_repo_pull_reque
     assert post.status == 201
 
 
-def test_with_push_right_pushes_to_the_repository_itself(world, tmp_path: Path) -> None:
-    fake, upstream = world
+def test_with_push_right_pushes_to_the_repository_itself(github_world, tmp_path: Path) -> None:
+    fake, upstream = github_world
     ws = _workspace(tmp_path, upstream)
     forge = _forge(fake, OWNER_TOKEN)
     target = forge.ensure_push_access(REPO)
@@ -124,8 +94,8 @@ def test_with_push_right_pushes_to_the_repository_itself(world, tmp_path: Path) 
     assert fake.pull(REPO, pr.number).head_repo == REPO
 
 
-def test_pull_request_for_a_branch_never_pushed_is_rejected(world, tmp_path: Path) -> None:
-    fake, upstream = world
+def test_pull_request_for_a_branch_never_pushed_is_rejected(github_world, tmp_path: Path) -> None:
+    fake, upstream = github_world
     ws = _workspace(tmp_path, upstream)
     forge = _forge(fake, OWNER_TOKEN)
     target = forge.ensure_push_access(REPO)
@@ -133,8 +103,8 @@ def test_pull_request_for_a_branch_never_pushed_is_rejected(world, tmp_path: Pat
         forge.open_pull_request(REPO, target, _request(ws))
 
 
-def test_push_is_never_forced(world, tmp_path: Path) -> None:
-    fake, upstream = world
+def test_push_is_never_forced(github_world, tmp_path: Path) -> None:
+    fake, upstream = github_world
     ws = _workspace(tmp_path, upstream)
     forge = _forge(fake, OWNER_TOKEN)
     target = forge.ensure_push_access(REPO)
@@ -145,8 +115,8 @@ def test_push_is_never_forced(world, tmp_path: Path) -> None:
     assert fake.branch_sha(REPO, BRANCH) == ws.head_sha
 
 
-def test_required_checks_come_from_branch_protection_and_rulesets(world) -> None:
-    fake, _ = world
+def test_required_checks_come_from_branch_protection_and_rulesets(github_world) -> None:
+    fake, _ = github_world
     forge = _forge(fake)
     assert forge.required_checks(REPO, "main") == []
     fake.protect(REPO, "main", ["ci/tests", "lint"], strict=True)
@@ -162,8 +132,8 @@ def _open(fake: FakeForgeGitHub, tmp_path: Path, upstream: Path, *, token: str =
     return forge, forge.open_pull_request(REPO, target, _request(ws)), ws
 
 
-def test_check_results_read_check_runs_and_commit_statuses(world, tmp_path: Path) -> None:
-    fake, upstream = world
+def test_check_results_read_check_runs_and_commit_statuses(github_world, tmp_path: Path) -> None:
+    fake, upstream = github_world
     forge, pr, ws = _open(fake, tmp_path, upstream)
     fake.complete_check(REPO, ws.head_sha, "ci/tests", None)
     fake.complete_check(REPO, ws.head_sha, "lint", "failure", status_api=True)
@@ -177,9 +147,9 @@ def test_check_results_read_check_runs_and_commit_statuses(world, tmp_path: Path
 
 
 def test_auto_merge_is_armed_through_graphql_and_github_merges_once_green(
-    world, tmp_path: Path
+    github_world, tmp_path: Path
 ) -> None:
-    fake, upstream = world
+    fake, upstream = github_world
     fake.allow_auto_merge.add(REPO.lower())
     fake.protect(REPO, "main", ["ci/tests"], strict=False)
     forge, pr, ws = _open(fake, tmp_path, upstream)
@@ -196,8 +166,8 @@ def test_auto_merge_is_armed_through_graphql_and_github_merges_once_green(
     assert status.state is PRState.merged and status.merge_sha
 
 
-def test_auto_merge_refused_when_the_head_moved(world, tmp_path: Path) -> None:
-    fake, upstream = world
+def test_auto_merge_refused_when_the_head_moved(github_world, tmp_path: Path) -> None:
+    fake, upstream = github_world
     fake.allow_auto_merge.add(REPO.lower())
     fake.protect(REPO, "main", ["ci/tests"], strict=False)
     forge, pr, _ = _open(fake, tmp_path, upstream)
@@ -208,9 +178,9 @@ def test_auto_merge_refused_when_the_head_moved(world, tmp_path: Path) -> None:
 
 
 def test_auto_merge_on_an_already_mergeable_pull_request_merges_it_now(
-    world, tmp_path: Path
+    github_world, tmp_path: Path
 ) -> None:
-    fake, upstream = world
+    fake, upstream = github_world
     fake.allow_auto_merge.add(REPO.lower())
     fake.protect(REPO, "main", ["ci/tests"], strict=False)
     forge, pr, ws = _open(fake, tmp_path, upstream)
@@ -222,8 +192,10 @@ def test_auto_merge_on_an_already_mergeable_pull_request_merges_it_now(
     assert fake.pull(REPO, pr.number).merged
 
 
-def test_without_repository_auto_merge_it_merges_only_when_green(world, tmp_path: Path) -> None:
-    fake, upstream = world
+def test_without_repository_auto_merge_it_merges_only_when_green(
+    github_world, tmp_path: Path
+) -> None:
+    fake, upstream = github_world
     fake.protect(REPO, "main", ["ci/tests"], strict=False)
     forge, pr, ws = _open(fake, tmp_path, upstream)
     attempt = forge.enable_auto_merge(pr, "squash")
@@ -240,8 +212,10 @@ def test_without_repository_auto_merge_it_merges_only_when_green(world, tmp_path
     assert done.merged and fake.pull(REPO, pr.number).merged
 
 
-def test_a_branch_behind_its_strict_base_is_updated_not_merged(world, tmp_path: Path) -> None:
-    fake, upstream = world
+def test_a_branch_behind_its_strict_base_is_updated_not_merged(
+    github_world, tmp_path: Path
+) -> None:
+    fake, upstream = github_world
     fake.protect(REPO, "main", ["ci/tests"], strict=True)
     forge, pr, ws = _open(fake, tmp_path, upstream)
     fake.complete_check(REPO, ws.head_sha, "ci/tests", "success")
@@ -255,8 +229,8 @@ def test_a_branch_behind_its_strict_base_is_updated_not_merged(world, tmp_path: 
     assert not fake.pull(REPO, pr.number).merged
 
 
-def test_draft_is_marked_ready_through_graphql(world, tmp_path: Path) -> None:
-    fake, upstream = world
+def test_draft_is_marked_ready_through_graphql(github_world, tmp_path: Path) -> None:
+    fake, upstream = github_world
     ws = _workspace(tmp_path, upstream)
     forge = _forge(fake, OWNER_TOKEN)
     target = forge.ensure_push_access(REPO)
@@ -267,8 +241,8 @@ def test_draft_is_marked_ready_through_graphql(world, tmp_path: Path) -> None:
     assert not fake.pull(REPO, pr.number).draft
 
 
-def test_status_reports_reviews_and_comments_and_close_closes(world, tmp_path: Path) -> None:
-    fake, upstream = world
+def test_status_reports_reviews_and_comments_and_close_closes(github_world, tmp_path: Path) -> None:
+    fake, upstream = github_world
     forge, pr, _ = _open(fake, tmp_path, upstream)
     fake_pr = fake.pull(REPO, pr.number)
     fake_pr.reviews.append({"author": "maint", "state": "CHANGES_REQUESTED", "body": "Add a test"})
@@ -289,9 +263,9 @@ def test_status_reports_reviews_and_comments_and_close_closes(world, tmp_path: P
 
 
 def test_issue_status_sees_assignment_lock_linked_pull_requests_and_opt_out(
-    world, tmp_path: Path
+    github_world, tmp_path: Path
 ) -> None:
-    fake, upstream = world
+    fake, upstream = github_world
     forge = _forge(fake)
     status = forge.issue_status(REPO, 1)
     assert status.refusal() is None and status.state == "open"
@@ -310,9 +284,9 @@ def test_issue_status_sees_assignment_lock_linked_pull_requests_and_opt_out(
 
 
 def test_token_never_lands_in_git_config_logs_or_errors(
-    world, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    github_world, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    fake, upstream = world
+    fake, upstream = github_world
     ws = _workspace(tmp_path, upstream)
     forge = _forge(fake)
     caplog.set_level(logging.DEBUG)
@@ -343,9 +317,9 @@ class _GitHttpRecorder(BaseHTTPRequestHandler):
 
 
 def test_https_push_sends_the_token_as_a_header_from_the_environment_only(
-    world, tmp_path: Path
+    github_world, tmp_path: Path
 ) -> None:
-    fake, upstream = world
+    fake, upstream = github_world
     ws = _workspace(tmp_path, upstream)
     _GitHttpRecorder.seen = []
     server = ThreadingHTTPServer(("127.0.0.1", 0), _GitHttpRecorder)
@@ -365,8 +339,8 @@ def test_https_push_sends_the_token_as_a_header_from_the_environment_only(
     assert BOT_TOKEN not in (ws.path / ".git" / "config").read_text()
 
 
-def test_forge_requests_carry_the_token_and_are_rate_limited_like_reads(world) -> None:
-    fake, _ = world
+def test_forge_requests_carry_the_token_and_are_rate_limited_like_reads(github_world) -> None:
+    fake, _ = github_world
     forge = _forge(fake)
     forge.required_checks(REPO, "main")
     assert fake.stats.by_token[BOT_TOKEN] >= 2
@@ -380,9 +354,9 @@ def test_an_empty_token_is_a_clear_error() -> None:
 
 
 def test_delete_branch_removes_a_pushed_branch_through_the_git_refs_api(
-    world, tmp_path: Path
+    github_world, tmp_path: Path
 ) -> None:
-    fake, upstream = world
+    fake, upstream = github_world
     ws = _workspace(tmp_path, upstream)
     forge = _forge(fake)
     target = forge.ensure_push_access(REPO)
