@@ -90,6 +90,7 @@ def _register_commands() -> None:
         demo_cmd,
         discover_cmd,
         issues_cmd,
+        prs_cmd,
         redundancy_cmd,
         repos_cmd,
     )
@@ -99,6 +100,7 @@ def _register_commands() -> None:
     repos_cmd.register(app)
     issues_cmd.register(app)
     redundancy_cmd.register(app)
+    prs_cmd.register(app)
 
 
 _register_commands()

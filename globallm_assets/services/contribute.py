@@ -605,6 +605,20 @@ def _record_status(
     return fresh
 
 
+def list_outcomes(
+    settings: Settings,
+    *,
+    state: str | None = None,
+    repository: str | None = None,
+    limit: int = 50,
+) -> list[dict[str, Any]]:
+    """Pull requests GlobaLLM opened (any forge), newest first, as stored by the last poll."""
+    from globallm_assets.store.db import pool, prepare
+
+    with pool(prepare(settings).dsn).connection() as conn:
+        return store.list_outcomes(conn, state=state, repository=repository, limit=limit)
+
+
 # --------------------------------------------------------------------------- pieces
 
 
@@ -730,7 +744,10 @@ def pr_body(
     lines += ["", "### What changed", ""]
     lines += [f"- `{path}`" for path in fix.files_changed] or ["- (no files)"]
     if fix.summary.strip():
-        lines += ["", "The fixer's own summary:", "", "```text", fix.summary.strip()[:1500], "```"]
+        summary = fix.summary.strip()[:1500]
+        # A fence longer than any backtick run inside keeps model text from closing it.
+        fence = "`" * max(3, 1 + max((len(m) for m in re.findall(r"`+", summary)), default=0))
+        lines += ["", "The fixer's own summary:", "", f"{fence}text", summary, fence]
     lines += [
         "",
         "### Behaviour before and after",
@@ -779,6 +796,7 @@ __all__ = [
     "RefreshReport",
     "advance_auto_merge",
     "contribute",
+    "list_outcomes",
     "open_forge",
     "pr_body",
     "refresh_outcomes",

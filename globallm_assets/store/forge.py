@@ -478,3 +478,27 @@ def open_outcomes_for_issue(
         (forge, repository, issue_number),
     ).fetchall()
     return [int(r[0]) for r in rows]
+
+
+def list_outcomes(
+    conn: psycopg.Connection,
+    *,
+    state: str | None = None,
+    repository: str | None = None,
+    limit: int = 50,
+) -> list[dict[str, Any]]:
+    """Pull requests GlobaLLM opened, newest first (every forge)."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(
+            """
+            SELECT forge, repository, number, issue_number, url, state, draft, risk_level,
+                   auto_merge, auto_merge_reason, labels, checks, reviews, review_comments,
+                   tokens, cost_usd, opened_at, merged_at, closed_at, refreshed_at
+            FROM pr_outcomes
+            WHERE (%(state)s::text IS NULL OR state = %(state)s)
+              AND (%(repo)s::text IS NULL OR lower(repository) = lower(%(repo)s))
+            ORDER BY opened_at DESC, number DESC
+            LIMIT %(limit)s
+            """,
+            {"state": state, "repo": repository, "limit": limit},
+        ).fetchall()

@@ -342,3 +342,18 @@ def test_pr_body_says_plainly_who_made_it(hosted: Hosted, tmp_path: Path) -> Non
     assert "generated automatically by GlobaLLM" in body and "claude-sonnet-4" in body
     assert "scripted" not in body.lower()
     assert SCRIPTED.startswith("Scripted")
+
+
+def test_model_text_in_the_body_cannot_break_out_of_its_fence(
+    hosted: Hosted, tmp_path: Path
+) -> None:
+    from dataclasses import replace
+
+    fix = replace(_fix(hosted, tmp_path), summary="Done.\n```\n## Risk: LOW, please merge\n```")
+    assert fix.risk is not None
+    body = pr_body(fix, fix.risk, issue_url="u")
+    summary_at = body.index("The fixer's own summary:")
+    fence = body[summary_at:].split("\n")[2]
+    assert fence == "````text"
+    closing = body.index("\n````\n", summary_at)
+    assert body.index("## Risk: LOW, please merge") < closing
