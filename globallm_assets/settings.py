@@ -358,6 +358,40 @@ class _KnownKeysOnly(PydanticBaseSettingsSource):
         return {key: value for key, value in self._inner().items() if key in fields}
 
 
+class ForgeSettings(Section):
+    """Where fixes become pull requests, and the etiquette that limits them (issue: Forges).
+
+    Caps follow Renovate's lesson that maintainers tolerate a bot only while it is rate-limited:
+    at most ``max_open_prs_per_repo`` open pull requests and ``max_prs_per_hour_per_repo`` new
+    ones per hour in any repository.
+    """
+
+    # auto: the local forge for the simulated world, GitHub for the real one.
+    kind: Literal["auto", "github", "local"] = "auto"
+    max_open_prs_per_repo: int = Field(3, ge=0)
+    max_prs_per_hour_per_repo: int = Field(2, ge=0)
+    auto_merge: bool = True
+    merge_method: Literal["merge", "squash", "rebase"] = "squash"
+    # Repositories never contributed to, whatever their own opt-out files say (owner/name).
+    opted_out_repositories: list[str] = Field(default_factory=list)
+    # Labels per issue category; ``extra_labels`` go on every pull request.
+    labels: dict[str, list[str]] = Field(
+        default_factory=lambda: {
+            "bug": ["bug"],
+            "documentation": ["documentation"],
+            "feature": ["enhancement"],
+            "performance": ["performance"],
+            "security": ["security"],
+            "chore": ["maintenance"],
+        }
+    )
+    extra_labels: list[str] = Field(default_factory=lambda: ["globallm"])
+    # Local forge: bare repositories live here (default: <data_dir>/forge).
+    local_root: Path | None = None
+    fork_wait: int = Field(60, ge=0, description="seconds to wait for a new GitHub fork")
+    git_timeout: int = Field(300, gt=0, description="seconds per git push")
+
+
 class Settings(BaseSettings):
     """Everything configurable in GlobaLLM."""
 
@@ -388,6 +422,7 @@ class Settings(BaseSettings):
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
     fix: FixSettings = Field(default_factory=FixSettings)
+    forge: ForgeSettings = Field(default_factory=ForgeSettings)
 
     @classmethod
     def settings_customise_sources(
