@@ -91,6 +91,7 @@ def _register_commands() -> None:
         discover_cmd,
         fix_cmd,
         issues_cmd,
+        prs_cmd,
         redundancy_cmd,
         repos_cmd,
     )
@@ -101,6 +102,7 @@ def _register_commands() -> None:
     issues_cmd.register(app)
     redundancy_cmd.register(app)
     fix_cmd.register(app)
+    prs_cmd.register(app)
 
 
 _register_commands()
