@@ -89,12 +89,14 @@ def fix(
                 "attempts": len(outcome.attempts),
                 "patch": str(outcome.patch_path) if outcome.patch_path else None,
                 "report": str(outcome.report_path) if outcome.report_path else None,
+                "contribution": outcome.contribution.as_dict() if outcome.contribution else None,
                 "message": outcome.message,
             }
         )
     else:
         _print(outcome)
-    if not result.validated:
+    failed = outcome.contribution is not None and outcome.contribution.status == "failed"
+    if not result.validated or failed:
         raise typer.Exit(1)
 
 
@@ -118,6 +120,10 @@ def _print(outcome) -> None:
         f"{result.turns} turns, {result.input_tokens + result.output_tokens} tokens, "
         f"${result.cost_usd:.4f}, {result.duration_s:.1f} s, {len(outcome.attempts)} attempt(s)",
     )
+    contribution = outcome.contribution
+    if contribution is not None:
+        where = f" {contribution.pr_url}" if contribution.pr_url else ""
+        table.add_row("contribution", f"{contribution.status}{where} — {contribution.reason}")
     if outcome.patch_path:
         table.add_row("patch", str(outcome.patch_path))
     if outcome.report_path:

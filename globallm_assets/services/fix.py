@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from globallm_assets.config_file import atomic_write_text
 from globallm_assets.core.categorize import categorize
 from globallm_assets.core.issue_scores import complexity as rule_complexity
 from globallm_assets.core.models import IssueRecord, parse_repo_name
@@ -27,7 +28,7 @@ from globallm_assets.fixer.models import FixResult, Outcome
 from globallm_assets.fixer.workspace import clone
 from globallm_assets.llm.base import ToolProvider
 from globallm_assets.observability import current_operation_id
-from globallm_assets.settings import Settings, atomic_write_text
+from globallm_assets.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -97,9 +98,8 @@ def _number(text: str, url: str) -> int:
 
 
 def local_forge_root(settings: Settings) -> Path:
-    """Where the local forge keeps its bare repositories (``<data_dir>/forge``)."""
-    configured = getattr(getattr(settings, "forge", None), "local_root", None)
-    return Path(configured) if configured else settings.data_dir / "forge"
+    """Where the local forge keeps its bare repositories (``forge.local_root``)."""
+    return settings.forge.local_root or settings.data_dir / "forge"
 
 
 def github_web_url(api_url: str) -> str:
@@ -250,9 +250,9 @@ def run_fix(
     *,
     progress: Callable[[str], None] = lambda _: None,
     provider: ToolProvider | None = None,
-    contribute: Callable[..., Any] | None = None,
 ) -> FixOutcome:
     """Fix one issue (see the module docstring). ``provider`` overrides the configured one."""
+    from globallm_assets.services.contribute import contribute
     from globallm_assets.store import solutions as store
     from globallm_assets.store.db import pool, prepare
 
@@ -321,26 +321,43 @@ def run_fix(
     )
     outcome = FixOutcome(result=result, attempts=tuple(attempts))
     if options.dry_run:
+        preview = None
+        if result.validated:
+            progress("checking what the contribution would be (no push)")
+            preview = _preview(contribute, settings, result, location.dsn, options.auto_merge)
         directory = options.reports_dir or settings.fix.reports_dir or settings.data_dir / "fixes"
-        patch, report = write_report(result, attempts, directory)
+        patch, report = write_report(result, attempts, directory, preview=preview)
         return replace(
             outcome,
             patch_path=patch,
             report_path=report,
+            contribution=preview,
             message="dry run: nothing pushed; patch and report written",
         )
     if not result.validated:
         return replace(outcome, message=f"nothing to contribute: {result.outcome.value}")
-    if contribute is None:
-        return replace(
-            outcome,
-            message=(
-                "validated and committed on the local branch; the contribute stage (push, pull "
-                "request, auto-merge) is not available in this build yet, nothing was pushed"
-            ),
-        )
-    contribution = contribute(settings, result, auto_merge=options.auto_merge)
-    return replace(outcome, contribution=contribution, message="handed to the contribute stage")
+    progress("contributing: guards, push, pull request")
+    contribution = contribute(settings, result, dsn=location.dsn, auto_merge=options.auto_merge)
+    return replace(
+        outcome,
+        contribution=contribution,
+        message=f"contribution {contribution.status}: {contribution.reason}",
+    )
+
+
+def _preview(
+    contribute: Callable[..., Any], settings: Settings, result: FixResult, dsn: str, auto: bool
+) -> Any:
+    """The pull request a real run would open (guards applied, nothing pushed); None when the
+    forge cannot be reached or configured (e.g. no GitHub token for a dry run)."""
+    from globallm_assets.forge.base import ForgeError
+    from globallm_assets.settings import ConfigError
+
+    try:
+        return contribute(settings, result, dsn=dsn, auto_merge=auto, dry_run=True)
+    except (ConfigError, ForgeError) as exc:
+        log.info("no contribution preview: %s", exc)
+        return None
 
 
 # --------------------------------------------------------------------------- dry-run report
@@ -351,7 +368,7 @@ def _slug(result: FixResult) -> str:
 
 
 def write_report(
-    result: FixResult, attempts: list[FixResult], directory: Path
+    result: FixResult, attempts: list[FixResult], directory: Path, *, preview: Any = None
 ) -> tuple[Path | None, Path]:
     """The patch (only for a change that may leave the machine) and a Markdown + JSON report,
     each written atomically."""
@@ -364,7 +381,7 @@ def write_report(
         patch_path = base.with_suffix(".patch")
         atomic_write_text(patch_path, result.diff)
     report_path = base.with_suffix(".md")
-    atomic_write_text(report_path, report_markdown(result, attempts))
+    atomic_write_text(report_path, report_markdown(result, attempts, preview))
     records = []
     for attempt in attempts:
         record = attempt.as_record() | {"solution_id": attempt.solution_id}
@@ -385,7 +402,7 @@ def _run_line(label: str, run: Any) -> str:
     return f"- {label}: `{' '.join(run.command)}` → {status}{counts} ({run.duration_s:.1f} s)"
 
 
-def report_markdown(result: FixResult, attempts: list[FixResult]) -> str:
+def report_markdown(result: FixResult, attempts: list[FixResult], preview: Any = None) -> str:
     risk = result.risk
     lines = [
         f"# {result.repository}#{result.issue_number}: {result.issue_title}",
@@ -411,4 +428,14 @@ def report_markdown(result: FixResult, attempts: list[FixResult]) -> str:
     ]
     if result.summary:
         lines += ["", "## The fixer's summary (unverified)", "", result.summary]
+    if preview is not None:
+        lines += [
+            "",
+            f"## The contribution a real run would make: {preview.status}",
+            "",
+            preview.reason,
+        ]
+        if preview.title:
+            kind = "draft pull request" if preview.draft else "pull request"
+            lines += ["", f"{kind}: **{preview.title}**", "", preview.body]
     return "\n".join(lines) + "\n"
