@@ -95,7 +95,9 @@ def fix(
         )
     else:
         _print(outcome)
-    failed = outcome.contribution is not None and outcome.contribution.status == "failed"
+    contribution = outcome.contribution
+    # A dry run's preview that could not reach the forge does not fail the fix itself.
+    failed = not dry_run and contribution is not None and contribution.status == "failed"
     if not result.validated or failed:
         raise typer.Exit(1)
 
