@@ -252,7 +252,6 @@ def run_fix(
     provider: ToolProvider | None = None,
 ) -> FixOutcome:
     """Fix one issue (see the module docstring). ``provider`` overrides the configured one."""
-    from globallm_assets.services.contribute import contribute
     from globallm_assets.store import solutions as store
     from globallm_assets.store.db import pool, prepare
 
@@ -310,21 +309,41 @@ def run_fix(
         attempts.append(saved)
         return saved
 
-    result = solve(
-        target,
-        workspace,
-        provider=model,
-        budget=make_budget(settings, location.dsn),
-        config=EngineConfig.from_settings(settings, issue.repository),
-        progress=progress,
-        record=record,
-    )
+    try:
+        result = solve(
+            target,
+            workspace,
+            provider=model,
+            budget=make_budget(settings, location.dsn),
+            config=EngineConfig.from_settings(settings, issue.repository),
+            progress=progress,
+            record=record,
+        )
+        return _hand_over(settings, options, result, attempts, location.dsn, progress)
+    finally:
+        # The commit is pushed (or the patch written) by now; the clone is only worth keeping
+        # to inspect it.
+        if not settings.fix.keep_workspaces:
+            workspace.remove()
+
+
+def _hand_over(
+    settings: Settings,
+    options: FixOptions,
+    result: FixResult,
+    attempts: list[FixResult],
+    dsn: str,
+    progress: Callable[[str], None],
+) -> FixOutcome:
+    """Dry run: the preview, the patch and the report. Otherwise: the contribute stage."""
+    from globallm_assets.services.contribute import contribute
+
     outcome = FixOutcome(result=result, attempts=tuple(attempts))
     if options.dry_run:
         preview = None
         if result.validated:
             progress("checking what the contribution would be (no push)")
-            preview = _preview(contribute, settings, result, location.dsn, options.auto_merge)
+            preview = _preview(contribute, settings, result, dsn, options.auto_merge)
         directory = options.reports_dir or settings.fix.reports_dir or settings.data_dir / "fixes"
         patch, report = write_report(result, attempts, directory, preview=preview)
         return replace(
@@ -337,7 +356,7 @@ def run_fix(
     if not result.validated:
         return replace(outcome, message=f"nothing to contribute: {result.outcome.value}")
     progress("contributing: guards, push, pull request")
-    contribution = contribute(settings, result, dsn=location.dsn, auto_merge=options.auto_merge)
+    contribution = contribute(settings, result, dsn=dsn, auto_merge=options.auto_merge)
     return replace(
         outcome,
         contribution=contribution,
