@@ -184,3 +184,24 @@ def test_the_loop_drives_the_real_sdks_through_tool_turns(
         assert last["role"] == "tool" and "hello" in last["content"]
     with psycopg.connect(dsn) as conn:
         assert llm_usage.reserved_this_week(conn) == 3255
+
+
+def test_ledger_budget_settles_reservation_objects_as_well_as_weeks() -> None:
+    """The adapter keeps to the ledger's public reserve/settle: a ledger that hands out
+    reservation objects (the fleet's) gets the same object back with the cost."""
+
+    class ReservingLedger:
+        def __init__(self) -> None:
+            self.settled: list[tuple] = []
+
+        def reserve(self, tokens: int) -> object:
+            return ("reservation", tokens)
+
+        def settle(self, reservation: object, used: int, *, cost_usd: float = 0.0) -> None:
+            self.settled.append((reservation, used, cost_usd))
+
+    ledger = ReservingLedger()
+    budget = LedgerBudget(ledger)
+    handle = budget.reserve(500)
+    budget.settle(handle, 321, cost_usd=0.25)
+    assert ledger.settled == [(("reservation", 500), 321, 0.25)]
