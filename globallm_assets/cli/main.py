@@ -87,6 +87,7 @@ def dev(
 def _register_commands() -> None:
     """Commands from later stages register themselves here (kept lazy: imports are cheap)."""
     from globallm_assets.cli import (
+        assign_cmd,
         demo_cmd,
         discover_cmd,
         issues_cmd,
@@ -99,6 +100,7 @@ def _register_commands() -> None:
     repos_cmd.register(app)
     issues_cmd.register(app)
     redundancy_cmd.register(app)
+    assign_cmd.register(app)
 
 
 _register_commands()
