@@ -147,24 +147,36 @@ def status(
     if not report.assignments:
         console.print(f"no {title}")
     else:
-        table = Table(title=f"{title} (stale after {age(report.stale_after_seconds)})")
-        for column in ("agent", "issue", "title", "language", "claimed", "heartbeat", "stale"):
-            table.add_column(column, overflow="fold")
-        for row in report.assignments:
-            table.add_row(
+        rows = [
+            [
                 row["agent_id"],
                 f"{row['repository']}#{row['number']}",
-                escape((row["title"] or "")[:50]),
-                row["language"],
-                row["assigned_at"].strftime("%Y-%m-%d %H:%M"),
-                age(row["heartbeat_age"]) + " ago",
-                "[red]stale[/red]" if row["stale"] else "",
-            )
+                age(row["held_for"]),
+                age(row["heartbeat_age"]) + " ago" + (" stale" if row["stale"] else ""),
+                escape(row["title"] or ""),
+            ]
+            for row in report.assignments
+        ]
+        # Identifiers never wrap; the title takes what an 80-column terminal leaves, or goes.
+        widths = [max(len(r[i]) for r in rows) for i in range(4)]
+        room = console.width - sum(max(w, 9) for w in widths) - 16
+        table = Table(title=f"{title} (stale after {age(report.stale_after_seconds)})")
+        table.add_column("agent", no_wrap=True)
+        table.add_column("issue", no_wrap=True)
+        table.add_column("held", no_wrap=True, justify="right")
+        table.add_column("heartbeat", no_wrap=True, justify="right")
+        if room >= 12:
+            table.add_column("title", overflow="ellipsis", no_wrap=True, max_width=room)
+        for row, cells in zip(report.assignments, rows, strict=True):
+            style = "red" if row["stale"] else None
+            table.add_row(*(cells if room >= 12 else cells[:4]), style=style)
         console.print(table)
     if report.failures and not (agent_id or stale):
         table = Table(title="recent failures")
-        for column in ("issue", "attempts", "last agent", "last error"):
-            table.add_column(column, overflow="fold")
+        table.add_column("issue", no_wrap=True)
+        table.add_column("attempts", justify="right")
+        table.add_column("last agent", no_wrap=True)
+        table.add_column("last error", overflow="fold")
         for row in report.failures:
             table.add_row(
                 f"{row['repository']}#{row['number']}",

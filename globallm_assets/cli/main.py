@@ -88,6 +88,7 @@ def _register_commands() -> None:
     """Commands from later stages register themselves here (kept lazy: imports are cheap)."""
     from globallm_assets.cli import (
         assign_cmd,
+        budget_cmd,
         demo_cmd,
         discover_cmd,
         issues_cmd,
@@ -101,6 +102,7 @@ def _register_commands() -> None:
     issues_cmd.register(app)
     redundancy_cmd.register(app)
     assign_cmd.register(app)
+    budget_cmd.register(app)
 
 
 _register_commands()

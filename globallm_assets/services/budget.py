@@ -14,7 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from globallm_assets.services.claim import connection
-from globallm_assets.settings import Settings, parse_setting_value, set_config_value
+from globallm_assets.settings import (
+    ConfigError,
+    Settings,
+    parse_setting_value,
+    set_config_value,
+)
 from globallm_assets.store import llm_usage
 from globallm_assets.store.claims import ClaimedIssue
 from globallm_assets.store.llm_usage import Limits, Refusal, Reservation, TokenLedger
@@ -200,7 +205,7 @@ def set_limits(config_path: Path, values: dict[str, int | None]) -> dict[str, An
     """
     chosen = {LIMIT_KEYS[name]: value for name, value in values.items() if value is not None}
     if not chosen:
-        raise ValueError("nothing to set: give at least one limit")
+        raise ConfigError("nothing to set: give at least one limit")
     for key, value in chosen.items():
         parse_setting_value(key, str(value))
     return {key: set_config_value(config_path, key, str(value)) for key, value in chosen.items()}

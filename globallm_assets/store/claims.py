@@ -414,7 +414,8 @@ def assignments(
             SELECT i.assigned_to AS agent_id, i.repository, i.number, i.title, r.language,
                    i.priority, i.attempts, i.assigned_at, i.last_heartbeat_at,
                    extract(epoch FROM now() - COALESCE(i.last_heartbeat_at, i.assigned_at))
-                       ::double precision AS heartbeat_age
+                       ::double precision AS heartbeat_age,
+                   extract(epoch FROM now() - i.assigned_at)::double precision AS held_for
             FROM issues i JOIN repositories r ON r.name = i.repository
             WHERE {" AND ".join(clauses)}
             ORDER BY i.assigned_at, i.repository, i.number
