@@ -87,6 +87,26 @@ def default_fix_function() -> FixFunction:
     return fixer.fix_claimed
 
 
+def forge_available() -> bool:
+    """Whether this build has the forge's contribution service (PR outcome polling)."""
+    import importlib.util
+
+    return importlib.util.find_spec("globallm_assets.services.contribute") is not None
+
+
+def refresh_pr_outcomes(settings: Settings, dsn: str) -> int:
+    """Refresh ``pr_outcomes`` (each PR's state, reviews and checks) from the forge; returns how
+    many PRs were refreshed. The forge's ``services/contribute.py:refresh_outcomes`` does the
+    polling; this is the one place the fleet's automation calls it."""
+    if not forge_available():
+        raise RuntimeError(
+            "no forge in this build (globallm_assets/services/contribute.py is missing)"
+        )
+    from globallm_assets.services import contribute
+
+    return contribute.refresh_outcomes(settings, dsn)
+
+
 def run_attempt(
     settings: Settings, dsn: str, claimed: ClaimedIssue, fix: FixFunction
 ) -> AttemptReport:

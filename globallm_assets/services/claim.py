@@ -368,3 +368,36 @@ class Heartbeat:
                 self.lost.set()
                 return
             self.beats += 1
+
+
+# --- the fleet as the fix sensor sees it --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FleetSnapshot:
+    """What a scheduler needs to launch fix runs: the budget and the next claimable issues."""
+
+    exhausted: str | None  # why nothing may be claimed at all (weekly budget), if so
+    candidates: list[tuple[str, int, int]]  # (repository, number, attempts), best first
+
+
+def fleet_snapshot(settings: Settings, dsn: str, limit: int) -> FleetSnapshot:
+    """Read-only: the weekly budget and the ``limit`` issues claims would take next."""
+    from globallm_assets.store.llm_usage import reserved_this_week
+
+    weekly = settings.budget.weekly_token_budget
+    with connection(dsn) as conn:
+        committed = reserved_this_week(conn)
+        if committed >= weekly:
+            return FleetSnapshot(
+                f"weekly token budget exhausted ({committed:,} of {weekly:,} tokens committed "
+                "this week)",
+                [],
+            )
+        return FleetSnapshot(None, store.top_available(conn, claim_limits(settings), limit))
+
+
+def stale_claims(settings: Settings, dsn: str) -> list[dict]:
+    """Claims past ``agents.heartbeat_timeout`` (read-only; ``cleanup_stale`` frees them)."""
+    with connection(dsn) as conn:
+        return store.assignments(conn, stale_after_seconds=settings.agents.heartbeat_timeout)
