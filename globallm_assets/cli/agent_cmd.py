@@ -49,9 +49,11 @@ def run(
     check_export(export)
     from globallm_assets.services.agent import default_fix_function, run_agent
     from globallm_assets.services.claim import AgentIdentity, StoreUnavailable
+    from globallm_assets.settings import load_settings
     from globallm_assets.store.db import prepare
 
-    settings = state(ctx).settings()
+    app_state = state(ctx)
+    settings = app_state.settings()
     try:
         fix = default_fix_function()
     except RuntimeError as exc:
@@ -77,6 +79,7 @@ def run(
             max_fixes=max_fixes,
             exit_when_idle=exit_when_idle,
             on_attempt=show,
+            reload=lambda: load_settings(app_state.config_file, app_state.overrides),
         )
     except StoreUnavailable as exc:
         raise CommandFailed(str(exc)) from None

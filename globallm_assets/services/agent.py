@@ -222,12 +222,14 @@ def run_agent(
     exit_when_idle: bool = False,
     stop: threading.Event | None = None,
     on_attempt: Callable[[AttemptReport], None] | None = None,
+    reload: Callable[[], Settings] | None = None,
 ) -> AgentReport:
     """Claim and fix until stopped: SIGTERM/SIGINT (the claim in hand is released), the weekly
     budget spent, ``max_fixes`` attempts made, or — with ``exit_when_idle`` — nothing left to
     claim. Otherwise an idle agent waits ``agents.poll_interval`` and tries again. Stale claims
     of crashed agents are returned to the pool every heartbeat interval by whichever agent
-    gets there first, so a fleet heals without an operator."""
+    gets there first, so a fleet heals without an operator. ``reload`` re-reads the settings
+    before every claim, so `globallm budget set` reaches running agents."""
     agent = identity or AgentIdentity.current()
     stop = stop or threading.Event()
     signals = _Signals(stop)
@@ -243,6 +245,8 @@ def run_agent(
                 if max_fixes is not None and len(report.attempts) >= max_fixes:
                     report.stopped_because = f"made the {max_fixes} attempt(s) asked for"
                     break
+                if reload is not None:
+                    settings = _reloaded(reload, settings)
                 if time.monotonic() - last_cleanup >= settings.agents.heartbeat_interval:
                     claims.cleanup_stale(settings, dsn)
                     last_cleanup = time.monotonic()
@@ -290,3 +294,11 @@ def _release_everything(dsn: str, agent_id: str) -> None:
         return
     for repository, number in released:
         log.info("%s#%d released", repository, number)
+
+
+def _reloaded(reload: Callable[[], Settings], current: Settings) -> Settings:
+    try:
+        return reload()
+    except ValueError as exc:  # a bad edit of the config file must not stop the fleet
+        log.warning("settings not reloaded, keeping the previous ones: %s", exc)
+        return current

@@ -154,3 +154,24 @@ def test_cli_agent_run_reports_each_attempt_and_why_it_stopped(dsn, remotes, cap
     assert "✓ completed acme/b#4" in out and "✓ completed gopher/c#2" in out
     assert "stopped: no available issues (2 completed of 2 attempts)" in out
     assert cli("--database-url", dsn, "agent", "run", "--max-fixes", "0") == 2
+
+
+def test_limits_changed_while_the_agent_runs_apply_at_its_next_claim(dsn, remotes):
+    from globallm_assets.settings import default_config_path, set_config_value
+
+    def tighten(attempt: AttemptReport) -> None:
+        # After the first fix, an operator caps the fleet at one issue per language.
+        set_config_value(default_config_path(), "budget.max_issues_per_language", "1")
+
+    settings = _settings(dsn)
+    report = run_agent(
+        settings,
+        dsn,
+        ScriptedGitFixer(dsn, remotes),
+        exit_when_idle=True,
+        on_attempt=tighten,
+        reload=lambda: _settings(dsn),
+    )
+    # python already had its one claim: only the go issue is taken next.
+    assert [a.issue for a in report.attempts] == ["acme/a#1", "gopher/c#2"]
+    assert "per-language issue cap" in report.stopped_because

@@ -16,8 +16,9 @@ def test_agent_service_runs_the_worker_against_the_compose_database():
     agent = services["agent"]
     assert agent["command"] == ["globallm", "agent", "run"]
     assert agent["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
-    assert agent["environment"]["GLOBALLM_DATABASE_URL"] == (
-        services["dagster-daemon"]["environment"]["GLOBALLM_DATABASE_URL"]
+    assert (
+        agent["environment"]["GLOBALLM_DATABASE_URL"]
+        == (services["dagster-daemon"]["environment"]["GLOBALLM_DATABASE_URL"])
     )
     assert agent["build"] == services["migrate"]["build"]
 
