@@ -6,12 +6,13 @@ Import stays cheap: building these objects touches neither the network nor the d
 
 import dagster as dg
 
-from globallm_assets.defs import analysis, discovery, ranking
+from globallm_assets.defs import analysis, discovery, fleet, ranking
 from globallm_assets.defs.resources import resources
 
 defs = dg.Definitions.merge(
     discovery.defs,
     analysis.defs,
     ranking.defs,
+    fleet.defs,
     dg.Definitions(resources=resources()),
 )

@@ -131,6 +131,9 @@ class BudgetSettings(Section):
     max_issues_per_language: int = Field(50, ge=0)
     max_issues_per_repo: int = Field(5, ge=0)
     weekly_token_budget: int = Field(5_000_000, ge=0)
+    # Each fix run reserves this much of its repository's time budget up front; the run's
+    # measured wall time replaces it when the run is settled.
+    fix_run_seconds: int = Field(900, gt=0, description="seconds")
 
 
 class AgentSettings(Section):
@@ -139,6 +142,13 @@ class AgentSettings(Section):
     heartbeat_interval: int = Field(300, gt=0, description="seconds")
     heartbeat_timeout: int = Field(1800, gt=0, description="seconds")
     max_concurrent_fix_runs: int = Field(4, gt=0)
+    # One agent per repository at a time: concurrent fixes in one repository conflict.
+    max_agents_per_repo: int = Field(1, gt=0)
+    max_attempts: int = Field(3, gt=0, description="attempts before an issue is failed")
+    poll_interval: int = Field(60, gt=0, description="seconds an idle agent waits")
+    db_retry_seconds: int = Field(
+        120, gt=0, description="how long an agent retries while PostgreSQL is unreachable"
+    )
 
 
 class GitHubSettings(Section):

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from globallm_assets.config_file import atomic_write_text
 from globallm_assets.core.categorize import categorize
 from globallm_assets.core.issue_scores import complexity as rule_complexity
 from globallm_assets.core.models import IssueRecord, parse_repo_name
@@ -27,7 +28,7 @@ from globallm_assets.fixer.models import FixResult, Outcome
 from globallm_assets.fixer.workspace import clone
 from globallm_assets.llm.base import ToolProvider
 from globallm_assets.observability import current_operation_id
-from globallm_assets.settings import Settings, atomic_write_text
+from globallm_assets.settings import Settings
 
 log = logging.getLogger(__name__)
 
