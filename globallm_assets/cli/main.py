@@ -89,6 +89,7 @@ def _register_commands() -> None:
     from globallm_assets.cli import (
         demo_cmd,
         discover_cmd,
+        graph_cmd,
         issues_cmd,
         redundancy_cmd,
         repos_cmd,
@@ -96,6 +97,7 @@ def _register_commands() -> None:
 
     demo_cmd.register(app)
     discover_cmd.register(app)
+    graph_cmd.register(app)
     repos_cmd.register(app)
     issues_cmd.register(app)
     redundancy_cmd.register(app)

@@ -484,6 +484,8 @@ class Analysis:
     reason: str
     health_parts: dict[str, Any]
     impact_parts: dict[str, Any]
+    # Edges stored for the repository's ecosystem: none means impact saw no dependents at all.
+    graph_edges: int = 0
 
 
 def analyze_repository(
@@ -518,6 +520,11 @@ def analyze_repository(
         reason=decided.reason,
         health_parts=health[0][2],
         impact_parts=impact[0][2],
+        graph_edges=(
+            repo_store.count_edges(conn, ECOSYSTEM_BY_LANGUAGE[language])
+            if language in ECOSYSTEM_BY_LANGUAGE
+            else 0
+        ),
     )
 
 
@@ -780,3 +787,104 @@ def decide_verdicts(settings: Settings, dsn: str, *, language: str) -> VerdictRe
         rows = verdict_rows(settings, repo_store.list_repositories(conn, language=language))
         repo_store.write_verdicts(conn, rows)
     return VerdictReport(language=language, rows=rows)
+
+
+# --- CLI flows ------------------------------------------------------------------------------
+# The commands' use-cases, on the same functions as the assets, each committing what it writes
+# in one transaction.
+
+
+def discover_languages(
+    settings: Settings,
+    source: RepoSource,
+    dsn: str,
+    *,
+    languages: Sequence[str],
+    domain: str = "overall",
+    max_results: int | None = None,
+    min_stars: int | None = None,
+    min_dependents: int | None = None,
+    library_only: bool = False,
+    index_for: Callable[[str], PackageIndex | None] | None = None,
+    on_language: Callable[[str], None] | None = None,
+) -> list[DiscoveryReport]:
+    """``globallm discover``: every language's keepers, stored together or not at all."""
+    reports = []
+    with transaction(dsn) as conn:
+        for language in languages:
+            if on_language:
+                on_language(language)
+            index = index_for(ECOSYSTEM_BY_LANGUAGE[language]) if index_for else None
+            reports.append(
+                discover(
+                    settings,
+                    source,
+                    conn,
+                    language=language,
+                    domain=domain,
+                    max_results=max_results or settings.source.max_results,
+                    min_stars=min_stars,
+                    min_dependents=min_dependents,
+                    library_only=library_only,
+                    index=index,
+                    source_name=settings.source.kind,
+                )
+            )
+    return reports
+
+
+def analyze_one(settings: Settings, source: RepoSource, dsn: str, name: str) -> Analysis:
+    """``globallm analyze OWNER/REPO``: fetch, score, decide and store one repository."""
+    with transaction(dsn) as conn:
+        return analyze_repository(settings, source, conn, name)
+
+
+def analyze_owner_repositories(
+    settings: Settings, source: RepoSource, dsn: str, owner: str, **options: Any
+) -> list[OwnerRepository]:
+    """``globallm analyze-user``: score an owner's repositories (nothing is written)."""
+    with transaction(dsn) as conn:
+        return analyze_owner(settings, source, conn, owner, **options)
+
+
+@dataclass(frozen=True)
+class LanguagesAnalysis:
+    graph: GraphReport
+    health: list[HealthReport]
+    impact: list[ImpactReport]
+    verdicts: list[VerdictReport]
+
+
+def analyze_languages(
+    settings: Settings,
+    source: RepoSource,
+    index_for: Callable[[str], PackageIndex],
+    dsn: str,
+    *,
+    languages: Sequence[str],
+    on_step: Callable[[str], None] | None = None,
+) -> LanguagesAnalysis:
+    """``globallm analyze --language L`` / ``--all``: the analysis assets' stages in their
+    order: the dependency graph of the languages' ecosystems, then per language health,
+    impact (on that graph) and verdicts."""
+
+    def step(text: str) -> None:
+        if on_step:
+            on_step(text)
+
+    graph = build_graph(
+        settings,
+        index_for,
+        dsn,
+        languages=languages,
+        on_ecosystem=lambda eco: step(f"dependency graph: {eco}"),
+    )
+    health, impact, verdicts = [], [], []
+    for language in languages:
+        step(f"health: {language}")
+        health.append(score_health(settings, source, dsn, language=language))
+        step(f"impact: {language}")
+        impact.append(score_impact(settings, dsn, language=language))
+        step(f"verdicts: {language}")
+        verdicts.append(decide_verdicts(settings, dsn, language=language))
+    return LanguagesAnalysis(graph=graph, health=health, impact=impact, verdicts=verdicts)
