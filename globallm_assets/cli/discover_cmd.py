@@ -275,11 +275,11 @@ def analyze(
 
 def _analyze_one(settings: Settings, name: str, export: str | None) -> None:
     from globallm_assets.core.models import ECOSYSTEM_BY_LANGUAGE
-    from globallm_assets.services.analysis import analyze_one
+    from globallm_assets.services.analysis import analyze_repository
 
     repos, dsn = source_and_store(settings)
     with err_console.status(f"analyzing {name}…"), source_errors():
-        result = analyze_one(settings, repos, dsn, name)
+        result = analyze_repository(settings, repos, dsn, name)
     if export == "json":
         emit_json(dataclasses.asdict(result))
         return
@@ -379,7 +379,7 @@ def analyze_user(
 
     Example: globallm analyze-user pallets --recommend --min-stars 10
     """
-    from globallm_assets.services.analysis import analyze_owner_repositories
+    from globallm_assets.services.analysis import analyze_owner
 
     check_export(export)
     login = owner.strip().removeprefix("@")
@@ -388,7 +388,7 @@ def analyze_user(
     settings = settings_for(ctx, source)
     repos, dsn = source_and_store(settings)
     with err_console.status(f"analyzing repositories of {login}…"), source_errors():
-        rows = analyze_owner_repositories(
+        rows = analyze_owner(
             settings,
             repos,
             dsn,

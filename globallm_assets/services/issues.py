@@ -42,12 +42,16 @@ def opt_out_reason(source: RepoSource, repo: StoredRepository) -> str | None:
     return repository_opt_out(text, repo.metadata.topics)
 
 
-def fetch_issues(
-    source: RepoSource, conn: psycopg.Connection, repo: StoredRepository
-) -> FetchReport:
+def fetch_issues(source: RepoSource, dsn: str, repo: StoredRepository) -> FetchReport:
     """Incremental fetch: the first time only open issues, then everything updated since the
-    newest ``updated_at`` seen (so issues closed upstream are marked closed, never deleted)."""
-    state = issue_store.fetch_state(conn, repo.name)
+    newest ``updated_at`` seen (so issues closed upstream are marked closed, never deleted).
+
+    The source is read between two short transactions (the fetch state, then the issues and
+    the new state written together), so no transaction waits on the network."""
+    from globallm_assets.store.db import transaction
+
+    with transaction(dsn) as conn:
+        state = issue_store.fetch_state(conn, repo.name)
     since = state.last_updated_at if state else None
     records = [
         r
@@ -56,12 +60,13 @@ def fetch_issues(
     ]
     for record in records:
         record.repository = repo.name
-    issue_store.upsert_issues(conn, records)
     newest = max((r.updated_at for r in records if r.updated_at), default=since)
     reason = opt_out_reason(source, repo)
-    issue_store.save_fetch_state(
-        conn, repo.name, newest, opted_out=reason is not None, opt_out_reason=reason
-    )
+    with transaction(dsn) as conn:
+        issue_store.upsert_issues(conn, records)
+        issue_store.save_fetch_state(
+            conn, repo.name, newest, opted_out=reason is not None, opt_out_reason=reason
+        )
     return FetchReport(
         repository=repo.name,
         fetched=len(records),
@@ -276,8 +281,7 @@ def fetch_partition(source: RepoSource, dsn: str, *, language: str) -> IssueFetc
     failed: list[str] = []
     for repo in approved:
         try:
-            with transaction(dsn) as conn:
-                report = fetch_issues(source, conn, repo)
+            report = fetch_issues(source, dsn, repo)
         except SourceError as exc:
             log.warning("%s: issues not fetched: %s", repo.name, exc)
             failed.append(repo.name)
@@ -400,8 +404,8 @@ def repository_issues(
             )
             stored = repo_store.get_repository(conn, meta.full_name)
     assert stored is not None
+    report = fetch_issues(source, dsn, stored)
     with transaction(dsn) as conn:
-        report = fetch_issues(source, conn, stored)
         score_repositories(
             settings,
             conn,
