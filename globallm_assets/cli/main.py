@@ -93,6 +93,7 @@ def _register_commands() -> None:
         demo_cmd,
         discover_cmd,
         fix_cmd,
+        graph_cmd,
         issues_cmd,
         prs_cmd,
         redundancy_cmd,
@@ -101,6 +102,7 @@ def _register_commands() -> None:
 
     demo_cmd.register(app)
     discover_cmd.register(app)
+    graph_cmd.register(app)
     repos_cmd.register(app)
     issues_cmd.register(app)
     redundancy_cmd.register(app)

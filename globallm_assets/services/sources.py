@@ -1,4 +1,5 @@
-"""Build the configured sources: GitHub + registries for real work, or the simulated world.
+"""Build the configured sources: GitHub + registries for real work, or the simulated world
+(and find the store of that world).
 
 Assets and CLI commands both call these, so they can never disagree about where data comes from.
 """
@@ -63,6 +64,14 @@ def available_package_index(settings: Settings, ecosystem: str) -> PackageIndex 
     except SourceError as exc:
         log.warning("%s registry not consulted: %s", ecosystem, exc)
         return None
+
+
+def store_dsn(settings: Settings) -> str:
+    """The database of the settings' world, started and migrated once per process: where a
+    command's source caches and its services read and write."""
+    from globallm_assets.store.db import prepared
+
+    return prepared(settings).dsn
 
 
 def source_now(settings: Settings):
