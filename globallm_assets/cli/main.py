@@ -46,12 +46,20 @@ def main(
     ),
     data_dir: Path | None = typer.Option(None, "--data-dir", help="where the embedded store lives"),
     log_level: str | None = typer.Option(None, "--log-level", help="DEBUG, INFO, WARNING, ERROR"),
+    source: str | None = typer.Option(
+        None,
+        "--source",
+        help="world to work in: github (real) or simulated; each has its own database",
+    ),
 ) -> None:
-    """GlobaLLM command line. Example: globallm database status"""
+    """GlobaLLM command line. Example: globallm --source simulated prioritize --top 5"""
+    if source not in (None, "github", "simulated"):
+        raise UsageError("--source must be github or simulated")
     overrides = {
         "database.url": database_url,
         "data_dir": str(data_dir) if data_dir else None,
         "log_level": log_level.upper() if log_level else None,
+        "source.kind": source,
     }
     ctx.obj = AppState(config_file=config, overrides=overrides)
 
@@ -61,24 +69,42 @@ def dev(
     ctx: typer.Context,
     host: str = typer.Option("127.0.0.1", "--host", help="interface for the Dagster UI"),
     port: int = typer.Option(3000, "--port", min=1, max=65535, help="port for the Dagster UI"),
+    source: str | None = typer.Option(
+        None,
+        "--source",
+        help="world to open: github (real) or simulated (the demo's); default source.kind",
+    ),
 ) -> None:
     """Start the Dagster UI and daemon with the GlobaLLM code location, instance in PostgreSQL.
 
-    Example: globallm dev --port 3000
+    Each world has its own instance: `--source simulated` opens the one the demo ran in (with
+    the demo's seed and size), so its runs can be inspected and re-executed there.
+
+    Example: globallm dev --source simulated --port 3000
     """
     from globallm_assets.services.dagster_home import prepare_dagster_home, project_root
-    from globallm_assets.store.db import prepare
+    from globallm_assets.store.db import prepare, with_recorded_world
 
-    settings = state(ctx).settings()
+    if source not in (None, "github", "simulated"):
+        raise UsageError("--source must be github or simulated")
+    app_state = state(ctx)
+    if source:
+        app_state.overrides["source.kind"] = source
+    settings = with_recorded_world(app_state.settings())
     location = prepare(settings)
-    env = {**os.environ, **prepare_dagster_home(settings, location)}
+    env = {
+        **os.environ,
+        **prepare_dagster_home(settings, location, config_file=app_state.config_file),
+    }
     workspace = project_root() / "workspace.yaml"
     target = (
         ["-w", str(workspace)] if workspace.is_file() else ["-m", "globallm_assets.definitions"]
     )
     argv = ["dagster", "dev", *target, "-h", host, "-p", str(port)]
     log.info("starting Dagster UI on http://%s:%s (instance in PostgreSQL)", host, port)
-    err_console.print(f"Dagster UI: http://{host}:{port}  (Ctrl-C to stop)")
+    err_console.print(
+        f"Dagster UI: http://{host}:{port}  ({location.world.describe()}; Ctrl-C to stop)"
+    )
     dagster = Path(sys.executable).parent / "dagster"
     # exec: dagster dev owns the terminal and receives Ctrl-C/SIGTERM directly.
     os.execvpe(str(dagster) if dagster.exists() else "dagster", argv, env)
@@ -98,6 +124,7 @@ def _register_commands() -> None:
         prs_cmd,
         redundancy_cmd,
         repos_cmd,
+        run_cmd,
     )
 
     demo_cmd.register(app)
@@ -111,6 +138,7 @@ def _register_commands() -> None:
     assign_cmd.register(app)
     budget_cmd.register(app)
     agent_cmd.register(app)
+    run_cmd.register(app)
 
 
 _register_commands()

@@ -786,6 +786,8 @@ def score_impact(settings: Settings, dsn: str, *, language: str) -> ImpactReport
 class VerdictReport:
     language: str
     rows: list[tuple[str, bool, str]]
+    # Stored verdicts that disagree with the stored scores and the thresholds (a check).
+    inconsistent: list[str]
 
     @property
     def approved(self) -> list[str]:
@@ -794,10 +796,23 @@ class VerdictReport:
 
 def decide_verdicts(settings: Settings, dsn: str, *, language: str) -> VerdictReport:
     """``worth_working_on`` with its reason for every repository of the language."""
+    health, impact = settings.thresholds.health, settings.thresholds.impact
     with transaction(dsn) as conn:
         rows = verdict_rows(settings, repo_store.list_repositories(conn, language=language))
         repo_store.write_verdicts(conn, rows)
-    return VerdictReport(language=language, rows=rows)
+        stored = repo_store.list_repositories(conn, language=language)
+    inconsistent = [
+        r.name
+        for r in stored
+        if r.worth_working_on
+        is not (
+            r.health_score is not None
+            and r.impact_score is not None
+            and r.health_score > health
+            and r.impact_score > impact
+        )
+    ]
+    return VerdictReport(language=language, rows=rows, inconsistent=inconsistent)
 
 
 # --- CLI flows ------------------------------------------------------------------------------
