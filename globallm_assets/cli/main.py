@@ -15,7 +15,7 @@ import typer
 
 from globallm_assets.cli import config_cmd, database_cmd
 from globallm_assets.cli.common import AppState, CommandFailed, UsageError, err_console, state
-from globallm_assets.observability import operation, redact
+from globallm_assets.observability import format_exception, operation, redact
 from globallm_assets.settings import ConfigError
 
 log = logging.getLogger("globallm_assets.cli")
@@ -121,7 +121,9 @@ def run(argv: list[str] | None = None) -> None:
             code = 130
         except Exception as exc:
             if debug:
-                raise
+                # The traceback Python would print, with every configured secret redacted.
+                sys.stderr.write(format_exception(exc))
+                sys.exit(1)
             name = "" if isinstance(exc, CommandFailed) else f"{type(exc).__name__}: "
             _error(f"{name}{exc} (op {op_id})", debug)
             code = 1

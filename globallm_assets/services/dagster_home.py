@@ -43,6 +43,8 @@ def prepare_dagster_home(settings: Settings, location: StoreLocation) -> dict[st
     """Create DAGSTER_HOME with the instance config; returns the env vars to export."""
     home = Path(settings.data_dir) / "dagster_home"
     home.mkdir(parents=True, exist_ok=True)
+    # Compute logs (a step's stdout/stderr) are kept under it: only this user may read them.
+    home.chmod(0o700)
     target = home / "dagster.yaml"
     source = instance_yaml()
     if not target.exists() or target.read_bytes() != source.read_bytes():

@@ -194,6 +194,10 @@ class TokenPool:
     def labels(self) -> list[str]:
         return [s.label for s in self._slots]
 
+    @property
+    def tokens(self) -> list[str]:
+        return [s.token for s in self._slots if s.token]
+
     def __repr__(self) -> str:
         return f"TokenPool({', '.join(self.labels)})"
 
@@ -499,6 +503,7 @@ class GitHubPolicyTransport(httpx.BaseTransport):
         slot: _Slot,
         raw: httpx.Response,
     ) -> httpx.Response:
+        raw = self._scrubbed(raw)
         status = raw.status_code
         remaining = _header_float(raw.headers, "x-ratelimit-remaining")
         reset_at = _header_float(raw.headers, "x-ratelimit-reset")
@@ -556,6 +561,19 @@ class GitHubPolicyTransport(httpx.BaseTransport):
             if key and etag and self._cache is not None:
                 self._cache.put(key, etag, _pack(raw.headers.get("link"), raw.content))
         return upward
+
+    def _scrubbed(self, raw: httpx.Response) -> httpx.Response:
+        """The response with every token of the pool replaced: a server that echoes credentials
+        (in an error message, say) cannot put them into an exception, a log line or a row."""
+        content, headers = raw.content, raw.headers.multi_items()
+        for token in self._pool.tokens:
+            secret = token.encode()
+            if secret in content:
+                content = content.replace(secret, b"***")
+            headers = [(k, v.replace(token, "***")) for k, v in headers]
+        if content is raw.content and headers == raw.headers.multi_items():
+            return raw
+        return httpx.Response(raw.status_code, headers=headers, content=content)
 
     @staticmethod
     def _limit_kind(raw: httpx.Response, remaining: float | None) -> str | None:
