@@ -116,6 +116,13 @@ def _install_record_factory() -> None:
         logging.setLogRecordFactory(redacting_factory)
 
 
+class _Handler(logging.StreamHandler):
+    def handleError(self, record: logging.LogRecord) -> None:
+        # A closed or broken stderr (a pipe into `head`, a finished capture) is no reason for
+        # logging's own traceback, whose exception context could carry a secret.
+        return None
+
+
 class _ContextFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.operation_id = _operation_id.get()
@@ -129,7 +136,7 @@ def configure_logging(level: str = "INFO", stream=None) -> None:
     for handler in list(logger.handlers):
         if getattr(handler, "_globallm", False):
             logger.removeHandler(handler)
-    handler = logging.StreamHandler(stream or sys.stderr)
+    handler = _Handler(stream or sys.stderr)
     handler._globallm = True  # type: ignore[attr-defined]
     handler.setFormatter(logging.Formatter(_FORMAT))
     handler.addFilter(_ContextFilter())
