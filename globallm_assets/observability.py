@@ -130,15 +130,30 @@ class _ContextFilter(logging.Filter):
 
 
 def configure_logging(level: str = "INFO", stream=None) -> None:
-    """Install one stderr handler on the ``globallm_assets`` logger (idempotent)."""
-    logger = logging.getLogger("globallm_assets")
-    logger.setLevel(level)
-    for handler in list(logger.handlers):
-        if getattr(handler, "_globallm", False):
-            logger.removeHandler(handler)
-    handler = _Handler(stream or sys.stderr)
-    handler._globallm = True  # type: ignore[attr-defined]
+    """Install one stderr handler on the ``globallm_assets`` logger (idempotent).
+
+    Other libraries' records (a connection retry, a pool discarding a connection) are the
+    command's business, not the user's: they reach stderr only at DEBUG. A handler on the root
+    logger also stops ``logging.warning()`` from installing its own default one.
+    """
+    handler = _own(_Handler(stream or sys.stderr))
     handler.setFormatter(logging.Formatter(_FORMAT))
     handler.addFilter(_ContextFilter())
-    logger.addHandler(handler)
+    logger = logging.getLogger("globallm_assets")
+    logger.setLevel(level)
+    _replace_own_handler(logger, handler)
     logger.propagate = False
+    root = logging.getLogger()
+    _replace_own_handler(root, handler if level == "DEBUG" else _own(logging.NullHandler()))
+
+
+def _own(handler: logging.Handler) -> logging.Handler:
+    handler._globallm = True  # type: ignore[attr-defined]
+    return handler
+
+
+def _replace_own_handler(logger: logging.Logger, handler: logging.Handler) -> None:
+    for existing in list(logger.handlers):
+        if getattr(existing, "_globallm", False):
+            logger.removeHandler(existing)
+    logger.addHandler(handler)

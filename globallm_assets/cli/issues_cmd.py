@@ -158,6 +158,10 @@ def prioritize(
         ranked = issue_service.rank(
             settings, conn, language=language, top=top, min_priority=threshold
         )
+        best = None
+        if threshold is not None and ranked.is_empty():
+            unfiltered = issue_service.rank(settings, conn, language=language, top=1)
+            best = None if unfiltered.is_empty() else float(unfiltered["priority"][0])
     columns = [
         c
         for c in (
@@ -202,5 +206,7 @@ def prioritize(
             _pct(row.get("solvability")),
         )
     console.print(table)
-    if not records:
+    if not records and best is not None:
+        console.print(f"no issue has priority ≥ {threshold:g} (the highest is {best:.3f})")
+    elif not records:
         console.print("no ranked issues: run `globallm demo` or materialize issue_rankings first")

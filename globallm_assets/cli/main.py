@@ -178,7 +178,8 @@ def run(argv: list[str] | None = None) -> None:
                 sys.stderr.write(format_exception(exc))
                 sys.exit(1)
             name = "" if isinstance(exc, CommandFailed) else f"{type(exc).__name__}: "
-            _error(f"{name}{exc} (op {op_id})")
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            _error(f"{name}{first} (op {op_id})")
             code = 1
     sys.exit(code)
 

@@ -117,7 +117,12 @@ def test_an_empty_data_dir_variable_is_refused(monkeypatch, capsys):
 
 
 def test_repos_per_language_has_an_upper_bound(monkeypatch, capsys):
-    monkeypatch.setenv("GLOBALLM_SOURCE__REPOS_PER_LANGUAGE", "100000000")
+    from globallm_assets.settings import MAX_REPOS_PER_LANGUAGE
+
+    too_many = str(MAX_REPOS_PER_LANGUAGE + 1)
+    err = _one_line_exit_2(capsys, "demo", "--repos-per-language", too_many)
+    assert "repos_per_language" in err and str(MAX_REPOS_PER_LANGUAGE) in err
+    monkeypatch.setenv("GLOBALLM_SOURCE__REPOS_PER_LANGUAGE", too_many)
     assert "repos_per_language" in _one_line_exit_2(capsys, "config", "show")
 
 
