@@ -365,6 +365,7 @@ class RequestLog:
     if_none_match: str | None
     status: int = 0
     cost: int = 0
+    at: float = field(default_factory=time.time)  # when the request arrived
 
 
 @dataclass
