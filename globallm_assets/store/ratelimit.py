@@ -1,13 +1,40 @@
 """GitHub rate-limit state in PostgreSQL, shared by every process that uses the store.
 
 The GitHub transport asks this ledger before each request and tells it what GitHub answered
-(see :class:`~globallm_assets.sources.github_transport.RateLimitLedger`). Each call is one short
-transaction: none stays open across a request to GitHub or a wait.
+(see :class:`~globallm_assets.sources.github_transport.RateLimitLedger`). Each call is one
+statement in autocommit: no transaction stays open across a request to GitHub or a wait.
+
+The state is advisory and rewritten by every answer, so its commits do not wait for the WAL to
+reach disk (``synchronous_commit = off``): a crash can lose the last few milliseconds of counts,
+which GitHub's next answer restores, and each request pays one round trip instead of a flush.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
+
+from psycopg_pool import ConnectionPool
+
+_pools: dict[str, ConnectionPool] = {}
+_pools_lock = threading.Lock()
+
+
+def _pool(dsn: str) -> ConnectionPool:
+    with _pools_lock:
+        existing = _pools.get(dsn)
+        if existing is None or existing.closed:
+            # min_size 0: no connection is kept (or re-made) for a database nobody uses any more.
+            existing = _pools[dsn] = ConnectionPool(
+                dsn,
+                min_size=0,
+                max_size=4,
+                max_idle=60,
+                open=True,
+                name="globallm-ratelimit",
+                kwargs={"autocommit": True, "options": "-c synchronous_commit=off"},
+            )
+        return existing
 
 
 class PostgresRateLimits:
@@ -16,10 +43,8 @@ class PostgresRateLimits:
     def __init__(self, dsn: str) -> None:
         self._dsn = dsn
 
-    def _pool(self):
-        from globallm_assets.store.db import pool
-
-        return pool(self._dsn)
+    def _pool(self) -> ConnectionPool:
+        return _pool(self._dsn)
 
     def reserve(self, key: str, resource: str, now: float, slack: float) -> float | None:
         with self._pool().connection() as conn:
