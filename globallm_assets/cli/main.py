@@ -114,18 +114,26 @@ class _Interrupted(BaseException):
     """SIGINT or SIGTERM, raised where the command is so it unwinds (files, transactions)."""
 
 
+def _is_int(annotation: object) -> bool:
+    """``int`` or ``int | None``, also as the string a module with postponed annotations has
+    (not evaluated: a name imported only for type checking would fail)."""
+    if isinstance(annotation, str):
+        return annotation.replace(" ", "") in {"int", "int|None", "None|int", "Optional[int]"}
+    return annotation is int or int in typing.get_args(annotation)
+
+
 def _bound_integers(typer_app: typer.Typer) -> None:
     """Give every integer flag and argument the 64-bit bounds PostgreSQL and the libraries below
     take, so an absurd value is refused by the parser instead of overflowing inside a command."""
     for command in typer_app.registered_commands:
         if command.callback is None:
             continue
-        hints = inspect.get_annotations(command.callback, eval_str=True)
+        hints = inspect.get_annotations(command.callback)
         for name, parameter in inspect.signature(command.callback).parameters.items():
             info = parameter.default
             if not isinstance(info, typer.models.ParameterInfo):
                 continue
-            if int in (hints.get(name), *typing.get_args(hints.get(name))):
+            if _is_int(hints.get(name)):
                 info.min = INT64_MIN if info.min is None else info.min
                 info.max = INT64_MAX if info.max is None else info.max
     for group in typer_app.registered_groups:
