@@ -188,6 +188,9 @@ class BudgetSettings(Section):
     max_issues_per_language: int = Field(50, ge=0)
     max_issues_per_repo: int = Field(5, ge=0)
     weekly_token_budget: int = Field(5_000_000, ge=0)
+    # Each fix run reserves this much of its repository's time budget up front; the run's
+    # measured wall time replaces it when the run is settled.
+    fix_run_seconds: int = Field(900, gt=0, description="seconds")
 
 
 class AgentSettings(Section):
@@ -196,6 +199,13 @@ class AgentSettings(Section):
     heartbeat_interval: int = Field(300, gt=0, description="seconds")
     heartbeat_timeout: int = Field(1800, gt=0, description="seconds")
     max_concurrent_fix_runs: int = Field(4, gt=0)
+    # One agent per repository at a time: concurrent fixes in one repository conflict.
+    max_agents_per_repo: int = Field(1, gt=0)
+    max_attempts: int = Field(3, gt=0, description="attempts before an issue is failed")
+    poll_interval: int = Field(60, gt=0, description="seconds an idle agent waits")
+    db_retry_seconds: int = Field(
+        120, gt=0, description="how long an agent retries while PostgreSQL is unreachable"
+    )
 
 
 class GitHubSettings(Section):
@@ -214,12 +224,20 @@ class GitHubSettings(Section):
 
 
 class LLMSettings(Section):
-    provider: Literal["anthropic", "openai"] = "anthropic"
+    """``replay`` plays recorded responses (the demo world's; ``replay_dir`` for others): no
+    live model, and every output says so."""
+
+    provider: Literal["anthropic", "openai", "replay"] = "anthropic"
     model: str | None = None
     anthropic_api_key: SecretStr | None = None
+    anthropic_base_url: str | None = None
     openai_api_key: SecretStr | None = None
     openai_base_url: HttpUrlText | None = None
     categorize_with_llm: bool = False
+    # US$ per million tokens; unset: the model's list price (llm/providers.py KNOWN_PRICES).
+    input_usd_per_mtok: float | None = Field(None, ge=0)
+    output_usd_per_mtok: float | None = Field(None, ge=0)
+    replay_dir: Path | None = None
 
 
 class SourceSettings(Section):
@@ -270,6 +288,46 @@ class DatabaseSettings(Section):
     pool_max: int = Field(10, ge=1)
 
 
+class SandboxSettings(Section):
+    """Limits of every sandboxed process (tests, the agent's shell actions); fixer/sandbox.py."""
+
+    required: bool = Field(True, description="refuse to run tests without bubblewrap")
+    wall_seconds: int = Field(600, gt=0)
+    cpu_seconds: int = Field(600, gt=0)
+    memory_mb: int = Field(4096, ge=64, description="address space per process")
+    file_size_mb: int = Field(1024, gt=0)
+    open_files: int = Field(4096, ge=16)
+    output_kb: int = Field(256, gt=0, description="output kept per command (its tail)")
+    hidden_paths: list[str] = Field(default_factory=list, description="more host paths to hide")
+    env_passthrough: list[str] = Field(
+        default_factory=list, description="more variable names passed in (never credentials)"
+    )
+
+
+class FixSettings(Section):
+    """The solution engine (fixer/): caps per attempt, attempts, workspaces, test commands."""
+
+    max_attempts: int = Field(3, ge=1, le=10)
+    max_turns: int = Field(40, ge=1, description="model turns per attempt")
+    max_tokens_per_attempt: int = Field(300_000, ge=1000)
+    max_cost_usd_per_attempt: float = Field(2.0, ge=0)
+    max_wall_seconds_per_attempt: int = Field(1800, gt=0)
+    max_output_tokens: int = Field(4096, ge=256, description="per model turn")
+    observation_chars: int = Field(6000, ge=500, description="tool output shown to the model")
+    command_seconds: int = Field(300, gt=0, description="wall limit of one agent shell command")
+    clone_depth: int = Field(50, ge=0, description="0 clones full history")
+    work_dir: Path | None = Field(None, description="default: <data_dir>/work")
+    keep_workspaces: bool = Field(True, description="keep clones for the contribute stage")
+    # Per repository (owner/name) test command, split like a shell would (never run by one).
+    test_commands: dict[str, str] = Field(default_factory=dict)
+    # Per repository (owner/name) clone URL or local path (mirrors; otherwise the code host's).
+    clone_sources: dict[str, str] = Field(default_factory=dict)
+    reports_dir: Path | None = Field(None, description="dry-run patches; default <data_dir>/fixes")
+    deterministic_first: bool = Field(True, description="try codespell before the model")
+    commit_name: str = "GlobaLLM"
+    commit_email: str = "globallm@users.noreply.invalid"
+
+
 def default_data_dir() -> Path:
     """``$XDG_DATA_HOME/globallm``; as root without XDG_DATA_HOME, ``/var/lib/globallm``.
 
@@ -299,6 +357,7 @@ ENV_ALIASES: dict[str, str] = {
     "ANTHROPIC_API_KEY": "llm.anthropic_api_key",
     "OPENAI_API_KEY": "llm.openai_api_key",
     "OPENAI_BASE_URL": "llm.openai_base_url",
+    "ANTHROPIC_BASE_URL": "llm.anthropic_base_url",
     "GLOBALLM_DATABASE_URL": "database.url",
     "GLOBALLM_HEARTBEAT_TIMEOUT": "agents.heartbeat_timeout",
     "GLOBALLM_DATA_DIR": "data_dir",
@@ -368,6 +427,40 @@ class _KnownKeysOnly(PydanticBaseSettingsSource):
         return {key: value for key, value in self._inner().items() if key in fields}
 
 
+class ForgeSettings(Section):
+    """Where fixes become pull requests, and the etiquette that limits them (issue: Forges).
+
+    Caps follow Renovate's lesson that maintainers tolerate a bot only while it is rate-limited:
+    at most ``max_open_prs_per_repo`` open pull requests and ``max_prs_per_hour_per_repo`` new
+    ones per hour in any repository.
+    """
+
+    # auto: the local forge for the simulated world, GitHub for the real one.
+    kind: Literal["auto", "github", "local"] = "auto"
+    max_open_prs_per_repo: int = Field(3, ge=0)
+    max_prs_per_hour_per_repo: int = Field(2, ge=0)
+    auto_merge: bool = True
+    merge_method: Literal["merge", "squash", "rebase"] = "squash"
+    # Repositories never contributed to, whatever their own opt-out files say (owner/name).
+    opted_out_repositories: list[str] = Field(default_factory=list)
+    # Labels per issue category; ``extra_labels`` go on every pull request.
+    labels: dict[str, list[str]] = Field(
+        default_factory=lambda: {
+            "bug": ["bug"],
+            "documentation": ["documentation"],
+            "feature": ["enhancement"],
+            "performance": ["performance"],
+            "security": ["security"],
+            "chore": ["maintenance"],
+        }
+    )
+    extra_labels: list[str] = Field(default_factory=lambda: ["globallm"])
+    # Local forge: bare repositories live here (default: <data_dir>/forge).
+    local_root: Path | None = None
+    fork_wait: int = Field(60, ge=0, description="seconds to wait for a new GitHub fork")
+    git_timeout: int = Field(300, gt=0, description="seconds per git push")
+
+
 class Settings(BaseSettings):
     """Everything configurable in GlobaLLM."""
 
@@ -397,6 +490,9 @@ class Settings(BaseSettings):
     registries: RegistrySettings = Field(default_factory=RegistrySettings)
     redundancy: RedundancySettings = Field(default_factory=RedundancySettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
+    fix: FixSettings = Field(default_factory=FixSettings)
+    forge: ForgeSettings = Field(default_factory=ForgeSettings)
 
     @classmethod
     def settings_customise_sources(

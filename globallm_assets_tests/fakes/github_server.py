@@ -44,7 +44,7 @@ import socket
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -1345,7 +1345,12 @@ class FakeGitHub:
         *,
         tokens: Iterable[str] | None = None,
         limits: Mapping[str, tuple[int, int]] | None = None,
+        rest_fields: Callable[[str, dict[str, Any]], dict[str, Any]] | None = None,
     ) -> None:
+        """``rest_fields(kind, body)`` may rewrite each REST repository (``kind`` "repository")
+        and issue ("issue") before it is sent: how tests replay the field sets of older or
+        newer API versions."""
+        self._rest_fields = rest_fields or (lambda _kind, body: body)
         self._repos: dict[str, FakeRepo] = {}
         self._next_id = 1000
         self._lock = threading.RLock()
@@ -1657,7 +1662,7 @@ class FakeGitHub:
         except KeyError:
             return 404, {}, _not_found()
         if kind == "repo":
-            return 200, {}, _json(urls.repo(repo))
+            return 200, {}, _json(self._rest_fields("repository", urls.repo(repo)))
         if kind == "issues":
             return self._issues(urls, repo, path, query)
         if kind == "contributors":
@@ -1726,7 +1731,11 @@ class FakeGitHub:
         }[sort]
         rows.sort(key=key, reverse=query.get("direction", "desc") == "desc")
         items, link = _paginate(rows, urls.base + path, query)
-        return 200, link, _json([urls.issue(repo, i, is_pr=pr) for i, pr in items])
+        return (
+            200,
+            link,
+            _json([self._rest_fields("issue", urls.issue(repo, i, is_pr=pr)) for i, pr in items]),
+        )
 
     def _contributors(
         self, urls: _Urls, repo: FakeRepo, path: str, query: dict[str, str]
@@ -1802,7 +1811,7 @@ class FakeGitHub:
         body = {
             "total_count": len(matches),
             "incomplete_results": False,
-            "items": [urls.repo(r, score=1.0) for r in items],
+            "items": [self._rest_fields("repository", urls.repo(r, score=1.0)) for r in items],
         }
         return 200, link, _json(body)
 
