@@ -464,5 +464,8 @@ def prioritize(
     if ranked.height == 0:
         hint = next_step(dsn, language=language, wanted="ranking")
         if hint is None and min_priority is not None:
-            hint = f"no issue reaches --min-priority {min_priority}"
+            with transaction(dsn) as conn:
+                best = rank(settings, conn, language=language, top=1)
+            highest = f" (the highest is {best['priority'][0]:.3f})" if best.height else ""
+            hint = f"no issue has priority ≥ {min_priority:g}{highest}"
     return Prioritized(ranked=ranked, refreshed=refreshed, hint=hint)

@@ -24,10 +24,12 @@ def simulated_world(seed: int, repos_per_language: int):
 
 
 def repo_source(settings: Settings, *, dsn: str | None = None) -> RepoSource:
-    """The repository source; with a DSN, GitHub's ETags are cached in PostgreSQL."""
+    """The repository source; with a DSN, GitHub's ETags and rate-limit state are kept in
+    PostgreSQL, shared with every other process using the store."""
     if settings.source.kind == "simulated":
         return simulated_world(settings.source.seed, settings.source.repos_per_language)
     from globallm_assets.sources.github import GitHubSource
+    from globallm_assets.store.ratelimit import PostgresRateLimits
     from globallm_assets.store.repositories import PostgresEtagCache
 
     return GitHubSource(
@@ -35,6 +37,7 @@ def repo_source(settings: Settings, *, dsn: str | None = None) -> RepoSource:
         api_url=settings.github.api_url,
         max_concurrency=settings.github.max_concurrency,
         etag_cache=PostgresEtagCache(dsn) if dsn else None,
+        rate_limits=PostgresRateLimits(dsn) if dsn else None,
     )
 
 
