@@ -196,6 +196,9 @@ class MergeAttempt:
     armed: bool = False  # the host will merge by itself once requirements pass
     merge_sha: str | None = None
     reason: str = ""
+    # Blocked by something only a new push can change (a failing check, a conflict), as opposed
+    # to something that passes by itself (checks still running).
+    failing: bool = False
 
 
 @dataclass(frozen=True)
