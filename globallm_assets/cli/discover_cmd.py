@@ -17,23 +17,24 @@ import typer
 from rich.table import Table
 
 from globallm_assets.cli.common import (
-    CommandFailed,
     UsageError,
     check_export,
     console,
     emit_json,
     err_console,
-    state,
+)
+from globallm_assets.cli.sourcing import (
+    SOURCE_HELP,
+    repo_name_argument,
+    settings_for,
+    source_errors,
 )
 from globallm_assets.settings import Settings
 from globallm_assets.sources.base import RepoSource
 
-SOURCES = ("github", "simulated")
-
 # A GitHub login: what `analyze-user` accepts before asking a source about it.
 _OWNER_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$")
 
-_SOURCE_HELP = "github or simulated (overrides source.kind)"
 _EXPORT_HELP = "json: machine-readable stdout"
 
 
@@ -44,38 +45,6 @@ def register(app: typer.Typer) -> None:
 
 
 # --- shared plumbing ------------------------------------------------------------------------
-
-
-def settings_for(ctx: typer.Context, source: str | None) -> Settings:
-    """Settings with ``--source`` applied as a flag-level override (it must precede loading)."""
-    if source is not None:
-        if source not in SOURCES:
-            raise UsageError(f"--source must be one of: {', '.join(SOURCES)}")
-        state(ctx).overrides["source.kind"] = source
-    return state(ctx).settings()
-
-
-def repo_name_argument(text: str) -> str:
-    """OWNER/REPO or a repository URL, normalised; anything else is a usage error (exit 2)."""
-    from globallm_assets.core.models import parse_repo_name
-
-    try:
-        return parse_repo_name(text)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-
-
-@contextmanager
-def source_errors(what: str) -> Iterator[None]:
-    """Unknown repository/owner is bad input (exit 2); any other source failure is exit 1."""
-    from globallm_assets.sources.base import NotFoundError, SourceError
-
-    try:
-        yield
-    except NotFoundError as exc:
-        raise UsageError(f"{what}: {exc}") from None
-    except SourceError as exc:
-        raise CommandFailed(f"{what}: {exc}") from None
 
 
 @contextmanager
@@ -129,7 +98,7 @@ def discover(
     library_only: bool = typer.Option(
         False, "--library-only", help="drop applications, lists and tutorials"
     ),
-    source: str | None = typer.Option(None, "--source", help=_SOURCE_HELP),
+    source: str | None = typer.Option(None, "--source", help=SOURCE_HELP),
     export: str | None = typer.Option(None, "--export", help=_EXPORT_HELP),
 ) -> None:
     """Search the source for a domain's repositories, filter them and store the keepers.
@@ -139,10 +108,9 @@ def discover(
     Example: globallm discover --domain ai_ml --language python --min-stars 5000
     """
     from globallm_assets.core.domains import DOMAINS
-    from globallm_assets.core.models import LANGUAGES, RepoMetadata
-    from globallm_assets.core.selection import passes_filters
+    from globallm_assets.core.models import ECOSYSTEM_BY_LANGUAGE, LANGUAGES
     from globallm_assets.services import analysis
-    from globallm_assets.store import repositories as repo_store
+    from globallm_assets.services.sources import available_package_index
 
     check_export(export)
     if domain not in DOMAINS:
@@ -152,14 +120,12 @@ def discover(
     settings = settings_for(ctx, source)
     languages = [language.lower()] if language else [lang.value for lang in settings.languages]
     limit = max_results if max_results is not None else settings.source.max_results
-    stars_floor = settings.filters.min_stars if min_stars is None else min_stars
-    dependents_floor = settings.filters.min_dependents if min_dependents is None else min_dependents
 
     reports: list[analysis.DiscoveryReport] = []
     with (
         source_and_store(settings, transaction=True) as (repos, conn),
         err_console.status("discovering…") as status,
-        source_errors(f"discover ({settings.source.kind})"),
+        source_errors(),
     ):
         for lang in languages:
             status.update(f"discovering {domain} repositories in {lang}…")
@@ -174,21 +140,17 @@ def discover(
                     min_stars=min_stars,
                     min_dependents=min_dependents,
                     library_only=library_only,
+                    index=(
+                        available_package_index(settings, ECOSYSTEM_BY_LANGUAGE[lang])
+                        if library_only
+                        else None
+                    ),
                 )
             )
-        dependents = repo_store.dependents_counts(conn)
 
-    def why(meta: RepoMetadata) -> str:
-        # Only the popularity rule can differ between keepers; the other filters all passed.
-        reason = passes_filters(
-            meta,
-            dependents=dependents.get(meta.full_name),
-            min_stars=stars_floor,
-            min_dependents=dependents_floor,
-            exclude_archived=False,
-            exclude_forks=False,
-        ).reason
-        return f"{reason}, library" if library_only else reason
+    def why(report: analysis.DiscoveryReport, name: str) -> str:
+        reason = report.why_kept[name]
+        return f"{reason}, {report.library[name].reason}" if library_only else reason
 
     if export == "json":
         emit_json(
@@ -207,7 +169,7 @@ def discover(
                                 "name": m.full_name,
                                 "stars": m.stars,
                                 "license": m.license,
-                                "why": why(m),
+                                "why": why(r, m.full_name),
                             }
                             for m in r.kept
                         ],
@@ -228,7 +190,12 @@ def discover(
     table.add_column("why kept")
     for report in reports:
         for meta in report.kept:
-            cells = [meta.full_name, f"{meta.stars:,}", meta.license or "—", why(meta)]
+            cells = [
+                meta.full_name,
+                f"{meta.stars:,}",
+                meta.license or "—",
+                why(report, meta.full_name),
+            ]
             table.add_row(*([report.language, *cells] if many else cells))
     console.print(table)
     for report in reports:
@@ -306,7 +273,7 @@ def verdict_line(worth: bool | None, reason: str | None) -> str:
 def analyze(
     ctx: typer.Context,
     repository: str = typer.Argument(..., help="OWNER/REPO or a repository URL"),
-    source: str | None = typer.Option(None, "--source", help=_SOURCE_HELP),
+    source: str | None = typer.Option(None, "--source", help=SOURCE_HELP),
     export: str | None = typer.Option(None, "--export", help=_EXPORT_HELP),
 ) -> None:
     """Score one repository's health and impact, decide whether it is worth working on, store it.
@@ -321,7 +288,7 @@ def analyze(
     with (
         source_and_store(settings, transaction=True) as (repos, conn),
         err_console.status(f"analyzing {name}…"),
-        source_errors(name),
+        source_errors(),
     ):
         result = analyze_repository(settings, repos, conn, name)
     if export == "json":
@@ -347,7 +314,7 @@ def analyze_user(
         False, "--recommend", help="add keep/archive advice for each repository"
     ),
     max_results: int = typer.Option(100, "--max-results", min=1, help="repositories to score"),
-    source: str | None = typer.Option(None, "--source", help=_SOURCE_HELP),
+    source: str | None = typer.Option(None, "--source", help=SOURCE_HELP),
     export: str | None = typer.Option(None, "--export", help=_EXPORT_HELP),
 ) -> None:
     """Score every repository of one owner; with --recommend, advise which to keep or archive.
@@ -366,7 +333,7 @@ def analyze_user(
     with (
         source_and_store(settings, transaction=False) as (repos, conn),
         err_console.status(f"analyzing repositories of {login}…"),
-        source_errors(login),
+        source_errors(),
     ):
         rows = analyze_owner(
             settings,

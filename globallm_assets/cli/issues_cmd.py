@@ -10,8 +10,14 @@ import typer
 from rich.table import Table
 
 from globallm_assets.cli.common import UsageError, check_export, console, emit_json, state
+from globallm_assets.cli.sourcing import (
+    SOURCE_HELP,
+    repo_name_argument,
+    settings_for,
+    source_errors,
+)
 from globallm_assets.core.categorize import Category
-from globallm_assets.core.models import LANGUAGES, parse_repo_name
+from globallm_assets.core.models import LANGUAGES
 
 STATES = ("open", "closed", "all")
 SORTS = ("priority", "created", "updated")
@@ -34,7 +40,7 @@ def issues(
     limit: int = typer.Option(30, "--limit", min=1, help="rows to show"),
     category: str | None = typer.Option(None, "--category", help="bug, feature, security, …"),
     sort: str = typer.Option("priority", "--sort", help="priority, created or updated"),
-    source_kind: str | None = typer.Option(None, "--source", help="github or simulated"),
+    source_kind: str | None = typer.Option(None, "--source", help=SOURCE_HELP),
     export: str | None = typer.Option(None, "--export", help="json: machine-readable stdout"),
 ) -> None:
     """Fetch a repository's issues (incrementally), score them, and list them.
@@ -45,51 +51,36 @@ def issues(
     _choice(issue_state, STATES, "--state")
     _choice(sort, SORTS, "--sort")
     _choice(category, tuple(c.value for c in Category), "--category")
-    try:
-        name = parse_repo_name(repository)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-    app_state = state(ctx)
-    if source_kind is not None:
-        _choice(source_kind, ("github", "simulated"), "--source")
-        app_state.overrides["source.kind"] = source_kind
-    settings = app_state.settings()
+    name = repo_name_argument(repository)
+    settings = settings_for(ctx, source_kind)
 
     from globallm_assets.services import issues as issue_service
-    from globallm_assets.services.sources import repo_source, source_now
-    from globallm_assets.sources.base import NotFoundError
+    from globallm_assets.services.analysis import lookup_repository
+    from globallm_assets.services.sources import repo_source
     from globallm_assets.store import issues as issue_store
     from globallm_assets.store import repositories as repo_store
     from globallm_assets.store.db import pool, prepare
 
     location = prepare(settings)
     source = repo_source(settings, dsn=location.dsn)
-    with pool(location.dsn).connection() as conn:
+    with pool(location.dsn).connection() as conn, source_errors():
         stored = repo_store.get_repository(conn, name)
         if stored is None:
-            found = source.repository_metadata([name])
-            meta = found.get(name) or next(iter(found.values()), None)
-            if meta is None:
-                raise UsageError(f"repository {name} not found (run `globallm discover` first?)")
+            meta = lookup_repository(source, name)
             language = (meta.language or "unknown").lower()
             with conn.transaction():
-                repo_store.upsert_repositories(
-                    conn, [(meta, language)], source=settings.source.kind
-                )
+                repo_store.upsert_repositories(conn, [(meta, language)], source=source.name)
             stored = repo_store.get_repository(conn, meta.full_name)
         assert stored is not None
         with console.status(f"fetching issues of {stored.name}…"), conn.transaction():
-            try:
-                report = issue_service.fetch_issues(source, conn, stored)
-            except NotFoundError as exc:
-                raise UsageError(str(exc)) from None
+            report = issue_service.fetch_issues(source, conn, stored)
             issue_service.score_repositories(
                 settings,
                 conn,
                 [stored.name],
                 provider=issue_service.categorization_provider(settings),
                 dsn=location.dsn,
-                now=source_now(settings),
+                now=source.now,
             )
         rows = issue_store.list_issues(
             conn, stored.name, state=issue_state, category=category, sort=sort, limit=limit

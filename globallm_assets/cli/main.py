@@ -87,8 +87,12 @@ def dev(
 def _register_commands() -> None:
     """Commands from later stages register themselves here (kept lazy: imports are cheap)."""
     from globallm_assets.cli import (
+        agent_cmd,
+        assign_cmd,
+        budget_cmd,
         demo_cmd,
         discover_cmd,
+        fix_cmd,
         issues_cmd,
         prs_cmd,
         redundancy_cmd,
@@ -100,7 +104,11 @@ def _register_commands() -> None:
     repos_cmd.register(app)
     issues_cmd.register(app)
     redundancy_cmd.register(app)
+    fix_cmd.register(app)
     prs_cmd.register(app)
+    assign_cmd.register(app)
+    budget_cmd.register(app)
+    agent_cmd.register(app)
 
 
 _register_commands()

@@ -6,7 +6,13 @@ import typer
 from rich.table import Table
 
 from globallm_assets.cli.common import UsageError, check_export, console, emit_json, state
-from globallm_assets.core.models import LANGUAGES, parse_repo_name
+from globallm_assets.cli.sourcing import (
+    SOURCE_HELP,
+    repo_name_argument,
+    settings_for,
+    source_errors,
+)
+from globallm_assets.core.models import LANGUAGES
 
 
 def register(app: typer.Typer) -> None:
@@ -20,7 +26,7 @@ def redundancy(
     threshold: float | None = typer.Option(
         None, "--threshold", min=0.0, max=1.0, help="cosine similarity that counts as overlap"
     ),
-    source_kind: str | None = typer.Option(None, "--source", help="github or simulated"),
+    source_kind: str | None = typer.Option(None, "--source", help=SOURCE_HELP),
     export: str | None = typer.Option(None, "--export", help="json: machine-readable stdout"),
 ) -> None:
     """Find functionally overlapping projects from README + description + topics embeddings.
@@ -39,18 +45,10 @@ def redundancy(
         raise UsageError("give at least two repositories to compare")
     if language is not None and language not in LANGUAGES:
         raise UsageError(f"unknown language {language!r} (choose from {', '.join(LANGUAGES)})")
-    try:
-        parsed = [parse_repo_name(n) for n in names]
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-    app_state = state(ctx)
-    if source_kind is not None:
-        if source_kind not in ("github", "simulated"):
-            raise UsageError("--source must be github or simulated")
-        app_state.overrides["source.kind"] = source_kind
+    parsed = [repo_name_argument(n) for n in names]
     if threshold is not None:
-        app_state.overrides["redundancy.threshold"] = threshold
-    settings = app_state.settings()
+        state(ctx).overrides["redundancy.threshold"] = threshold
+    settings = settings_for(ctx, source_kind)
 
     from globallm_assets.services import redundancy as service
     from globallm_assets.store.db import pool, prepare
@@ -74,15 +72,12 @@ def redundancy(
                 )
             return
         from globallm_assets.services.sources import repo_source
-        from globallm_assets.sources.base import NotFoundError
 
         with console.status("embedding READMEs…"), conn.transaction():
-            try:
+            with source_errors():
                 repos = service.resolve_repositories(
                     conn, repo_source(settings, dsn=location.dsn), parsed
                 )
-            except NotFoundError as exc:
-                raise UsageError(str(exc)) from None
             comparison = service.compare(conn, model, repos, settings.redundancy.threshold)
     pairs = comparison.verdicts()
     if export == "json":

@@ -19,7 +19,8 @@ from globallm_assets.cli.common import (
     emit_json,
     state,
 )
-from globallm_assets.cli.discover_cmd import component_table, repo_name_argument, verdict_line
+from globallm_assets.cli.discover_cmd import component_table, verdict_line
+from globallm_assets.cli.sourcing import repo_name_argument
 from globallm_assets.settings import Settings
 from globallm_assets.store import repositories as repo_store
 

@@ -349,7 +349,7 @@ def _comment_starts(line: str, index: int, suffix: str) -> bool:
     return suffix in _SLASH_COMMENT_SUFFIXES and line.startswith("//", index)
 
 
-def _prose_mask(line: str, suffix: str) -> list[bool]:
+def prose_mask(line: str, suffix: str) -> list[bool]:
     """Per character: inside a comment or a string literal (a heuristic, per line)."""
     mask = [False] * len(line)
     stripped = line.lstrip()
@@ -386,7 +386,7 @@ def _word_edit_in_prose(old: str, new: str, suffix: str) -> bool:
     old_tokens, new_tokens = _TOKEN.findall(old), _TOKEN.findall(new)
     if len(old_tokens) != len(new_tokens):
         return False
-    mask = _prose_mask(old, suffix)
+    mask = prose_mask(old, suffix)
     position = 0
     for a, b in zip(old_tokens, new_tokens, strict=True):
         if a != b:
@@ -478,7 +478,7 @@ def api_changes(files: Sequence[FileDiff]) -> ApiChanges:
 SECRET_PATTERNS: dict[str, re.Pattern[str]] = {
     "GitHub token": re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{30,255}|github_pat_\w{22,255})"),
     "Anthropic API key": re.compile(r"\bsk-ant-[A-Za-z0-9_\-]{20,}"),
-    "OpenAI API key": re.compile(r"\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{32,}"),
+    "OpenAI API key": re.compile(r"\bsk-(?!ant-)(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{32,}"),
     "AWS access key": re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"),
     "private key": re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY( BLOCK)?-----"),
     "Slack token": re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}"),
@@ -493,15 +493,16 @@ def scan_secrets(diff: str, known_secrets: Iterable[str] = ()) -> list[SecretFin
     """Secret-looking values on added lines (and configured secret values anywhere added)."""
     known = [s for s in known_secrets if s and len(s) >= MIN_KNOWN_SECRET_LENGTH]
     findings: list[SecretFinding] = []
-    for file in parse_diff(diff):
+    files = parse_diff(diff)
+    for file in files:
         for number, text in file.added:
             for kind, pattern in SECRET_PATTERNS.items():
                 if pattern.search(text):
                     findings.append(SecretFinding(kind, file.path, number))
             if any(secret in text for secret in known):
                 findings.append(SecretFinding("configured secret", file.path, number))
-    # A diff git could not parse (or a binary blob) is still searched for the known values.
-    if not findings and any(secret in diff for secret in known):
+    # Text that is not a readable diff is still searched for the known values.
+    if not files and any(secret in diff for secret in known):
         findings.append(SecretFinding("configured secret", "?", None))
     return findings
 

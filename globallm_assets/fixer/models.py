@@ -99,6 +99,83 @@ class FixResult:
     def validated(self) -> bool:
         return self.outcome is Outcome.validated
 
+    def as_record(self) -> dict[str, Any]:
+        """The ``solutions`` row (JSON-able values keyed by column)."""
+        risk = self.risk
+        return {
+            "repository": self.repository,
+            "issue_number": self.issue_number,
+            "issue_title": self.issue_title,
+            "category": self.category,
+            "language": self.language,
+            "attempt": self.attempt,
+            "fixer": self.fixer.value,
+            "provider": self.provider,
+            "outcome": self.outcome.value,
+            "reason": self.reason,
+            "branch": self.branch,
+            "base_branch": self.base_branch,
+            "base_sha": self.base_sha,
+            "head_sha": self.head_sha,
+            "diff": self.diff,
+            "files_changed": list(self.files_changed),
+            "tests_added": list(self.tests_added),
+            "before_run": self.before.as_dict() if self.before else None,
+            "after_run": self.after.as_dict() if self.after else None,
+            "suite_run": self.suite.as_dict() if self.suite else None,
+            "existing_tests_passed": self.existing_tests_passed,
+            "risk_level": risk.level.value if risk else None,
+            "risk_action": risk.action.value if risk else None,
+            "risk": risk.as_dict() if risk else None,
+            "summary": self.summary,
+            "turns": self.turns,
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+            "cost_usd": round(self.cost_usd, 6),
+            "duration_s": max(0.0, self.duration_s),
+            "workspace": str(self.workspace),
+        }
+
+    @classmethod
+    def from_record(cls, row: dict[str, Any]) -> FixResult:
+        """A result from its ``solutions`` row (as the store returns it)."""
+
+        def run(data: dict[str, Any] | None) -> TestRun | None:
+            return TestRun.from_dict(data) if data else None
+
+        return cls(
+            repository=row["repository"],
+            issue_number=row["issue_number"],
+            issue_title=row["issue_title"],
+            category=row["category"] or "",
+            workspace=Path(row["workspace"] or "."),
+            branch=row["branch"],
+            base_branch=row["base_branch"],
+            base_sha=row["base_sha"],
+            head_sha=row["head_sha"],
+            diff=row["diff"],
+            files_changed=tuple(row["files_changed"]),
+            tests_added=tuple(row["tests_added"]),
+            before=run(row["before_run"]),
+            after=run(row["after_run"]),
+            existing_tests_passed=row["existing_tests_passed"],
+            risk=RiskAssessment.from_dict(row["risk"]) if row["risk"] else None,
+            turns=row["turns"],
+            input_tokens=row["input_tokens"],
+            output_tokens=row["output_tokens"],
+            cost_usd=float(row["cost_usd"]),
+            duration_s=float(row["duration_s"]),
+            outcome=Outcome(row["outcome"]),
+            fixer=FixerKind(row["fixer"]),
+            provider=row["provider"],
+            attempt=row["attempt"],
+            summary=row["summary"],
+            reason=row["reason"],
+            suite=run(row["suite_run"]),
+            language=row["language"],
+            solution_id=row.get("id"),
+        )
+
     @property
     def total_tokens(self) -> int:
         return self.input_tokens + self.output_tokens

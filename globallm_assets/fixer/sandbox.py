@@ -6,7 +6,9 @@ What the sandboxed process gets, and why:
   network namespace has only its own loopback. Unix sockets on the host filesystem would still be
   reachable by path, so the directories holding them (PostgreSQL's) are hidden (below);
 - **a read-only host**: ``/`` is bound read-only so compilers, interpreters and test runners work
-  as installed; ``/tmp`` is a private tmpfs; **only the workspace is writable**;
+  as installed; ``/tmp`` is a private tmpfs; **only the workspace is writable**, and not its
+  ``.git`` directory (hooks or config planted there would run when GlobaLLM's own git, outside
+  the sandbox, touches the repository);
 - **no secrets**: the environment is built from an allowlist (``PATH``, locale, toolchain homes)
   and never inherits ``GITHUB_TOKEN``, API keys or anything named like a credential or holding a
   configured secret's value; files that hold secrets (GlobaLLM's data and config directories,
@@ -243,6 +245,7 @@ def _bwrap_argv(workdir: Path, argv: Sequence[str], limits: SandboxLimits) -> li
         "--bind",
         str(workdir),
         str(workdir),
+        *_git_metadata_readonly(workdir),
         "--dir",
         SANDBOX_ENV["HOME"],
         "--chdir",
@@ -250,6 +253,14 @@ def _bwrap_argv(workdir: Path, argv: Sequence[str], limits: SandboxLimits) -> li
         "--",
         *argv,
     ]
+
+
+def _git_metadata_readonly(workdir: Path) -> list[str]:
+    """``.git`` stays read-only: hooks or config planted there would run in host-side git."""
+    git_dir = workdir / ".git"
+    if git_dir.is_dir() and not git_dir.is_symlink():
+        return ["--ro-bind", str(git_dir), str(git_dir)]
+    return []
 
 
 def _prlimit_argv(limits: SandboxLimits) -> list[str]:

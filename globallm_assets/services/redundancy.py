@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import psycopg
@@ -145,7 +147,7 @@ def resolve_repositories(
 ) -> list[repo_store.StoredRepository]:
     """Stored repositories by name; others are fetched from the source (not stored)."""
     from globallm_assets.services.analysis import transient_repository
-    from globallm_assets.sources.base import NotFoundError
+    from globallm_assets.sources.base import repository_not_found
 
     stored = {r.name.lower(): r for r in repo_store.list_repositories(conn, names=list(names))}
     missing = [n for n in names if n.lower() not in stored]
@@ -158,5 +160,41 @@ def resolve_repositories(
         elif name.lower() in by_lower:
             result.append(transient_repository(by_lower[name.lower()]))
         else:
-            raise NotFoundError(f"repository {name} not found in the store or at the source")
+            raise repository_not_found(name, source.name)
     return result
+
+
+_embedders: dict[str, Any] = {}
+_embedders_lock = threading.Lock()
+
+
+def shared_embedder(settings: Settings):
+    """The configured model, loaded at most once per process (≈10 s and 1.2 GB each time):
+    every language partition of a run, and every run of a long-lived worker, shares it."""
+    key = settings.redundancy.model_dump_json()
+    with _embedders_lock:
+        if key not in _embedders:
+            _embedders[key] = embedder(settings)
+        return _embedders[key]
+
+
+@dataclass(frozen=True)
+class RedundancyReport:
+    language: str
+    rows: list[RedundancyRow]
+
+    @property
+    def clustered(self) -> list[RedundancyRow]:
+        return [r for r in self.rows if r.cluster_id]
+
+
+def redundancy_partition(settings: Settings, dsn: str, *, language: str) -> RedundancyReport:
+    """Overlap clusters and advice for the language's repositories, rewritten in one go."""
+    from globallm_assets.store.db import transaction
+    from globallm_assets.store.redundancy import replace_language
+
+    model = shared_embedder(settings)
+    with transaction(dsn) as conn:
+        rows = language_redundancy(settings, conn, language, model)
+        replace_language(conn, language, rows)
+    return RedundancyReport(language=language, rows=rows)

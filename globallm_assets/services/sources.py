@@ -6,9 +6,12 @@ Assets and CLI commands both call these, so they can never disagree about where 
 from __future__ import annotations
 
 import functools
+import logging
 
 from globallm_assets.settings import Settings
-from globallm_assets.sources.base import PackageIndex, RepoSource
+from globallm_assets.sources.base import PackageIndex, RepoSource, SourceError
+
+log = logging.getLogger(__name__)
 
 
 @functools.lru_cache(maxsize=4)
@@ -34,15 +37,6 @@ def repo_source(settings: Settings, *, dsn: str | None = None) -> RepoSource:
     )
 
 
-_REGISTRY_URL_SETTING = {
-    "pypi": "pypi_url",
-    "npm": "npm_url",
-    "crates": "crates_url",
-    "go": "go_proxy",
-    "maven": "maven_url",
-}
-
-
 def package_index(settings: Settings, ecosystem: str) -> PackageIndex:
     """The package registry for an ecosystem (endpoint from settings or the user's tools)."""
     if settings.source.kind == "simulated":
@@ -50,9 +44,25 @@ def package_index(settings: Settings, ecosystem: str) -> PackageIndex:
         return world.package_index(ecosystem)
     from globallm_assets.sources.registries import registry_for
 
-    attr = _REGISTRY_URL_SETTING.get(ecosystem)
-    base_url = getattr(settings.registries, attr) if attr else None
+    configured = settings.registries
+    base_url = {
+        "pypi": configured.pypi_url,
+        "npm": configured.npm_url,
+        "crates": configured.crates_url,
+        "go": configured.go_proxy,
+        "maven": configured.maven_url,
+    }.get(ecosystem)
     return registry_for(ecosystem, base_url=base_url)
+
+
+def available_package_index(settings: Settings, ecosystem: str) -> PackageIndex | None:
+    """The registry when one is configured, else ``None`` with a warning: for evidence that
+    other signals can stand in for (``discover --library-only``), not for the graph."""
+    try:
+        return package_index(settings, ecosystem)
+    except SourceError as exc:
+        log.warning("%s registry not consulted: %s", ecosystem, exc)
+        return None
 
 
 def source_now(settings: Settings):
