@@ -199,7 +199,7 @@ class GitHubForge:
 
     @property
     def info(self) -> ForgeInfo:
-        return ForgeInfo(kind="github", native_auto_merge=True)
+        return ForgeInfo(kind="github")
 
     # ------------------------------------------------------------------ plumbing
 

@@ -100,7 +100,7 @@ class LocalForge:
 
     @property
     def info(self) -> ForgeInfo:
-        return ForgeInfo(kind="local", native_auto_merge=False, extra={"root": str(self.root)})
+        return ForgeInfo(kind="local")
 
     # ------------------------------------------------------------------ plumbing
 

@@ -109,6 +109,7 @@ class RefreshReport:
     merged: list[str] = field(default_factory=list)
     closed: list[str] = field(default_factory=list)
     armed: list[str] = field(default_factory=list)
+    abandoned: int = 0  # contributions whose agent died mid-push, now marked failed
     errors: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -472,6 +473,8 @@ def advance_auto_merge(
         status = forge.pull_request_status(repo, number)
         if status.state is not PRState.open:
             return row
+        if status.head_sha != row["head_sha"]:
+            return save(auto_merge="cancelled", auto_merge_reason="the branch changed")
         if row["draft"]:
             verdict = checks_verdict(status.required_checks, status.checks)
             if status.changes_requested:
@@ -554,6 +557,7 @@ def refresh_outcomes(
     report = RefreshReport()
     kind = forge.info.kind
     with pool(dsn).connection() as conn:
+        report.abandoned = store.expire_reservations(conn, kind)
         rows = store.outcomes_to_refresh(conn, kind, limit=limit)
     for row in rows:
         key = f"{row['repository']}#{row['number']}"

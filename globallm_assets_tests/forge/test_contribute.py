@@ -408,3 +408,20 @@ def test_a_branch_changed_by_someone_else_is_never_auto_merged(
     )[0]  # fmt: skip
     assert row[0] == "cancelled" and "branch changed" in row[1]
     assert "evil.py" not in git("ls-tree", "-r", "--name-only", "main", cwd=hosted.bare)
+
+
+def test_a_reservation_abandoned_mid_push_is_marked_failed_by_the_poll(hosted: Hosted) -> None:
+    with psycopg.connect(hosted.dsn) as conn:
+        cid, _ = store.reserve_contribution(
+            conn, forge="local", repository=REPO, issue_number=1, solution_id=None,
+            branch="b", base_branch="main", head_sha="0" * 40, risk_level="LOW",
+            max_open=3, max_per_hour=2,
+        )  # fmt: skip
+        conn.execute(
+            "UPDATE contributions SET updated_at = now() - interval '2 hours' WHERE id = %s",
+            (cid,),
+        )
+    report = refresh_outcomes(_settings(hosted.dsn), forge=hosted.forge, dsn=hosted.dsn)
+    assert report.abandoned == 1
+    status, reason = _rows(hosted.dsn, "SELECT status, reason FROM contributions")[0]
+    assert status == "failed" and "abandoned" in reason
