@@ -115,6 +115,12 @@ class RefreshReport:
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def __str__(self) -> str:
+        return (
+            f"{self.refreshed} refreshed, {len(self.merged)} merged, {len(self.closed)} closed, "
+            f"{len(self.armed)} auto-merge armed, {len(self.errors)} error(s)"
+        )
+
 
 # --------------------------------------------------------------------------- forges
 
@@ -539,9 +545,9 @@ def _now_utc() -> datetime:
 
 def refresh_outcomes(
     settings: Settings,
+    dsn: str | None = None,
     *,
     forge: Forge | None = None,
-    dsn: str | None = None,
     limit: int = 200,
 ) -> RefreshReport:
     """Poll the forge for every open pull request GlobaLLM opened there: state, checks, reviews

@@ -90,8 +90,9 @@ def test_no_auto_merge_opens_a_ready_pull_request_that_stays_open(
     main_before = git("rev-parse", "main", cwd=hosted.bare)
     report = _go(hosted, _fix(hosted, tmp_path), auto_merge=False)
     assert report.status == "open" and report.auto_merge == "off" and not report.draft
-    refresh = refresh_outcomes(_settings(hosted.dsn), forge=hosted.forge, dsn=hosted.dsn)
+    refresh = refresh_outcomes(_settings(hosted.dsn), hosted.dsn, forge=hosted.forge)
     assert refresh.refreshed == 1 and not refresh.merged
+    assert str(refresh).startswith("1 refreshed, 0 merged")
     assert git("rev-parse", "main", cwd=hosted.bare) == main_before
     assert "auto-merge disabled" in _rows(hosted.dsn, "SELECT body FROM local_pull_requests")[0][0]
 
