@@ -97,6 +97,11 @@ def refresh(
     console.print(
         f"refreshed {report.refreshed}; merged {len(report.merged)}, closed "
         f"{len(report.closed)}, auto-merge armed {len(report.armed)}"
+        + (
+            f"; {report.abandoned} abandoned contribution(s) marked failed"
+            if report.abandoned
+            else ""
+        )
     )
     for line in report.errors:
         console.print(f"[red]error:[/red] {escape(line)}")

@@ -50,22 +50,26 @@ def categorize_with_llm(
     for issue in issues:
         prompt = categorize_prompt(issue)
         estimate = estimate_tokens(CATEGORIZE_SYSTEM + prompt) + MAX_OUTPUT_TOKENS
-        week = ledger.reserve(estimate)
-        if week is None:
-            log.warning("weekly token budget spent: remaining issues keep rule-based categories")
+        reservation = ledger.reserve(estimate, purpose="categorize")
+        if reservation is None:
+            refusal = ledger.last_refusal
+            log.warning(
+                "%s: remaining issues keep rule-based categories",
+                refusal.reason if refusal else "token budget spent",
+            )
             break
         try:
             completion = provider.complete(
                 prompt, system=CATEGORIZE_SYSTEM, max_tokens=MAX_OUTPUT_TOKENS
             )
         except LLMError as exc:
-            ledger.settle(estimate, 0, week)
+            ledger.settle(reservation, 0)
             log.warning("%s#%d: %s", issue.repository, issue.number, exc)
             continue
         except BaseException:
-            ledger.settle(estimate, 0, week)  # never leave a reservation behind
+            ledger.settle(reservation, 0)  # never leave a reservation behind
             raise
-        ledger.settle(estimate, completion.total_tokens, week)
+        ledger.settle(reservation, completion.total_tokens)
         ledger.record(
             purpose="categorize",
             provider=provider.name,
@@ -74,6 +78,7 @@ def categorize_with_llm(
             output_tokens=completion.output_tokens,
             repository=issue.repository,
             operation_id=current_operation_id(),
+            reservation_id=reservation.id,
         )
         category = parse_category(completion.text)
         if category is not None and not acceptable(issue, category):

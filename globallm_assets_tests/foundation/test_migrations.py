@@ -16,8 +16,8 @@ def _dir(tmp_path: Path, files: dict[str, str]) -> Path:
     return directory
 
 
-def test_project_migrations_are_numbered_in_order_from_one():
-    # Areas own number ranges (gaps between ranges are expected), but never reuse a number.
+def test_project_migrations_start_at_one_in_increasing_order():
+    # Numbers are reserved by area (briefing): gaps between areas are expected.
     versions = [m.version for m in discover()]
     assert versions[0] == 1 and versions == sorted(set(versions))
 

@@ -80,7 +80,8 @@ def test_concurrent_reservations_never_exceed_the_limit(dsn):
     def agent() -> None:
         barrier.wait()
         with psycopg.connect(dsn) as conn:
-            granted.append(llm_usage.reserve(conn, 300, 1000))
+            outcome = llm_usage.reserve(conn, 300, llm_usage.Limits(weekly_tokens=1000))
+            granted.append(isinstance(outcome, llm_usage.Reservation))
 
     threads = [threading.Thread(target=agent) for _ in range(8)]
     for t in threads:
