@@ -28,7 +28,7 @@ def fix(
         None,
         "--issue-url",
         help="https://github.com/OWNER/REPO/issues/N, local-forge://OWNER/REPO/issues/N or "
-        "OWNER/REPO#N (default: the top-ranked available issue)",
+        "OWNER/REPO#N (default: claim the best available issue; a dry run only peeks)",
     ),
     dry_run: bool = typer.Option(
         False, "--dry-run", help="everything but push and pull request; write patch and report"
@@ -53,7 +53,13 @@ def fix(
         raise UsageError("--branch must be a branch name")
     from globallm_assets.fixer.sandbox import SandboxUnavailable
     from globallm_assets.fixer.workspace import WorkspaceError
-    from globallm_assets.services.fix import FixInputError, FixOptions, parse_issue_url, run_fix
+    from globallm_assets.services.fix import (
+        FixFailed,
+        FixInputError,
+        FixOptions,
+        parse_issue_url,
+        run_fix,
+    )
 
     if issue_url is not None:
         try:
@@ -79,7 +85,7 @@ def fix(
             outcome = run_fix(settings, options, progress=progress)
         except FixInputError as exc:
             raise UsageError(str(exc)) from None
-        except (SandboxUnavailable, WorkspaceError) as exc:
+        except (SandboxUnavailable, WorkspaceError, FixFailed) as exc:
             raise CommandFailed(str(exc)) from None
     result = outcome.result
     if export == "json":

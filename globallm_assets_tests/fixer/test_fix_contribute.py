@@ -16,6 +16,7 @@ from globallm_assets.services.contribute import open_forge
 from globallm_assets.settings import load_settings
 from globallm_assets.sources import planted
 from globallm_assets.store import repositories as repo_store
+from globallm_assets.store.db import prepare
 from globallm_assets.store.issues import upsert_issues
 from globallm_assets_tests.cli_runner import cli
 from globallm_assets_tests.fixer.conftest import needs_sandbox
@@ -31,6 +32,8 @@ def hosted(tmp_path: Path, dsn: str, monkeypatch: pytest.MonkeyPatch) -> dict:
     monkeypatch.setenv("GLOBALLM_SOURCE__KIND", "simulated")
     monkeypatch.setenv("GLOBALLM_LLM__PROVIDER", "replay")
     settings = load_settings()
+    # The simulated world has its own database on the server (<name>_demo).
+    dsn = prepare(settings).dsn
     repo = planted.create("textstats", tmp_path / "upstream")
     forge = open_forge(settings, dsn)
     check = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
@@ -46,12 +49,13 @@ def hosted(tmp_path: Path, dsn: str, monkeypatch: pytest.MonkeyPatch) -> dict:
         repo_store.upsert_repositories(conn, [(meta, "python")], source="simulated")
         upsert_issues(conn, [repo.issue])
         issue_service.score_repositories(settings, conn, [repo.repository])
-    return {"bare": bare, "repo": repo}
+    return {"bare": bare, "repo": repo, "dsn": dsn}
 
 
 def test_a_fix_becomes_a_merged_pull_request_with_the_fix_on_the_base_branch(
-    hosted: dict, dsn: str, capsys
+    hosted: dict, capsys
 ) -> None:
+    dsn = hosted["dsn"]
     url = "local-forge://planted/textstats/issues/12"
     code = cli("fix", "--issue-url", url, "--export", "json")
     captured = capsys.readouterr()
@@ -129,3 +133,42 @@ def test_dry_run_previews_the_pull_request_and_pushes_nothing(
         ["git", "branch", "--list"], cwd=hosted["bare"], capture_output=True, text=True, check=True
     ).stdout
     assert "globallm/" not in branches  # nothing pushed
+
+
+def test_without_a_url_the_best_issue_is_claimed_fixed_and_completed(hosted: dict, capsys) -> None:
+    dsn = hosted["dsn"]
+    with psycopg.connect(dsn) as conn:
+        conn.execute("UPDATE repositories SET worth_working_on = true")
+        conn.execute("UPDATE issues SET priority = 0.9")
+    assert cli("fix", "--export", "json") == 0, capsys.readouterr().err
+    data = json.loads(capsys.readouterr().out)
+    assert data["result"]["repository"] == "planted/textstats"
+    assert data["contribution"]["status"] == "merged"
+    with psycopg.connect(dsn) as conn:
+        status = conn.execute(
+            "SELECT assignment_status, assigned_to FROM issues WHERE number = 12"
+        ).fetchone()
+        fix_tokens = conn.execute(
+            "SELECT COALESCE(sum(reserved), 0) FROM token_budget WHERE scope = 'repository' "
+            "AND key = 'planted/textstats'"
+        ).fetchone()
+    assert status == ("completed", None)  # the claim ended with the outcome
+    # Model calls were charged to the claimed issue's repository as well as the week.
+    assert fix_tokens[0] == data["result"]["input_tokens"] + data["result"]["output_tokens"]
+
+
+def test_the_fleets_fix_function_refuses_an_issue_it_cannot_clone(hosted: dict) -> None:
+    dsn = hosted["dsn"]
+    from globallm_assets.services import agent
+    from globallm_assets.services.fix import fix_claimed
+
+    meta = RepoMetadata(full_name="acme/elsewhere", language="python", stars=5000)
+    issue = hosted["repo"].issue.model_copy(update={"repository": "acme/elsewhere"})
+    with psycopg.connect(dsn) as conn:
+        repo_store.upsert_repositories(conn, [(meta, "python")], source="simulated")
+        upsert_issues(conn, [issue])
+        issue_service.score_repositories(load_settings(), conn, ["acme/elsewhere"])
+        conn.execute("UPDATE repositories SET worth_working_on = true")
+        conn.execute("UPDATE issues SET priority = 0.9")
+    report = agent.fix_one(load_settings(), dsn, fix_claimed, target=("acme/elsewhere", 12))
+    assert report.status == "failed" and "not hosted on the local forge" in report.detail
