@@ -18,6 +18,10 @@ from globallm_assets.observability import register_secrets, set_operation_id
 from globallm_assets.settings import Settings, load_settings, secret_values
 from globallm_assets.sources.base import PackageIndex, RepoSource
 
+# Assets that call GitHub share this concurrency pool (its limit is in dagster.yaml), so
+# parallel language runs never put more requests in flight than a token pool tolerates.
+GITHUB_POOL = "github_api"
+
 
 class StoreResource(dg.ConfigurableResource):
     """The one settings accessor of a run, and the PostgreSQL store of its world."""

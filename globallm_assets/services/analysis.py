@@ -74,10 +74,47 @@ def discover(
     source_name: str | None = None,
 ) -> DiscoveryReport:
     """Search the source with the domain's curated queries, filter, upsert the keepers."""
+    report = find_repositories(
+        settings,
+        source,
+        repo_store.dependents_counts(conn),
+        language=language,
+        domain=domain,
+        max_results=max_results,
+        min_stars=min_stars,
+        min_dependents=min_dependents,
+        library_only=library_only,
+    )
+    store_discovered(conn, report, source_name or getattr(source, "name", "unknown"))
+    return report
+
+
+def store_discovered(conn: psycopg.Connection, report: DiscoveryReport, source_name: str) -> None:
+    repo_store.upsert_repositories(
+        conn,
+        [(meta, report.language) for meta in report.kept],
+        source=source_name,
+        is_library={m.full_name: is_library(m) for m in report.kept},
+    )
+
+
+def find_repositories(
+    settings: Settings,
+    source: RepoSource,
+    dependents: dict[str, int],
+    *,
+    language: str,
+    domain: str = "overall",
+    max_results: int = 100,
+    min_stars: int | None = None,
+    min_dependents: int | None = None,
+    library_only: bool = False,
+) -> DiscoveryReport:
+    """The search and filter half of :func:`discover`: source calls only, no store access
+    (``dependents`` is the stored graph's dependents count per repository)."""
     filters = settings.filters
     min_stars = filters.min_stars if min_stars is None else min_stars
     min_dependents = filters.min_dependents if min_dependents is None else min_dependents
-    dependents = repo_store.dependents_counts(conn)
     report = DiscoveryReport(language=language)
     seen: set[str] = set()
 
@@ -122,12 +159,6 @@ def discover(
                 return
 
     search()
-    repo_store.upsert_repositories(
-        conn,
-        [(meta, language) for meta in report.kept],
-        source=source_name or getattr(source, "name", "unknown"),
-        is_library={m.full_name: is_library(m) for m in report.kept},
-    )
     return report
 
 
@@ -504,15 +535,16 @@ def discover_partition(
 ) -> DiscoveredPartition:
     """Discover one language's repositories with the configured filters and store the keepers."""
     with transaction(dsn) as conn:
-        report = discover(
-            settings,
-            source,
-            conn,
-            language=language,
-            max_results=max_results or settings.source.max_results,
-            source_name=settings.source.kind,
-        )
+        dependents = repo_store.dependents_counts(conn)
+    report = find_repositories(
+        settings,
+        source,
+        dependents,
+        language=language,
+        max_results=max_results or settings.source.max_results,
+    )
     with transaction(dsn) as conn:
+        store_discovered(conn, report, settings.source.kind)
         return DiscoveredPartition(
             report=report,
             rows_in_partition=repo_store.count_repositories(conn, language=language),

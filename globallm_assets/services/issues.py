@@ -17,6 +17,7 @@ from globallm_assets.core.issue_scores import (
     repository_opt_out,
     score_issue,
 )
+from globallm_assets.core.models import IssueRecord
 from globallm_assets.llm.base import LLMProvider
 from globallm_assets.settings import Settings
 from globallm_assets.sources.base import NotFoundError, RepoSource
@@ -55,8 +56,21 @@ def fetch_issues(
 ) -> FetchReport:
     """Incremental fetch: the first time only open issues, then everything updated since the
     newest ``updated_at`` seen (so issues closed upstream are marked closed, never deleted)."""
+    since = fetched_since(conn, repo)
+    records, reason = download_issues(source, repo, since)
+    return record_issues(conn, repo, since, records, reason)
+
+
+def fetched_since(conn: psycopg.Connection, repo: StoredRepository) -> datetime | None:
+    """The newest ``updated_at`` fetched so far (None: never fetched)."""
     state = issue_store.fetch_state(conn, repo.name)
-    since = state.last_updated_at if state else None
+    return state.last_updated_at if state else None
+
+
+def download_issues(
+    source: RepoSource, repo: StoredRepository, since: datetime | None
+) -> tuple[list[IssueRecord], str | None]:
+    """The source half of :func:`fetch_issues` (no store access): issues and opt-out reason."""
     records = [
         r
         for r in source.issues(repo.name, state="all" if since else "open", since=since)
@@ -64,9 +78,19 @@ def fetch_issues(
     ]
     for record in records:
         record.repository = repo.name
+    return records, opt_out_reason(source, repo)
+
+
+def record_issues(
+    conn: psycopg.Connection,
+    repo: StoredRepository,
+    since: datetime | None,
+    records: list[IssueRecord],
+    reason: str | None,
+) -> FetchReport:
+    """The store half of :func:`fetch_issues`: upsert and remember how far the fetch got."""
     issue_store.upsert_issues(conn, records)
     newest = max((r.updated_at for r in records if r.updated_at), default=since)
-    reason = opt_out_reason(source, repo)
     issue_store.save_fetch_state(
         conn, repo.name, newest, opted_out=reason is not None, opt_out_reason=reason
     )
@@ -151,32 +175,65 @@ def score_repositories(
     """Score open issues; with ``llm.categorize_with_llm`` and a provider, the ambiguous
     remainder is categorized by the LLM under the weekly token budget."""
     issues = issue_store.open_issues(conn, repositories)
-    llm_categories: dict[tuple[str, int], Category] = {
+    answers = ask_llm(settings, issues, provider=provider, dsn=dsn)
+    return write_scores(settings, conn, issues, answers, now=now)
+
+
+def _remembered_categories(
+    issues: Sequence[issue_store.OpenIssue],
+) -> dict[tuple[str, int], Category]:
+    """LLM answers stored for the current version of each issue."""
+    return {
         (item.issue.repository, item.issue.number): Category(item.llm_category)
         for item in issues
         if item.llm_category in {c.value for c in Category}
     }
-    if settings.llm.categorize_with_llm and provider is not None and dsn is not None:
-        from globallm_assets.services.llm_categorize import categorize_with_llm
-        from globallm_assets.store.llm_usage import TokenLedger
 
-        # Only undecided, touchable issues whose current version the LLM has not seen.
-        ask = [
-            item.issue
-            for item in issues
-            if (item.issue.repository, item.issue.number) not in llm_categories
-            and not item.opted_out
-            and do_not_touch(item.issue) is None
-            and categorize(item.issue).ambiguous
-        ]
-        ledger = TokenLedger(dsn, settings.budget.weekly_token_budget)
-        answers = categorize_with_llm(provider, ledger, ask)
-        by_key = {(i.repository, i.number): i for i in ask}
+
+def ask_llm(
+    settings: Settings,
+    issues: Sequence[issue_store.OpenIssue],
+    *,
+    provider: LLMProvider | None,
+    dsn: str | None,
+) -> dict[tuple[str, int], Category]:
+    """New LLM categories for undecided, touchable issues whose current version the LLM has not
+    seen (empty unless ``llm.categorize_with_llm`` and a provider). Holds no transaction: the
+    token ledger reserves and settles in short ones of its own."""
+    if not (settings.llm.categorize_with_llm and provider is not None and dsn is not None):
+        return {}
+    from globallm_assets.services.llm_categorize import categorize_with_llm
+    from globallm_assets.store.llm_usage import TokenLedger
+
+    known = _remembered_categories(issues)
+    ask = [
+        item.issue
+        for item in issues
+        if (item.issue.repository, item.issue.number) not in known
+        and not item.opted_out
+        and do_not_touch(item.issue) is None
+        and categorize(item.issue).ambiguous
+    ]
+    ledger = TokenLedger(dsn, settings.budget.weekly_token_budget)
+    return categorize_with_llm(provider, ledger, ask)
+
+
+def write_scores(
+    settings: Settings,
+    conn: psycopg.Connection,
+    issues: Sequence[issue_store.OpenIssue],
+    answers: dict[tuple[str, int], Category],
+    *,
+    now: datetime | None = None,
+) -> list[dict[str, Any]]:
+    """Remember new LLM answers, score every issue and store the scores."""
+    if answers:
+        by_key = {(i.issue.repository, i.issue.number): i.issue for i in issues}
         issue_store.remember_llm_categories(
             conn, [(by_key[key], category.value) for key, category in answers.items()]
         )
-        llm_categories.update(answers)
-    rows = score_rows(settings, issues, now=now, llm_categories=llm_categories)
+    categories = {**_remembered_categories(issues), **answers}
+    rows = score_rows(settings, issues, now=now, llm_categories=categories)
     issue_store.write_issue_scores(conn, rows)
     return rows
 
@@ -285,7 +342,10 @@ def fetch_partition(source: RepoSource, dsn: str, *, language: str) -> IssueFetc
     for repo in approved:
         try:
             with transaction(dsn) as conn:
-                report = fetch_issues(source, conn, repo)
+                since = fetched_since(conn, repo)
+            records, reason = download_issues(source, repo, since)
+            with transaction(dsn) as conn:
+                report = record_issues(conn, repo, since, records, reason)
         except SourceError as exc:
             log.warning("%s: issues not fetched: %s", repo.name, exc)
             failed.append(repo.name)
@@ -335,14 +395,11 @@ def categorize_partition(
         names = [
             r.name for r in repo_store.list_repositories(conn, language=language, status="approved")
         ]
-        rows = score_repositories(
-            settings,
-            conn,
-            names,
-            provider=categorization_provider(settings),
-            dsn=dsn,
-            now=now,
-        )
+        issues = issue_store.open_issues(conn, names)
+    # The LLM (when enabled) is asked with no transaction open.
+    answers = ask_llm(settings, issues, provider=categorization_provider(settings), dsn=dsn)
+    with transaction(dsn) as conn:
+        rows = write_scores(settings, conn, issues, answers, now=now)
     return CategorizeReport(language=language, rows=rows)
 
 

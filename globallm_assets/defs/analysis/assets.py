@@ -5,9 +5,10 @@ from typing import Any
 import dagster as dg
 
 from globallm_assets.defs.analysis import checks
+from globallm_assets.defs.automation import ON_INPUT_CHANGE
 from globallm_assets.defs.metadata import markdown_table, score_summary
 from globallm_assets.defs.partitions import language_partitions
-from globallm_assets.defs.resources import SourceResource, StoreResource
+from globallm_assets.defs.resources import GITHUB_POOL, SourceResource, StoreResource
 from globallm_assets.services import analysis
 from globallm_assets.services.analysis import (
     GraphReport,
@@ -29,8 +30,10 @@ def health_metadata(report: HealthReport) -> dict[str, Any]:
 
 
 @dg.asset(
+    automation_condition=ON_INPUT_CHANGE,
     partitions_def=language_partitions,
     deps=["repositories"],
+    pool=GITHUB_POOL,
     group_name="analysis",
     kinds={"postgres"},
     check_specs=[checks.health_range_spec],
@@ -57,6 +60,7 @@ def graph_metadata(report: GraphReport) -> dict[str, Any]:
 
 
 @dg.asset(
+    automation_condition=ON_INPUT_CHANGE,
     deps=["repositories"],
     group_name="analysis",
     kinds={"postgres"},
@@ -86,6 +90,7 @@ def impact_metadata(report: ImpactReport) -> dict[str, Any]:
 
 
 @dg.asset(
+    automation_condition=ON_INPUT_CHANGE,
     partitions_def=language_partitions,
     deps=["dependency_graph", "repositories"],
     group_name="analysis",
@@ -114,6 +119,7 @@ def verdict_metadata(report: VerdictReport) -> dict[str, Any]:
 
 
 @dg.asset(
+    automation_condition=ON_INPUT_CHANGE,
     partitions_def=language_partitions,
     deps=["repository_health", "impact_scores"],
     group_name="analysis",

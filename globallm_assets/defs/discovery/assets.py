@@ -4,10 +4,11 @@ from typing import Any
 
 import dagster as dg
 
+from globallm_assets.defs.automation import DAILY_DISCOVERY
 from globallm_assets.defs.discovery import checks
 from globallm_assets.defs.metadata import markdown_table
 from globallm_assets.defs.partitions import language_partitions
-from globallm_assets.defs.resources import SourceResource, StoreResource
+from globallm_assets.defs.resources import GITHUB_POOL, SourceResource, StoreResource
 from globallm_assets.services import analysis
 from globallm_assets.services.analysis import DiscoveredPartition
 
@@ -32,6 +33,8 @@ def discovery_metadata(result: DiscoveredPartition) -> dict[str, Any]:
 
 @dg.asset(
     partitions_def=language_partitions,
+    automation_condition=DAILY_DISCOVERY,
+    pool=GITHUB_POOL,
     group_name="discovery",
     kinds={"postgres"},
     check_specs=[checks.no_duplicates_spec],

@@ -4,10 +4,11 @@ from typing import Any
 
 import dagster as dg
 
+from globallm_assets.defs.automation import ON_INPUT_CHANGE
 from globallm_assets.defs.metadata import markdown_table, score_summary
 from globallm_assets.defs.partitions import language_partitions
 from globallm_assets.defs.ranking import checks
-from globallm_assets.defs.resources import SourceResource, StoreResource
+from globallm_assets.defs.resources import GITHUB_POOL, SourceResource, StoreResource
 from globallm_assets.services import issues as issue_service
 from globallm_assets.services import redundancy as redundancy_service
 from globallm_assets.services.issues import CategorizeReport, IssueFetchReport, RankingReport
@@ -26,8 +27,10 @@ def fetch_metadata(report: IssueFetchReport, source_kind: str) -> dict[str, Any]
 
 
 @dg.asset(
+    automation_condition=ON_INPUT_CHANGE,
     partitions_def=language_partitions,
     deps=["repository_verdicts"],
+    pool=GITHUB_POOL,
     group_name="ranking",
     kinds={"postgres"},
     check_specs=[checks.every_repository_fetched_spec],
@@ -55,6 +58,7 @@ def categories_metadata(report: CategorizeReport) -> dict[str, Any]:
 
 
 @dg.asset(
+    automation_condition=ON_INPUT_CHANGE,
     partitions_def=language_partitions,
     deps=["issues"],
     group_name="ranking",
@@ -95,6 +99,7 @@ def redundancy_metadata(report: RedundancyReport) -> dict[str, Any]:
 
 
 @dg.asset(
+    automation_condition=ON_INPUT_CHANGE,
     partitions_def=language_partitions,
     deps=["repository_health", "impact_scores"],
     group_name="ranking",
@@ -126,6 +131,7 @@ def ranking_metadata(report: RankingReport) -> dict[str, Any]:
 
 
 @dg.asset(
+    automation_condition=ON_INPUT_CHANGE,
     partitions_def=language_partitions,
     deps=["issue_categories", "redundancy", "repository_verdicts"],
     group_name="ranking",
