@@ -1,11 +1,11 @@
 """Resources every domain shares: the run's settings and store, and the configured source.
 
 Neither resource has a field that says *where* the store is or holds a secret. The location
-(``GLOBALLM_DATABASE_URL``, ``GLOBALLM_DATA_DIR``, the config file) and every token come from the
+(`GLOBALLM_DATABASE_URL`, `GLOBALLM_DATA_DIR`, the config file) and every token come from the
 process environment through the same settings layers the CLI reads, so:
 
 - a UI user cannot point a run at another database or data dir with run config (a field bound
-  even to ``dg.EnvVar`` can still be replaced in the launchpad), and
+  even to `dg.EnvVar` can still be replaced in the launchpad), and
 - Dagster's run and job snapshots never hold a password, only what the schema shows here.
 """
 

@@ -323,6 +323,7 @@ class IssueFetchReport:
     closed: int
     opted_out: int
     failed: list[str]
+    open_issues: int  # stored open issues of the language after the fetch
 
 
 def fetch_partition(source: RepoSource, dsn: str, *, language: str) -> IssueFetchReport:
@@ -353,6 +354,8 @@ def fetch_partition(source: RepoSource, dsn: str, *, language: str) -> IssueFetc
         fetched += report.fetched
         closed += report.closed
         opted_out += report.opted_out is not None
+    with transaction(dsn) as conn:
+        open_issues = issue_store.count_issues(conn, language)
     return IssueFetchReport(
         language=language,
         repositories=len(approved),
@@ -360,6 +363,7 @@ def fetch_partition(source: RepoSource, dsn: str, *, language: str) -> IssueFetc
         closed=closed,
         opted_out=opted_out,
         failed=failed,
+        open_issues=open_issues,
     )
 
 

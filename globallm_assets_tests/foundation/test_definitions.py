@@ -110,3 +110,18 @@ def test_github_calling_assets_share_the_github_api_pool_limited_by_the_instance
         assert instance.get_concurrency_config().pool_config.default_pool_limit == 2
         assert instance.run_monitoring_enabled
         assert instance.run_launcher.supports_check_run_worker_health
+
+
+def test_every_asset_says_who_owns_it_where_it_lives_and_what_it_means():
+    graph = defs.resolve_asset_graph()
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        name = key.to_user_string()
+        assert node.owners and node.code_version, name
+        assert node.tags.get("globallm/domain") in {"discovery", "analysis", "ranking"}, name
+        table = node.metadata["dagster/table_name"]
+        assert table.startswith("public."), name
+        columns = node.metadata["dagster/column_schema"].columns
+        assert columns and all(column.description for column in columns), name
+        # Markdown, not reST: the UI shows double backticks literally.
+        assert node.description and "``" not in node.description, name
