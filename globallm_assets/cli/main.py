@@ -6,17 +6,23 @@ traceback (set GLOBALLM_DEBUG=1 to see one).
 
 from __future__ import annotations
 
+import inspect
 import logging
 import os
+import signal
 import sys
+import threading
+import typing
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import typer
 
 from globallm_assets.cli import config_cmd, database_cmd
 from globallm_assets.cli.common import AppState, CommandFailed, UsageError, err_console, state
-from globallm_assets.observability import operation, redact
-from globallm_assets.settings import ConfigError
+from globallm_assets.observability import format_exception, operation, redact
+from globallm_assets.settings import INT64_MAX, INT64_MIN, ConfigError
 
 log = logging.getLogger("globallm_assets.cli")
 
@@ -113,9 +119,15 @@ def dev(
 def _register_commands() -> None:
     """Commands from later stages register themselves here (kept lazy: imports are cheap)."""
     from globallm_assets.cli import (
+        agent_cmd,
+        assign_cmd,
+        budget_cmd,
         demo_cmd,
         discover_cmd,
+        fix_cmd,
+        graph_cmd,
         issues_cmd,
+        prs_cmd,
         redundancy_cmd,
         repos_cmd,
         run_cmd,
@@ -123,39 +135,122 @@ def _register_commands() -> None:
 
     demo_cmd.register(app)
     discover_cmd.register(app)
+    graph_cmd.register(app)
     repos_cmd.register(app)
     issues_cmd.register(app)
     redundancy_cmd.register(app)
+    fix_cmd.register(app)
+    prs_cmd.register(app)
+    assign_cmd.register(app)
+    budget_cmd.register(app)
+    agent_cmd.register(app)
     run_cmd.register(app)
 
 
 _register_commands()
 
 
+class _Interrupted(BaseException):
+    """SIGINT or SIGTERM, raised where the command is so it unwinds (files, transactions)."""
+
+
+def _is_int(annotation: object) -> bool:
+    """``int`` or ``int | None``, also as the string a module with postponed annotations has
+    (not evaluated: a name imported only for type checking would fail)."""
+    if isinstance(annotation, str):
+        return annotation.replace(" ", "") in {"int", "int|None", "None|int", "Optional[int]"}
+    return annotation is int or int in typing.get_args(annotation)
+
+
+def _bound_integers(typer_app: typer.Typer) -> None:
+    """Give every integer flag and argument the 64-bit bounds PostgreSQL and the libraries below
+    take, so an absurd value is refused by the parser instead of overflowing inside a command."""
+    for command in typer_app.registered_commands:
+        if command.callback is None:
+            continue
+        hints = inspect.get_annotations(command.callback)
+        for name, parameter in inspect.signature(command.callback).parameters.items():
+            info = parameter.default
+            if not isinstance(info, typer.models.ParameterInfo):
+                continue
+            if _is_int(hints.get(name)):
+                info.min = INT64_MIN if info.min is None else info.min
+                info.max = INT64_MAX if info.max is None else info.max
+    for group in typer_app.registered_groups:
+        if group.typer_instance is not None:
+            _bound_integers(group.typer_instance)
+
+
+_bound_integers(app)
+
+
+def _usage_line(exc: typer.TyperException) -> str:
+    message = " ".join(exc.format_message().split())
+    ctx = getattr(exc, "ctx", None)
+    if exc.exit_code == 2 and ctx is not None:
+        message += f" (see `{ctx.command_path} --help`)"
+    return message
+
+
 def run(argv: list[str] | None = None) -> None:
     """Console-script entry point: maps every error to a one-line message and an exit code."""
     debug = os.environ.get("GLOBALLM_DEBUG") == "1"
     code = 0
-    with operation() as op_id:
+    with operation() as op_id, _signals_raise():
         try:
-            # Standalone mode: typer/click print usage errors themselves and exit with 2.
-            app(args=argv, prog_name="globallm")
+            # Not standalone: the parser's own errors come here, to be printed as one line.
+            result = app(args=argv, prog_name="globallm", standalone_mode=False)
+            code = result if isinstance(result, int) else 0
+        except typer.TyperException as exc:
+            ctx = getattr(exc, "ctx", None)
+            if ctx is not None and exc.format_message() == ctx.get_help():
+                # A group called without a command: its help is the answer (exit 2, as click).
+                err_console.print(ctx.get_help(), highlight=False, markup=False)
+            else:
+                _error(_usage_line(exc))
+            code = exc.exit_code
         except SystemExit as exc:
             code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
         except (UsageError, ConfigError) as exc:
-            _error(str(exc), debug)
+            _error(str(exc))
             code = 2
-        except KeyboardInterrupt:
-            code = 130
+        except typer.Abort:
+            _error("aborted")
+            code = 1
+        except _Interrupted as exc:
+            _error(f"interrupted ({exc.args[0]})")
+            code = 128 + exc.args[1]
         except Exception as exc:
             if debug:
-                raise
+                # The traceback Python would print, with every configured secret redacted.
+                sys.stderr.write(format_exception(exc))
+                sys.exit(1)
             name = "" if isinstance(exc, CommandFailed) else f"{type(exc).__name__}: "
-            _error(f"{name}{exc} (op {op_id})", debug)
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            _error(f"{name}{first} (op {op_id})")
             code = 1
     sys.exit(code)
 
 
-def _error(message: str, debug: bool) -> None:
+@contextmanager
+def _signals_raise() -> Iterator[None]:
+    """SIGINT and SIGTERM become one exception for the command's duration (main thread only):
+    the command unwinds, and ends with one line instead of a traceback."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise _Interrupted(signal.Signals(signum).name, signum)
+
+    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _error(message: str) -> None:
     line = redact(message.strip().splitlines()[0] if message.strip() else "failed")
     err_console.print(f"[red]error:[/red] {line}", highlight=False, soft_wrap=True)

@@ -12,7 +12,7 @@ process environment through the same settings layers the CLI reads, so:
 from datetime import datetime
 
 import dagster as dg
-from pydantic import Field, PrivateAttr
+from pydantic import ConfigDict, Field, PrivateAttr
 
 from globallm_assets.observability import register_secrets, set_operation_id
 from globallm_assets.settings import Settings, load_settings, secret_values
@@ -25,6 +25,9 @@ GITHUB_POOL = "github_api"
 
 class StoreResource(dg.ConfigurableResource):
     """The one settings accessor of a run, and the PostgreSQL store of its world."""
+
+    # A location or secret passed as a field is refused, not silently ignored.
+    model_config = ConfigDict(extra="forbid")
 
     _settings: Settings | None = PrivateAttr(default=None)
 
@@ -54,6 +57,8 @@ class StoreResource(dg.ConfigurableResource):
 class SourceResource(dg.ConfigurableResource):
     """Where repositories, issues and packages come from: GitHub plus the registries, or the
     simulated world, as the settings say; asset code never knows which one it got."""
+
+    model_config = ConfigDict(extra="forbid")
 
     store: dg.ResourceDependency[StoreResource]
     max_results: int | None = Field(

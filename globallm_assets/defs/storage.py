@@ -13,9 +13,11 @@ import os
 from typing import Any
 
 from dagster import Field
+from dagster._core.storage.base_storage import DagsterStorage
 from dagster._serdes import ConfigurableClassData
-from dagster_postgres import DagsterPostgresStorage
+from dagster_postgres import DagsterPostgresStorage, PostgresRunStorage, PostgresScheduleStorage
 
+from globallm_assets.defs.event_log import RedactingPostgresEventLogStorage
 from globallm_assets.services.dagster_home import PG_URL_ENV, sqlalchemy_url
 
 
@@ -31,7 +33,26 @@ def storage_url() -> str:
 
 
 class GlobaLLMStorage(DagsterPostgresStorage):
-    """Dagster's PostgreSQL storage with the URL resolved at start-up, never written in config."""
+    """Dagster's PostgreSQL storage with the URL resolved at start-up, never written in config,
+    and the event log that redacts secrets (`defs/event_log.py`)."""
+
+    def __init__(
+        self,
+        postgres_url: str,
+        should_autocreate_tables: bool = True,
+        inst_data: ConfigurableClassData | None = None,
+    ) -> None:
+        # The parent's constructor, with the redacting event log in place of the plain one
+        # (calling it would open, and check the tables of, an event log that is never used).
+        self.postgres_url = postgres_url
+        self.should_autocreate_tables = should_autocreate_tables
+        self._inst_data = inst_data
+        self._run_storage = PostgresRunStorage(postgres_url, should_autocreate_tables)
+        self._event_log_storage = RedactingPostgresEventLogStorage(
+            postgres_url, should_autocreate_tables
+        )
+        self._schedule_storage = PostgresScheduleStorage(postgres_url, should_autocreate_tables)
+        DagsterStorage.__init__(self)
 
     @classmethod
     def config_type(cls) -> dict[str, Any]:

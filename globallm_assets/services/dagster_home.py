@@ -54,6 +54,8 @@ def prepare_dagster_home(
     suffix = "_demo" if location.world.kind == "simulated" else ""
     home = Path(settings.data_dir) / f"dagster_home{suffix}"
     home.mkdir(parents=True, exist_ok=True)
+    # Compute logs (a step's stdout/stderr) are kept under it: only this user may read them.
+    home.chmod(0o700)
     target = home / "dagster.yaml"
     source = instance_yaml()
     if not target.exists() or target.read_bytes() != source.read_bytes():

@@ -34,6 +34,7 @@ def test_issues_fetches_scores_and_lists(dsn, capsys):
             "performance",
             "question",
             "chore",
+            "unclassified",
         }
         assert 0 <= row["solvability"] <= 1 and 1 <= row["complexity"] <= 10
 

@@ -25,7 +25,9 @@ client depends on it:
 - issue comments are ``FakeRepo.comment_associations[number]`` (one ``authorAssociation`` per
   comment, oldest first); an issue without an entry has ``comments`` comments by "NONE";
 - scripted faults: secondary-limit 403 (with or without ``Retry-After``), 429, 5xx, and
-  exhausting a token's primary quota.
+  exhausting a token's primary quota;
+- a renamed repository (``FakeGitHub.moved``) answers its old REST paths with ``301`` to the new
+  ones on the same server, as GitHub does after a rename or transfer.
 
 Every request is counted (by kind, by token, 304s, conditional requests, quota points) so tests
 and the benchmark measure at the server, not in the client under test.
@@ -42,7 +44,7 @@ import socket
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -333,6 +335,7 @@ class Fault:
     message: str
     retry_after: int | None = None
     remaining_zero: bool = False
+    echo_token: bool = False  # append the request's token to the message, as a careless server may
 
     @classmethod
     def secondary_403(cls, retry_after: int | None = 60) -> Fault:
@@ -346,6 +349,11 @@ class Fault:
     def server_error(cls, status: int = 502) -> Fault:
         return cls(status, "Server Error")
 
+    @classmethod
+    def bad_credentials_echo(cls) -> Fault:
+        """A 401 whose message repeats the credentials it was sent."""
+        return cls(401, "Bad credentials:", echo_token=True)
+
 
 @dataclass
 class RequestLog:
@@ -357,6 +365,7 @@ class RequestLog:
     if_none_match: str | None
     status: int = 0
     cost: int = 0
+    at: float = field(default_factory=time.time)  # when the request arrived
 
 
 @dataclass
@@ -1336,7 +1345,12 @@ class FakeGitHub:
         *,
         tokens: Iterable[str] | None = None,
         limits: Mapping[str, tuple[int, int]] | None = None,
+        rest_fields: Callable[[str, dict[str, Any]], dict[str, Any]] | None = None,
     ) -> None:
+        """``rest_fields(kind, body)`` may rewrite each REST repository (``kind`` "repository")
+        and issue ("issue") before it is sent: how tests replay the field sets of older or
+        newer API versions."""
+        self._rest_fields = rest_fields or (lambda _kind, body: body)
         self._repos: dict[str, FakeRepo] = {}
         self._next_id = 1000
         self._lock = threading.RLock()
@@ -1344,6 +1358,8 @@ class FakeGitHub:
         self._limits = dict(AUTH_LIMITS) | dict(limits or {})
         self._buckets: dict[tuple[str, str], _Bucket] = {}
         self._faults: dict[str, list[Fault]] = {}
+        # old full name (lower case) -> new full name: REST GETs under the old one answer 301.
+        self.moved: dict[str, str] = {}
         self.stats = FakeStats()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -1503,6 +1519,14 @@ class FakeGitHub:
         inm: str | None,
         body: bytes,
     ) -> tuple[int, dict[str, str], bytes, int]:
+        parts = path.split("/")
+        if kind != "unknown" and parts[1:2] == ["repos"] and len(parts) >= 4:
+            new = self.moved.get(f"{parts[2]}/{parts[3]}".lower())
+            if new is not None:
+                target = "/".join(["", "repos", new, *parts[4:]])
+                query_text = f"?{urlencode(query)}" if query else ""
+                body = {"message": "Moved Permanently", "url": self.url + target}
+                return 301, {"location": self.url + target + query_text}, _json(body), 0
         if token is not None and self._tokens is not None and token not in self._tokens:
             return (
                 401,
@@ -1527,10 +1551,11 @@ class FakeGitHub:
                 extra["retry-after"] = str(fault.retry_after)
             if fault.remaining_zero:
                 extra["x-ratelimit-remaining"] = "0"
+            message = f"{fault.message} {token}" if fault.echo_token else fault.message
             return (
                 fault.status,
                 extra,
-                _json({"message": fault.message, "documentation_url": DOCS}),
+                _json({"message": message, "documentation_url": DOCS}),
                 0,
             )
 
@@ -1637,7 +1662,7 @@ class FakeGitHub:
         except KeyError:
             return 404, {}, _not_found()
         if kind == "repo":
-            return 200, {}, _json(urls.repo(repo))
+            return 200, {}, _json(self._rest_fields("repository", urls.repo(repo)))
         if kind == "issues":
             return self._issues(urls, repo, path, query)
         if kind == "contributors":
@@ -1706,7 +1731,11 @@ class FakeGitHub:
         }[sort]
         rows.sort(key=key, reverse=query.get("direction", "desc") == "desc")
         items, link = _paginate(rows, urls.base + path, query)
-        return 200, link, _json([urls.issue(repo, i, is_pr=pr) for i, pr in items])
+        return (
+            200,
+            link,
+            _json([self._rest_fields("issue", urls.issue(repo, i, is_pr=pr)) for i, pr in items]),
+        )
 
     def _contributors(
         self, urls: _Urls, repo: FakeRepo, path: str, query: dict[str, str]
@@ -1782,7 +1811,7 @@ class FakeGitHub:
         body = {
             "total_count": len(matches),
             "incomplete_results": False,
-            "items": [urls.repo(r, score=1.0) for r in items],
+            "items": [self._rest_fields("repository", urls.repo(r, score=1.0)) for r in items],
         }
         return 200, link, _json(body)
 

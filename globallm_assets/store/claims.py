@@ -1,0 +1,469 @@
+"""Issue claims: agents take, heartbeat, finish and give back issues through single statements.
+
+The claim is one statement: it picks the highest-priority available issue that every cap and the
+budget allow, locks it together with its repository's ``repository_claims`` row ``FOR NO KEY
+UPDATE SKIP LOCKED`` (so concurrent agents pass each other instead of queueing behind the top
+row), bumps the language's weekly claim count with a guarded upsert, and assigns the issue. The
+repository caps are checked on the locked row's newest version and the language cap by the
+guarded upsert, so no interleaving of agents can exceed them. A trigger (sql/0040) keeps the
+repository counts equal to the issues actually assigned.
+
+States: available → assigned → completed | failed; a stale or failed attempt returns the issue
+to available with ``attempts + 1`` until the maximum, then it stays failed with its last error.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+
+from globallm_assets.core.models import IssueRecord
+
+
+@dataclass(frozen=True)
+class ClaimLimits:
+    """Everything a claim must respect; built from settings by ``services.claim``."""
+
+    max_active_per_repo: int  # agents working in one repository at once
+    max_claims_per_repo: int  # issues claimed per repository per budget week
+    max_claims_per_language: int  # issues claimed per language per budget week
+    weekly_tokens: int  # the fleet's weekly token budget
+    max_tokens_per_repo: int  # tokens per repository per budget week
+    max_seconds_per_repo: int  # fix-run seconds per repository per budget week
+    run_seconds: int  # seconds a fix run reserves; a repository must still have them
+
+    def params(self) -> dict[str, int]:
+        return {
+            "max_active": self.max_active_per_repo,
+            "max_repo_claims": self.max_claims_per_repo,
+            "max_language_claims": self.max_claims_per_language,
+            "weekly_tokens": self.weekly_tokens,
+            "max_repo_tokens": self.max_tokens_per_repo,
+            "max_repo_seconds": self.max_seconds_per_repo,
+            "run_seconds": self.run_seconds,
+        }
+
+
+@dataclass(frozen=True)
+class ClaimedIssue:
+    repository: str
+    number: int
+    title: str | None
+    language: str
+    priority: float | None
+    category: str | None
+    cost_estimate: int | None
+    attempts: int  # attempts that ended before this one
+    agent_id: str
+    claimed_at: datetime
+    issue: IssueRecord
+
+    @property
+    def key(self) -> str:
+        return f"{self.repository}#{self.number}"
+
+
+# Rows a claim may consider at all: the issue is open, ranked and available, its repository is
+# approved and has not opted out. `i` issues, `r` repositories, `rc` repository_claims,
+# `tb`/`tl` this week's budget rows of the repository and the language.
+_FROM = """
+    FROM issues i
+    JOIN repositories r ON r.name = i.repository
+    JOIN repository_claims rc ON rc.repository = i.repository
+    LEFT JOIN issue_fetch_state f ON f.repository = i.repository
+    LEFT JOIN token_budget tb
+           ON tb.week_start = budget_week(now()) AND tb.scope = 'repository'
+          AND tb.key = i.repository
+    LEFT JOIN token_budget tl
+           ON tl.week_start = budget_week(now()) AND tl.scope = 'language' AND tl.key = r.language
+    WHERE i.assignment_status = 'available' AND i.state = 'open' AND NOT i.do_not_touch
+      AND i.priority IS NOT NULL AND r.worth_working_on IS TRUE
+      AND NOT COALESCE(f.opted_out, false)
+"""
+
+_WEEK_TOKENS = (
+    "(SELECT COALESCE(sum(reserved), 0) FROM token_budget "
+    "WHERE week_start = budget_week(now()) AND scope = 'total')"
+)
+
+# Hook for the forge's per-repository open-PR cap. The forge's pull-request table is built on
+# another branch; when it lands, this becomes one predicate on `i`, e.g.
+#   (SELECT count(*) FROM <pull requests> p WHERE p.repository = i.repository
+#    AND p.state = 'open') < %(max_open_prs)s
+# and the caps below (claim and diagnosis) pick it up unchanged.
+FORGE_OPEN_PR_CAP = "TRUE"
+
+# Each cap is named so a claim that finds nothing can say which caps held the candidates back.
+CAPS: dict[str, str] = {
+    "per-repository concurrency": "rc.active < %(max_active)s",
+    "per-repository issue cap": (
+        "(rc.week_start IS DISTINCT FROM budget_week(now()) "
+        "OR rc.week_claims < %(max_repo_claims)s)"
+    ),
+    "per-language issue cap": "COALESCE(tl.claims, 0) < %(max_language_claims)s",
+    "per-repository token budget": (
+        "COALESCE(tb.reserved, 0) + COALESCE(i.cost_estimate, 0) <= %(max_repo_tokens)s"
+    ),
+    "per-repository time budget": (
+        "COALESCE(tb.seconds, 0) + %(run_seconds)s <= %(max_repo_seconds)s"
+    ),
+    "weekly token budget": f"{_WEEK_TOKENS} + COALESCE(i.cost_estimate, 0) <= %(weekly_tokens)s",
+    "per-repository open-PR cap": FORGE_OPEN_PR_CAP,
+}
+
+_TARGET = " AND i.repository = %(repository)s AND i.number = %(number)s"
+
+_CLAIM = """
+WITH candidate AS MATERIALIZED (
+    SELECT i.repository, i.number, r.language
+    {from_}
+      AND {caps}{target}
+    ORDER BY i.priority DESC, i.repository, i.number
+    LIMIT 1
+    FOR NO KEY UPDATE OF i, rc SKIP LOCKED
+),
+language_claim AS (
+    INSERT INTO token_budget (week_start, scope, key, claims)
+    SELECT budget_week(now()), 'language', c.language, 1
+    FROM candidate c WHERE %(max_language_claims)s > 0
+    ON CONFLICT (week_start, scope, key) DO UPDATE SET claims = token_budget.claims + 1
+    WHERE token_budget.claims < %(max_language_claims)s
+    RETURNING key
+)
+UPDATE issues i
+SET assignment_status = 'assigned', assigned_to = %(agent)s, assigned_at = now(),
+    last_heartbeat_at = now(), last_agent = %(agent)s
+FROM candidate c, language_claim l
+WHERE i.repository = c.repository AND i.number = c.number
+RETURNING i.repository, i.number, i.title, c.language, i.priority, i.category,
+          i.cost_estimate, i.attempts, i.assigned_to, i.assigned_at, i.data
+"""
+
+
+def claim_sql(*, targeted: bool = False) -> str:
+    """The claim statement (exposed so the benchmark can time the same text without SKIP LOCKED)."""
+    return _CLAIM.format(
+        from_=_FROM,
+        caps=" AND ".join(CAPS.values()),
+        target=_TARGET if targeted else "",
+    )
+
+
+def _claimed(row: tuple[Any, ...]) -> ClaimedIssue:
+    (repository, number, title, language, priority, category, cost, attempts, agent, at, data) = row
+    return ClaimedIssue(
+        repository=repository,
+        number=number,
+        title=title,
+        language=language,
+        priority=priority,
+        category=category,
+        cost_estimate=cost,
+        attempts=attempts,
+        agent_id=agent,
+        claimed_at=at,
+        issue=IssueRecord.model_validate(data or {"repository": repository, "number": number}),
+    )
+
+
+def claim(
+    conn: psycopg.Connection,
+    agent_id: str,
+    limits: ClaimLimits,
+    *,
+    target: tuple[str, int] | None = None,
+) -> ClaimedIssue | None:
+    """Claim the best issue the caps allow (or exactly ``target``); None when none was free."""
+    params: dict[str, Any] = {**limits.params(), "agent": agent_id}
+    if target is not None:
+        params["repository"], params["number"] = target
+    row = conn.execute(claim_sql(targeted=target is not None), params).fetchone()
+    return _claimed(row) if row else None
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """Why a claim found nothing, and whether trying again may help (lock contention)."""
+
+    reason: str
+    retry: bool = False
+    budget_exhausted: bool = False
+
+
+def diagnose(
+    conn: psycopg.Connection, limits: ClaimLimits, *, target: tuple[str, int] | None = None
+) -> Diagnosis:
+    """Explain an empty claim without locking anything."""
+    params: dict[str, Any] = dict(limits.params())
+    week_tokens = conn.execute(_WEEK_TOKENS).fetchone()
+    committed = int(week_tokens[0]) if week_tokens else 0
+    if committed >= limits.weekly_tokens:
+        return Diagnosis(
+            f"weekly token budget exhausted ({committed:,} of {limits.weekly_tokens:,} tokens "
+            "committed this week)",
+            budget_exhausted=True,
+        )
+    if target is not None:
+        params["repository"], params["number"] = target
+        unavailable = _target_unavailable(conn, target)
+        if unavailable is not None:
+            return Diagnosis(unavailable)
+    counts = ", ".join(f"count(*) FILTER (WHERE NOT ({predicate}))" for predicate in CAPS.values())
+    row = conn.execute(
+        f"SELECT count(*), count(*) FILTER (WHERE {' AND '.join(CAPS.values())}), {counts} "
+        f"{_FROM}{_TARGET if target else ''}",
+        params,
+    ).fetchone()
+    assert row is not None
+    candidates, free, *blocked = row
+    if candidates == 0:
+        return Diagnosis("no available issues")
+    if free:
+        # Something unclaimed passes every cap: another agent held its row for a moment.
+        return Diagnosis("candidates were locked by other agents", retry=True)
+    held = [f"{n} by {name}" for name, n in zip(CAPS, blocked, strict=True) if n]
+    return Diagnosis(f"all {candidates} candidates capped ({', '.join(held)})")
+
+
+def _target_unavailable(conn: psycopg.Connection, target: tuple[str, int]) -> str | None:
+    row = conn.execute(
+        """
+        SELECT i.assignment_status, i.assigned_to, i.state, i.do_not_touch,
+               i.do_not_touch_reason, i.priority IS NULL, r.worth_working_on IS TRUE,
+               COALESCE(f.opted_out, false)
+        FROM issues i JOIN repositories r ON r.name = i.repository
+        LEFT JOIN issue_fetch_state f ON f.repository = i.repository
+        WHERE i.repository = %s AND i.number = %s
+        """,
+        target,
+    ).fetchone()
+    key = f"{target[0]}#{target[1]}"
+    if row is None:
+        return f"{key} is not in the store"
+    status, agent, state, dnt, dnt_reason, unranked, approved, opted_out = row
+    if status == "assigned":
+        return f"{key} is already claimed by {agent}"
+    if status != "available":
+        return f"{key} is {status}"
+    if state != "open":
+        return f"{key} is closed"
+    if dnt or opted_out:
+        return f"{key} is marked do-not-touch ({dnt_reason or 'repository opted out'})"
+    if not approved:
+        return f"{key} belongs to a repository not worth working on"
+    if unranked:
+        return f"{key} has no priority yet (run the ranking first)"
+    return None
+
+
+def held_by(conn: psycopg.Connection, agent_id: str) -> list[ClaimedIssue]:
+    """Issues this agent holds (after a lost connection: did my claim commit?)."""
+    rows = conn.execute(
+        """
+        SELECT i.repository, i.number, i.title, r.language, i.priority, i.category,
+               i.cost_estimate, i.attempts, i.assigned_to, i.assigned_at, i.data
+        FROM issues i JOIN repositories r ON r.name = i.repository
+        WHERE i.assigned_to = %s AND i.assignment_status = 'assigned'
+        ORDER BY i.assigned_at
+        """,
+        (agent_id,),
+    ).fetchall()
+    return [_claimed(row) for row in rows]
+
+
+def heartbeat(conn: psycopg.Connection, agent_id: str, repository: str, number: int) -> bool:
+    """Refresh the claim; False means it is no longer this agent's (released as stale)."""
+    cur = conn.execute(
+        "UPDATE issues SET last_heartbeat_at = now() WHERE repository = %s AND number = %s "
+        "AND assigned_to = %s AND assignment_status = 'assigned'",
+        (repository, number, agent_id),
+    )
+    return cur.rowcount == 1
+
+
+def complete(
+    conn: psycopg.Connection, agent_id: str, repository: str, number: int, result: str | None
+) -> bool:
+    """Mark the claimed issue completed; False when the claim was no longer this agent's."""
+    cur = conn.execute(
+        """
+        UPDATE issues SET assignment_status = 'completed', assigned_to = NULL,
+            finished_at = now(), result = %s, last_error = NULL
+        WHERE repository = %s AND number = %s AND assigned_to = %s
+          AND assignment_status = 'assigned'
+        """,
+        (result, repository, number, agent_id),
+    )
+    return cur.rowcount == 1
+
+
+def fail(
+    conn: psycopg.Connection,
+    agent_id: str,
+    repository: str,
+    number: int,
+    error: str,
+    *,
+    max_attempts: int,
+    retry: bool = True,
+) -> str | None:
+    """End a failed attempt: back to available (attempts + 1) or, at the maximum or when a retry
+    cannot help, failed. Returns the new status, None when the claim was not this agent's."""
+    row = conn.execute(
+        """
+        UPDATE issues SET attempts = attempts + 1, assigned_to = NULL, last_error = %s,
+            assignment_status = CASE WHEN %s AND attempts + 1 < %s THEN 'available'
+                                     ELSE 'failed' END,
+            finished_at = CASE WHEN %s AND attempts + 1 < %s THEN NULL ELSE now() END
+        WHERE repository = %s AND number = %s AND assigned_to = %s
+          AND assignment_status = 'assigned'
+        RETURNING assignment_status
+        """,
+        (error, retry, max_attempts, retry, max_attempts, repository, number, agent_id),
+    ).fetchone()
+    return row[0] if row else None
+
+
+def release(
+    conn: psycopg.Connection, agent_id: str, target: tuple[str, int] | None = None
+) -> list[tuple[str, int]]:
+    """Give claims back untouched (attempts unchanged): an agent stopping before it finished,
+    or an operator freeing a dead agent's issues."""
+    clause, params = "", [agent_id]
+    if target is not None:
+        clause = " AND repository = %s AND number = %s"
+        params += list(target)
+    rows = conn.execute(
+        "UPDATE issues SET assignment_status = 'available', assigned_to = NULL "
+        f"WHERE assigned_to = %s AND assignment_status = 'assigned'{clause} "
+        "RETURNING repository, number",
+        params,
+    ).fetchall()
+    return [(repo, number) for repo, number in rows]
+
+
+@dataclass(frozen=True)
+class StaleRelease:
+    repository: str
+    number: int
+    agent_id: str
+    status: str  # available again, or failed after the last attempt
+    attempts: int
+
+
+def release_stale(
+    conn: psycopg.Connection, timeout_seconds: float, max_attempts: int
+) -> list[StaleRelease]:
+    """Claims without a heartbeat for ``timeout_seconds`` go back to available (attempts + 1),
+    or to failed at ``max_attempts``. Rows being updated right now (a heartbeat, a completion)
+    are skipped: their agent is alive. Locks are taken in key order so concurrent cleanups
+    cannot deadlock."""
+    rows = conn.execute(
+        """
+        WITH stale AS MATERIALIZED (
+            SELECT repository, number FROM issues
+            WHERE assignment_status = 'assigned'
+              AND COALESCE(last_heartbeat_at, assigned_at)
+                  < now() - make_interval(secs => %(timeout)s)
+            ORDER BY repository, number
+            FOR NO KEY UPDATE SKIP LOCKED
+        )
+        UPDATE issues i SET
+            attempts = i.attempts + 1,
+            assignment_status = CASE WHEN i.attempts + 1 < %(max)s THEN 'available'
+                                     ELSE 'failed' END,
+            finished_at = CASE WHEN i.attempts + 1 < %(max)s THEN NULL ELSE now() END,
+            last_error = format('no heartbeat from %%s since %%s (timeout %%s s)', i.assigned_to,
+                                to_char(COALESCE(i.last_heartbeat_at, i.assigned_at)
+                                        AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS "UTC"'),
+                                %(timeout)s),
+            assigned_to = NULL
+        FROM stale s
+        WHERE i.repository = s.repository AND i.number = s.number
+        RETURNING i.repository, i.number, i.last_agent, i.assignment_status, i.attempts
+        """,
+        {"timeout": timeout_seconds, "max": max_attempts},
+    ).fetchall()
+    return [StaleRelease(*row) for row in rows]
+
+
+def assignments(
+    conn: psycopg.Connection,
+    *,
+    agent_id: str | None = None,
+    stale_after_seconds: float | None = None,
+) -> list[dict[str, Any]]:
+    """Live claims with their heartbeat age (seconds), oldest first."""
+    clauses = ["i.assignment_status = 'assigned'"]
+    params: list[Any] = []
+    if agent_id is not None:
+        clauses.append("i.assigned_to = %s")
+        params.append(agent_id)
+    if stale_after_seconds is not None:
+        clauses.append(
+            "COALESCE(i.last_heartbeat_at, i.assigned_at) < now() - make_interval(secs => %s)"
+        )
+        params.append(stale_after_seconds)
+    with conn.cursor(row_factory=dict_row) as cur:
+        cur.execute(
+            f"""
+            SELECT i.assigned_to AS agent_id, i.repository, i.number, i.title, r.language,
+                   i.priority, i.attempts, i.assigned_at, i.last_heartbeat_at,
+                   extract(epoch FROM now() - COALESCE(i.last_heartbeat_at, i.assigned_at))
+                       ::double precision AS heartbeat_age,
+                   extract(epoch FROM now() - i.assigned_at)::double precision AS held_for
+            FROM issues i JOIN repositories r ON r.name = i.repository
+            WHERE {" AND ".join(clauses)}
+            ORDER BY i.assigned_at, i.repository, i.number
+            """,
+            params,
+        )
+        return cur.fetchall()
+
+
+def status_counts(conn: psycopg.Connection) -> dict[str, int]:
+    """Open issues by assignment status (every status present, zero when empty)."""
+    counts = dict.fromkeys(("available", "assigned", "completed", "failed"), 0)
+    for status, n in conn.execute(
+        "SELECT assignment_status, count(*) FROM issues WHERE state = 'open' GROUP BY 1"
+    ).fetchall():
+        counts[status] = n
+    return counts
+
+
+def recent_failures(conn: psycopg.Connection, limit: int = 10) -> list[dict[str, Any]]:
+    with conn.cursor(row_factory=dict_row) as cur:
+        cur.execute(
+            "SELECT repository, number, title, attempts, last_agent, last_error, finished_at "
+            "FROM issues WHERE assignment_status = 'failed' "
+            "ORDER BY finished_at DESC NULLS LAST LIMIT %s",
+            (limit,),
+        )
+        return cur.fetchall()
+
+
+def top_available(
+    conn: psycopg.Connection, limits: ClaimLimits, limit: int
+) -> list[tuple[str, int, int]]:
+    """The issues claims would take next — (repository, number, attempts) — without locking,
+    at most as many per repository as it has free agent slots (for the fix sensor)."""
+    rows = conn.execute(
+        f"""
+        SELECT repository, number, attempts FROM (
+            SELECT i.repository, i.number, i.attempts, i.priority,
+                   row_number() OVER (PARTITION BY i.repository
+                                      ORDER BY i.priority DESC, i.number) AS rank_in_repo,
+                   %(max_active)s - rc.active AS free_slots
+            {_FROM} AND {" AND ".join(CAPS.values())}
+        ) ranked
+        WHERE rank_in_repo <= free_slots
+        ORDER BY priority DESC, repository, number
+        LIMIT %(limit)s
+        """,
+        {**limits.params(), "limit": limit},
+    ).fetchall()
+    return [(repo, number, attempts) for repo, number, attempts in rows]

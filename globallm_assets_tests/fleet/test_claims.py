@@ -1,0 +1,338 @@
+"""The claim protocol against the real PostgreSQL server: one statement, caps that hold under
+concurrency, heartbeats, stale recovery, attempts and failure."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+
+import psycopg
+import pytest
+
+from globallm_assets.services import claim as service
+from globallm_assets.services.claim import AgentIdentity
+from globallm_assets.settings import load_settings
+from globallm_assets.store import claims, llm_usage
+from globallm_assets.store.claims import ClaimLimits
+from globallm_assets_tests.fleet.seed import seed
+
+OPEN = ClaimLimits(
+    max_active_per_repo=1,
+    max_claims_per_repo=5,
+    max_claims_per_language=50,
+    weekly_tokens=5_000_000,
+    max_tokens_per_repo=100_000,
+    max_seconds_per_repo=3_600,
+    run_seconds=900,
+)
+
+
+def _limits(**changes: int) -> ClaimLimits:
+    return ClaimLimits(**{**OPEN.__dict__, **changes})
+
+
+@pytest.fixture
+def world(conn: psycopg.Connection) -> psycopg.Connection:
+    seed(
+        conn,
+        {"acme/a": "python", "acme/b": "python", "gopher/c": "go"},
+        [
+            ("acme/a", 1, 0.90),
+            ("acme/a", 2, 0.80),
+            ("acme/b", 1, 0.70),
+            ("gopher/c", 1, 0.95),
+            ("gopher/c", 2, 0.10),
+        ],
+    )
+    return conn
+
+
+def _claim(conn, agent, limits=OPEN, **kw):
+    found = claims.claim(conn, agent, limits, **kw)
+    conn.commit()
+    return found
+
+
+def _state(conn, repository, number):
+    return conn.execute(
+        "SELECT assignment_status, assigned_to, attempts, last_error FROM issues "
+        "WHERE repository = %s AND number = %s",
+        (repository, number),
+    ).fetchone()
+
+
+def test_agent_identity_is_host_pid_random8_and_stable():
+    first = AgentIdentity.current()
+    host, pid, nonce = first.id.rsplit("-", 2)
+    assert host and int(pid) > 0 and len(nonce) == 8 and int(nonce, 16) >= 0
+    assert AgentIdentity.current() is first
+
+
+def test_claims_highest_priority_first_one_agent_per_repository(world):
+    taken = [_claim(world, f"agent-{n}") for n in range(4)]
+    assert [t.key if t else None for t in taken] == ["gopher/c#1", "acme/a#1", "acme/b#1", None]
+    assert taken[0].language == "go" and taken[0].agent_id == "agent-0"
+    assert taken[0].issue.title == "issue 1 of gopher/c"
+    assert _state(world, "gopher/c", 1)[:2] == ("assigned", "agent-0")
+    why = claims.diagnose(world, OPEN)
+    assert why.reason == "all 2 candidates capped (2 by per-repository concurrency)"
+    assert not why.retry and not why.budget_exhausted
+
+
+def test_claim_skips_issue_locked_by_another_agent(world, dsn):
+    with psycopg.connect(dsn) as other:
+        other.execute(
+            "SELECT 1 FROM issues WHERE repository = 'gopher/c' AND number = 1 FOR UPDATE"
+        )
+        # The top issue is held by another transaction: the claim passes it, without waiting.
+        assert _claim(world, "agent-1").key == "acme/a#1"
+        assert claims.diagnose(world, OPEN).retry
+        other.rollback()
+    assert _claim(world, "agent-2").key == "gopher/c#1"
+
+
+def test_nothing_to_claim_says_no_available_issues(conn):
+    seed(conn, {"acme/a": "python"}, [("acme/a", 1, 0.5)], approved=[])
+    assert _claim(conn, "agent-1") is None
+    assert claims.diagnose(conn, OPEN).reason == "no available issues"
+
+
+def test_do_not_touch_opted_out_unranked_and_closed_issues_are_never_claimed(world):
+    world.execute("UPDATE issues SET do_not_touch = true WHERE repository = 'gopher/c'")
+    world.execute("INSERT INTO issue_fetch_state (repository, opted_out) VALUES ('acme/a', true)")
+    world.execute("UPDATE issues SET priority = NULL WHERE repository = 'acme/b'")
+    world.commit()
+    assert _claim(world, "agent-1") is None
+    world.execute("UPDATE issues SET priority = 0.3 WHERE repository = 'acme/b'")
+    world.execute("UPDATE issues SET state = 'closed' WHERE repository = 'acme/b'")
+    world.commit()
+    assert _claim(world, "agent-1") is None
+    assert claims.diagnose(world, OPEN).reason == "no available issues"
+
+
+def test_weekly_issue_cap_per_repository(world):
+    limits = _limits(max_claims_per_repo=1)
+    first = _claim(world, "agent-1", limits, target=("acme/a", 1))
+    assert claims.complete(world, "agent-1", "acme/a", 1, "done")
+    world.commit()
+    assert first is not None
+    # acme/a already had its one claim this week: its second issue waits for next week.
+    others = [_claim(world, f"agent-{n}", limits) for n in (2, 3, 4)]
+    assert sorted(o.key for o in others if o) == ["acme/b#1", "gopher/c#1"]
+    assert "per-repository issue cap" in claims.diagnose(world, limits).reason
+
+
+def test_weekly_issue_cap_per_language(world):
+    limits = _limits(max_claims_per_language=1)
+    taken = [_claim(world, f"agent-{n}", limits) for n in range(3)]
+    assert [t.key if t else None for t in taken] == ["gopher/c#1", "acme/a#1", None]
+    reason = claims.diagnose(world, limits).reason
+    assert "per-language issue cap" in reason
+    counts = dict(
+        world.execute("SELECT key, claims FROM token_budget WHERE scope = 'language'").fetchall()
+    )
+    assert counts == {"go": 1, "python": 1}
+
+
+def test_weekly_token_budget_exhausted_stops_claims(world):
+    limits = _limits(weekly_tokens=10_000)
+    spent = llm_usage.reserve(world, 10_000, llm_usage.Limits(10_000))
+    assert isinstance(spent, llm_usage.Reservation)
+    assert _claim(world, "agent-1", limits) is None
+    why = claims.diagnose(world, limits)
+    assert why.budget_exhausted
+    assert why.reason.startswith("weekly token budget exhausted (10,000 of 10,000 tokens")
+
+
+def test_repository_token_and_time_budgets_hold_back_its_issues(world):
+    limits = _limits(max_tokens_per_repo=5_000, max_seconds_per_repo=1_000)
+    # gopher/c has used 4,500 tokens (its issues expect 1,000 more); acme/a has used its time.
+    llm_usage.reserve(world, 4_500, llm_usage.Limits(10**9), repository="gopher/c")
+    llm_usage.reserve(world, 0, llm_usage.Limits(10**9), seconds=200, repository="acme/a")
+    world.commit()
+    assert _claim(world, "agent-1", limits).key == "acme/b#1"
+    reason = claims.diagnose(world, limits).reason
+    assert "by per-repository token budget" in reason
+    assert "by per-repository time budget" in reason
+
+
+def test_targeted_claim_takes_exactly_that_issue_or_says_why(world):
+    got = _claim(world, "agent-1", target=("gopher/c", 2))
+    assert got.key == "gopher/c#2"
+    assert _claim(world, "agent-2", target=("gopher/c", 2)) is None
+    why = claims.diagnose(world, OPEN, target=("gopher/c", 2))
+    assert why.reason == "gopher/c#2 is already claimed by agent-1"
+    assert claims.diagnose(world, OPEN, target=("nobody/x", 1)).reason == (
+        "nobody/x#1 is not in the store"
+    )
+
+
+def test_heartbeat_complete_and_fail_only_touch_the_agents_own_claim(world):
+    got = _claim(world, "agent-1")
+    assert not claims.heartbeat(world, "agent-2", got.repository, got.number)
+    assert claims.heartbeat(world, "agent-1", got.repository, got.number)
+    assert not claims.complete(world, "agent-2", got.repository, got.number, "x")
+    assert claims.complete(world, "agent-1", got.repository, got.number, "https://pr/1")
+    world.commit()
+    row = world.execute(
+        "SELECT assignment_status, assigned_to, last_agent, result, finished_at IS NOT NULL "
+        "FROM issues WHERE repository = %s AND number = %s",
+        (got.repository, got.number),
+    ).fetchone()
+    assert row == ("completed", None, "agent-1", "https://pr/1", True)
+
+
+def test_failed_attempts_return_to_the_pool_until_the_last_then_stay_failed(world):
+    target = ("acme/b", 1)
+    for attempt in (1, 2, 3):
+        assert _claim(world, f"agent-{attempt}", target=target) is not None
+        status = claims.fail(
+            world, f"agent-{attempt}", *target, f"tests still fail ({attempt})", max_attempts=3
+        )
+        world.commit()
+        assert status == ("failed" if attempt == 3 else "available")
+    assert _state(world, *target) == ("failed", None, 3, "tests still fail (3)")
+    assert _claim(world, "agent-9", target=target) is None
+
+
+def test_a_failure_no_retry_can_help_fails_at_once(world):
+    _claim(world, "agent-1", target=("acme/b", 1))
+    assert (
+        claims.fail(world, "agent-1", "acme/b", 1, "closed upstream", max_attempts=3, retry=False)
+        == "failed"
+    )
+
+
+def test_stale_claims_return_with_attempts_plus_one_then_fail_keeping_the_error(world):
+    _claim(world, "agent-1", target=("acme/b", 1))
+    world.execute(
+        "UPDATE issues SET last_heartbeat_at = now() - interval '31 minutes' "
+        "WHERE repository = 'acme/b'"
+    )
+    world.commit()
+    # A fresh claim elsewhere is not stale.
+    _claim(world, "agent-2", target=("gopher/c", 1))
+    released = claims.release_stale(world, 1800, max_attempts=2)
+    world.commit()
+    assert [(r.repository, r.number, r.agent_id, r.status, r.attempts) for r in released] == [
+        ("acme/b", 1, "agent-1", "available", 1)
+    ]
+    status, agent, attempts, error = _state(world, "acme/b", 1)
+    assert (status, agent, attempts) == ("available", None, 1)
+    assert error.startswith("no heartbeat from agent-1 since ")
+    _claim(world, "agent-3", target=("acme/b", 1))
+    released = claims.release_stale(world, 0, max_attempts=2)
+    world.commit()
+    assert {(r.repository, r.status) for r in released} == {
+        ("acme/b", "failed"),
+        ("gopher/c", "available"),
+    }
+    assert _state(world, "acme/b", 1)[0] == "failed"
+    assert "agent-3" in _state(world, "acme/b", 1)[3]
+
+
+def test_release_gives_claims_back_untouched(world):
+    _claim(world, "agent-1", target=("acme/b", 1))
+    _claim(world, "agent-1", target=("gopher/c", 1))
+    assert sorted(claims.release(world, "agent-1")) == [("acme/b", 1), ("gopher/c", 1)]
+    world.commit()
+    assert _state(world, "acme/b", 1) == ("available", None, 0, None)
+
+
+def test_repository_counts_follow_every_transition(world):
+    def active():
+        return dict(world.execute("SELECT repository, active FROM repository_claims").fetchall())
+
+    _claim(world, "agent-1", target=("acme/a", 1))
+    _claim(world, "agent-2", target=("gopher/c", 1))
+    assert active() == {"acme/a": 1, "acme/b": 0, "gopher/c": 1}
+    claims.complete(world, "agent-1", "acme/a", 1, None)
+    claims.fail(world, "agent-2", "gopher/c", 1, "no", max_attempts=3)
+    world.commit()
+    assert active() == {"acme/a": 0, "acme/b": 0, "gopher/c": 0}
+    weekly = world.execute(
+        "SELECT repository, week_claims FROM repository_claims WHERE week_claims > 0 ORDER BY 1"
+    ).fetchall()
+    assert weekly == [("acme/a", 1), ("gopher/c", 1)]
+
+
+def test_top_available_leaves_one_issue_per_free_repository_slot(world):
+    _claim(world, "agent-1", target=("acme/b", 1))
+    assert claims.top_available(world, OPEN, 10) == [("gopher/c", 1, 0), ("acme/a", 1, 0)]
+    assert claims.top_available(world, _limits(max_active_per_repo=2), 10) == [
+        ("gopher/c", 1, 0),
+        ("acme/a", 1, 0),
+        ("acme/a", 2, 0),
+        ("gopher/c", 2, 0),
+    ]
+
+
+def test_concurrent_agents_never_share_an_issue_or_break_a_cap(conn, dsn):
+    repos = {f"org/r{n}": ("python" if n % 2 else "go") for n in range(12)}
+    seed(conn, repos, [(r, k, (hash((r, k)) % 1000) / 1000) for r in repos for k in (1, 2, 3)])
+    limits = _limits(max_claims_per_repo=2, max_claims_per_language=9, max_active_per_repo=2)
+    taken: list[str] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(16)
+
+    def agent(n: int) -> None:
+        with psycopg.connect(dsn, autocommit=True) as mine:
+            barrier.wait()
+            while True:
+                got = claims.claim(mine, f"agent-{n}", limits)
+                if got is None:
+                    if claims.diagnose(mine, limits).retry:
+                        continue
+                    return
+                with lock:
+                    taken.append(got.key)
+                claims.complete(mine, f"agent-{n}", got.repository, got.number, None)
+
+    threads = [threading.Thread(target=agent, args=(n,)) for n in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(taken) == len(set(taken)) == 18  # 9 per language, both languages
+    per_repo = Counter(key.split("#")[0] for key in taken)
+    assert max(per_repo.values()) <= 2
+    per_language = Counter(repos[r] for r in per_repo.elements())
+    assert per_language == {"python": 9, "go": 9}
+
+
+def test_service_claim_explains_and_flags_an_exhausted_budget(world, dsn, monkeypatch):
+    monkeypatch.setenv("GLOBALLM_BUDGET__WEEKLY_TOKEN_BUDGET", "500")
+    settings = load_settings(overrides={"database.url": dsn})
+    result = service.claim(settings, dsn, "agent-1")
+    # Every issue expects 1,000 tokens: none fits a 500-token week.
+    assert result.issue is None
+    assert result.reason == "all 5 candidates capped (5 by weekly token budget)"
+    llm_usage.reserve(world, 500, llm_usage.Limits(500))
+    world.commit()
+    result = service.claim(settings, dsn, "agent-1")
+    assert result.budget_exhausted and "weekly token budget exhausted" in result.reason
+
+
+def test_heartbeat_thread_keeps_the_claim_fresh_and_notices_when_it_is_lost(world, dsn):
+    import time
+
+    settings = load_settings(overrides={"database.url": dsn, "agents.heartbeat_interval": 1})
+    got = service.claim(settings, dsn, "agent-1").issue
+    world.execute(
+        "UPDATE issues SET last_heartbeat_at = now() - interval '1 hour' "
+        "WHERE repository = %s AND number = %s",
+        (got.repository, got.number),
+    )
+    world.commit()
+    with service.Heartbeat(settings, dsn, got) as beat:
+        deadline = time.monotonic() + 10
+        while beat.beats == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert beat.beats >= 1
+        # Refreshed: a 30-minute cleanup no longer sees it as stale.
+        assert service.cleanup_stale(settings, dsn, timeout_seconds=1800) == []
+        # A cleanup with a tiny timeout takes it away; the next beat notices.
+        time.sleep(0.2)
+        assert len(service.cleanup_stale(settings, dsn, timeout_seconds=0.1)) == 1
+        assert beat.lost.wait(10)
+    assert not service.claim_still_held(settings, dsn, got)
