@@ -7,6 +7,7 @@ Import stays cheap: building these objects touches neither the network nor the d
 import dagster as dg
 
 from globallm_assets.defs import analysis, discovery, fleet, ranking
+from globallm_assets.defs.automation import automation_sensor
 from globallm_assets.defs.resources import resources
 
 defs = dg.Definitions.merge(
@@ -17,5 +18,7 @@ defs = dg.Definitions.merge(
     # In-process: each chain is sequential anyway, a run loads heavy state (the embedding
     # model) once, steps skip a Python start-up each, and the run worker is one process that
     # run monitoring can watch.
-    dg.Definitions(resources=resources(), executor=dg.in_process_executor),
+    dg.Definitions(
+        resources=resources(), executor=dg.in_process_executor, sensors=[automation_sensor]
+    ),
 )

@@ -17,7 +17,7 @@ SCORES_IN_RANGE = "scores_in_unit_interval"
 def check_spec(
     name: str, asset: str, description: str, *, per_language: bool, blocking: bool = False
 ) -> dg.AssetCheckSpec:
-    """A check of ``asset``; on a per-language asset it is partitioned the same way, so the UI
+    """A check of `asset`; on a per-language asset it is partitioned the same way, so the UI
     shows one result per language instead of whichever language ran last."""
     with warnings.catch_warnings():
         # Partitioned checks are a preview API in Dagster 1.13; it is what the UI needs.
@@ -31,31 +31,61 @@ def check_spec(
         )
 
 
-def markdown_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
-    """A small markdown table for asset metadata (Dagster renders it in the UI)."""
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for row in rows:
-        cells = [f"{c:.3f}" if isinstance(c, float) else str(c) for c in row]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+# Round scores shown in the UI: three decimals separate any two repositories worth telling apart.
+DIGITS = 3
+
+Column = tuple[str, str]  # (name, type shown in the UI)
+
+
+def rounded(value: object) -> object:
+    return round(value, DIGITS) if isinstance(value, float) else value
+
+
+def postgres_table(table: str, columns: Sequence[tuple[str, str, str]]) -> dict[str, object]:
+    """Definition metadata: the PostgreSQL table behind an asset and the columns it writes
+    (name, type, meaning), so the UI shows where to query the asset."""
+    return {
+        "dagster/table_name": f"public.{table}",
+        "dagster/column_schema": dg.TableSchema(
+            columns=[dg.TableColumn(name, kind, description=text) for name, kind, text in columns]
+        ),
+    }
+
+
+def row_count(rows: int) -> dict[str, dg.MetadataValue]:
+    return {"dagster/row_count": dg.MetadataValue.int(rows)}
+
+
+def top_table(columns: Sequence[Column], rows: Sequence[Sequence[object]]) -> dg.MetadataValue:
+    """A small sortable table (the best N rows) with its schema, numbers rounded."""
+    schema = dg.TableSchema(columns=[dg.TableColumn(name, kind) for name, kind in columns])
+    records = [
+        dg.TableRecord(
+            {name: rounded(value) for (name, _), value in zip(columns, row, strict=True)}
+        )
+        for row in rows
+    ]
+    return dg.MetadataValue.table(records, schema=schema)
 
 
 def score_summary(scores: Sequence[float]) -> dict[str, dg.MetadataValue]:
-    """Count, min/median/max and a five-bucket histogram of scores in [0, 1]."""
+    """Min/median/max and a five-bucket histogram of scores in [0, 1] (the row count is
+    reported apart, as `dagster/row_count`)."""
     if not scores:
-        return {"rows": dg.MetadataValue.int(0)}
+        return {}
     ordered = sorted(scores)
     buckets = [0] * 5
     for value in ordered:
         if not math.isnan(value):
             buckets[max(0, min(int(value * 5), 4))] += 1
-    distribution = ", ".join(f"{i / 5:.1f}–{(i + 1) / 5:.1f}: {n}" for i, n in enumerate(buckets))
     return {
-        "rows": dg.MetadataValue.int(len(scores)),
-        "min": dg.MetadataValue.float(round(ordered[0], 3)),
-        "median": dg.MetadataValue.float(round(statistics.median(ordered), 3)),
-        "max": dg.MetadataValue.float(round(ordered[-1], 3)),
-        "distribution": dg.MetadataValue.text(distribution),
+        "min": dg.MetadataValue.float(round(ordered[0], DIGITS)),
+        "median": dg.MetadataValue.float(round(statistics.median(ordered), DIGITS)),
+        "max": dg.MetadataValue.float(round(ordered[-1], DIGITS)),
+        "distribution": top_table(
+            [("bucket", "string"), ("rows", "int")],
+            [(f"{i / 5:.1f}–{(i + 1) / 5:.1f}", n) for i, n in enumerate(buckets)],
+        ),
     }
 
 

@@ -49,10 +49,14 @@ def run_job(
     *,
     partition: str | None = None,
     tags: dict[str, str] | None = None,
-    log_level: str = "WARNING",
+    log_level: str = "CRITICAL",
 ):
     """Create a run of one of the project's jobs with the code location's origin and execute it
-    here; returns Dagster's execution result (raises PipelineFailed when the run fails)."""
+    here; returns Dagster's execution result (raises PipelineFailed when the run fails).
+
+    Dagster's console logger is quiet by default: every event, warning and stack trace is in the
+    instance (`globallm dev` shows them); the terminal gets progress and one line on failure.
+    """
     from dagster._core.definitions.reconstruct import ReconstructableRepository
     from dagster._core.execution.api import create_execution_plan, execute_run
     from dagster._core.remote_origin import (
@@ -101,12 +105,19 @@ def run_job(
 
 
 def _failure(job_name: str, partition: str | None, result) -> str:
-    where = f"{job_name}" + (f" [{partition}]" if partition else "")
+    where = f"{job_name}" + (f" ({partition})" if partition else "")
     for event in result.all_events:
         if event.is_step_failure:
             error = event.step_failure_data.error
-            message = error.message.strip().splitlines()[0] if error else "failed"
-            return f"{where}: step {event.step_key} failed: {message}"
+            # Dagster wraps the asset's exception; the innermost cause says what went wrong.
+            while error is not None and error.cause is not None:
+                error = error.cause
+            lines = error.message.strip().splitlines() if error else []
+            text = lines[0] if lines else "error"
+            kind, sep, rest = text.partition(": ")
+            if sep and error is not None and kind.rsplit(".", 1)[-1] == error.cls_name:
+                text = rest
+            return f"{where}: {event.step_key} failed: {text}"
     return f"{where}: run {result.run_id} failed"
 
 
@@ -118,7 +129,7 @@ def run_pipeline(
     tags: dict[str, str] | None = None,
     on_start: Callable[[Stage, str | None], None] | None = None,
     on_done: Callable[[Stage, str | None], None] | None = None,
-    log_level: str = "WARNING",
+    log_level: str = "CRITICAL",
 ) -> list:
     """Every stage in order, each language partition in turn; stops at the first failed run."""
     results = []

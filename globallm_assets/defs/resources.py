@@ -1,26 +1,33 @@
 """Resources every domain shares: the run's settings and store, and the configured source.
 
 Neither resource has a field that says *where* the store is or holds a secret. The location
-(``GLOBALLM_DATABASE_URL``, ``GLOBALLM_DATA_DIR``, the config file) and every token come from the
+(`GLOBALLM_DATABASE_URL`, `GLOBALLM_DATA_DIR`, the config file) and every token come from the
 process environment through the same settings layers the CLI reads, so:
 
 - a UI user cannot point a run at another database or data dir with run config (a field bound
-  even to ``dg.EnvVar`` can still be replaced in the launchpad), and
+  even to `dg.EnvVar` can still be replaced in the launchpad), and
 - Dagster's run and job snapshots never hold a password, only what the schema shows here.
 """
 
 from datetime import datetime
 
 import dagster as dg
-from pydantic import Field, PrivateAttr
+from pydantic import ConfigDict, Field, PrivateAttr
 
 from globallm_assets.observability import register_secrets, set_operation_id
 from globallm_assets.settings import Settings, load_settings, secret_values
 from globallm_assets.sources.base import PackageIndex, RepoSource
 
+# Assets that call GitHub share this concurrency pool (its limit is in dagster.yaml), so
+# parallel language runs never put more requests in flight than a token pool tolerates.
+GITHUB_POOL = "github_api"
+
 
 class StoreResource(dg.ConfigurableResource):
     """The one settings accessor of a run, and the PostgreSQL store of its world."""
+
+    # A location or secret passed as a field is refused, not silently ignored.
+    model_config = ConfigDict(extra="forbid")
 
     _settings: Settings | None = PrivateAttr(default=None)
 
@@ -50,6 +57,8 @@ class StoreResource(dg.ConfigurableResource):
 class SourceResource(dg.ConfigurableResource):
     """Where repositories, issues and packages come from: GitHub plus the registries, or the
     simulated world, as the settings say; asset code never knows which one it got."""
+
+    model_config = ConfigDict(extra="forbid")
 
     store: dg.ResourceDependency[StoreResource]
     max_results: int | None = Field(

@@ -148,32 +148,65 @@ def score_repositories(
     """Score open issues; with ``llm.categorize_with_llm`` and a provider, the ambiguous
     remainder is categorized by the LLM under the weekly token budget."""
     issues = issue_store.open_issues(conn, repositories)
-    llm_categories: dict[tuple[str, int], Category] = {
+    answers = ask_llm(settings, issues, provider=provider, dsn=dsn)
+    return write_scores(settings, conn, issues, answers, now=now)
+
+
+def _remembered_categories(
+    issues: Sequence[issue_store.OpenIssue],
+) -> dict[tuple[str, int], Category]:
+    """LLM answers stored for the current version of each issue."""
+    return {
         (item.issue.repository, item.issue.number): Category(item.llm_category)
         for item in issues
         if item.llm_category in {c.value for c in Category}
     }
-    if settings.llm.categorize_with_llm and provider is not None and dsn is not None:
-        from globallm_assets.services.llm_categorize import categorize_with_llm
-        from globallm_assets.store.llm_usage import TokenLedger
 
-        # Only undecided, touchable issues whose current version the LLM has not seen.
-        ask = [
-            item.issue
-            for item in issues
-            if (item.issue.repository, item.issue.number) not in llm_categories
-            and not item.opted_out
-            and do_not_touch(item.issue) is None
-            and categorize(item.issue).ambiguous
-        ]
-        ledger = TokenLedger(dsn, settings.budget.weekly_token_budget)
-        answers = categorize_with_llm(provider, ledger, ask)
-        by_key = {(i.repository, i.number): i for i in ask}
+
+def ask_llm(
+    settings: Settings,
+    issues: Sequence[issue_store.OpenIssue],
+    *,
+    provider: LLMProvider | None,
+    dsn: str | None,
+) -> dict[tuple[str, int], Category]:
+    """New LLM categories for undecided, touchable issues whose current version the LLM has not
+    seen (empty unless ``llm.categorize_with_llm`` and a provider). Holds no transaction: the
+    token ledger reserves and settles in short ones of its own."""
+    if not (settings.llm.categorize_with_llm and provider is not None and dsn is not None):
+        return {}
+    from globallm_assets.services.llm_categorize import categorize_with_llm
+    from globallm_assets.store.llm_usage import TokenLedger
+
+    known = _remembered_categories(issues)
+    ask = [
+        item.issue
+        for item in issues
+        if (item.issue.repository, item.issue.number) not in known
+        and not item.opted_out
+        and do_not_touch(item.issue) is None
+        and categorize(item.issue).ambiguous
+    ]
+    ledger = TokenLedger(dsn, settings.budget.weekly_token_budget)
+    return categorize_with_llm(provider, ledger, ask)
+
+
+def write_scores(
+    settings: Settings,
+    conn: psycopg.Connection,
+    issues: Sequence[issue_store.OpenIssue],
+    answers: dict[tuple[str, int], Category],
+    *,
+    now: datetime | None = None,
+) -> list[dict[str, Any]]:
+    """Remember new LLM answers, score every issue and store the scores."""
+    if answers:
+        by_key = {(i.issue.repository, i.issue.number): i.issue for i in issues}
         issue_store.remember_llm_categories(
             conn, [(by_key[key], category.value) for key, category in answers.items()]
         )
-        llm_categories.update(answers)
-    rows = score_rows(settings, issues, now=now, llm_categories=llm_categories)
+    categories = {**_remembered_categories(issues), **answers}
+    rows = score_rows(settings, issues, now=now, llm_categories=categories)
     issue_store.write_issue_scores(conn, rows)
     return rows
 
@@ -263,6 +296,7 @@ class IssueFetchReport:
     closed: int
     opted_out: int
     failed: list[str]
+    open_issues: int  # stored open issues of the language after the fetch
 
 
 def fetch_partition(source: RepoSource, dsn: str, *, language: str) -> IssueFetchReport:
@@ -289,6 +323,8 @@ def fetch_partition(source: RepoSource, dsn: str, *, language: str) -> IssueFetc
         fetched += report.fetched
         closed += report.closed
         opted_out += report.opted_out is not None
+    with transaction(dsn) as conn:
+        open_issues = issue_store.count_issues(conn, language)
     return IssueFetchReport(
         language=language,
         repositories=len(approved),
@@ -296,6 +332,7 @@ def fetch_partition(source: RepoSource, dsn: str, *, language: str) -> IssueFetc
         closed=closed,
         opted_out=opted_out,
         failed=failed,
+        open_issues=open_issues,
     )
 
 
@@ -331,14 +368,11 @@ def categorize_partition(
         names = [
             r.name for r in repo_store.list_repositories(conn, language=language, status="approved")
         ]
-        rows = score_repositories(
-            settings,
-            conn,
-            names,
-            provider=categorization_provider(settings),
-            dsn=dsn,
-            now=now,
-        )
+        issues = issue_store.open_issues(conn, names)
+    # The LLM (when enabled) is asked with no transaction open.
+    answers = ask_llm(settings, issues, provider=categorization_provider(settings), dsn=dsn)
+    with transaction(dsn) as conn:
+        rows = write_scores(settings, conn, issues, answers, now=now)
     return CategorizeReport(language=language, rows=rows)
 
 

@@ -26,7 +26,7 @@ from psycopg_pool import ConnectionPool
 from globallm_assets.settings import ConfigError, Settings, mask_url
 from globallm_assets.store.embedded import EmbeddedServer
 from globallm_assets.store.migrations import migrate
-from globallm_assets.store.world import World, WorldError, enter, release_all
+from globallm_assets.store.world import World, WorldError, enter, recorded, release_all
 
 DATA_DB = "globallm"
 DAGSTER_DB = "dagster"
@@ -173,8 +173,6 @@ def prepare(settings: Settings) -> StoreLocation:
 
 def recorded_world(settings: Settings) -> World | None:
     """The world the settings' database holds now, without entering it (None: nothing yet)."""
-    from globallm_assets.store.world import recorded
-
     location = locate(settings)
     with psycopg.connect(location.dsn, connect_timeout=10) as conn:
         exists = conn.execute("SELECT to_regclass('world') IS NOT NULL").fetchone()

@@ -245,6 +245,16 @@ def list_issues(
         return cur.fetchall()
 
 
+def count_issues(conn: psycopg.Connection, language: str, *, state: str = "open") -> int:
+    """Issues of one language's repositories in a state (an asset partition's row count)."""
+    row = conn.execute(
+        "SELECT count(*) FROM issues i JOIN repositories r ON r.name = i.repository "
+        "WHERE r.language = %s AND i.state = %s",
+        (language, state),
+    ).fetchone()
+    return row[0] if row else 0
+
+
 @dataclass(frozen=True)
 class PipelineCounts:
     """How far the store has come for a language (or all): what each stage has produced."""

@@ -82,5 +82,6 @@ def test_one_failing_repository_does_not_fail_the_issues_asset(dsn, monkeypatch,
         )
     assert result.success
     metadata = result.asset_materializations_for_node("issues")[0].metadata
-    assert metadata["failed_repositories"].value == ["acme/gone"]
+    assert [r.data["repository"] for r in metadata["failed_repositories"].records] == ["acme/gone"]
+    assert metadata["dagster/row_count"].value == 1  # the open issue of acme/live
     assert metadata["fetched"].value == 1

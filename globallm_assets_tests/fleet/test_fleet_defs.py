@@ -36,7 +36,9 @@ class ScriptedGitFixerResource(FixerResource):
 
 
 @pytest.fixture
-def world(conn: psycopg.Connection) -> psycopg.Connection:
+def world(conn: psycopg.Connection, dsn: str, use_store) -> psycopg.Connection:
+    # Resources read the store's location from the environment only (defs/resources.py).
+    use_store(dsn)
     seed(
         conn,
         REPOS,
@@ -52,7 +54,7 @@ def instance() -> dg.DagsterInstance:
 
 def _tick(sensor, instance, dsn, cursor=None):
     context = dg.build_sensor_context(
-        instance=instance, cursor=cursor, resources={"fleet": FleetResource(url=dsn)}
+        instance=instance, cursor=cursor, resources={"fleet": FleetResource()}
     )
     return sensor(context)
 
@@ -119,7 +121,7 @@ def test_stale_sensor_requests_one_cleanup_per_stale_set(world, dsn, instance):
     again = _tick(stale_assignment_sensor, instance, dsn)
     assert first.run_key == again.run_key == "stale:acme/a#1@0:dead-1"
     result = stale_cleanup_job.execute_in_process(
-        instance=instance, resources={"fleet": FleetResource(url=dsn)}
+        instance=instance, resources={"fleet": FleetResource()}
     )
     assert result.success
     assert world.execute(
@@ -149,7 +151,7 @@ def _run_fix(instance, dsn, remotes, repository, number, **fixer):
         run_config={"ops": {"fix_issue": {"config": {"repository": repository, "number": number}}}},
         instance=instance,
         resources={
-            "fleet": FleetResource(url=dsn),
+            "fleet": FleetResource(),
             "fixer": ScriptedGitFixerResource(dsn=dsn, remotes=str(remotes), **fixer),
         },
         raise_on_error=False,

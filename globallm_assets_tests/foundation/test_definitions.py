@@ -12,7 +12,7 @@ from globallm_assets.settings import load_settings
 from globallm_assets.store.db import locate
 
 
-def test_definitions_load_with_assets_checks_jobs_and_schedules():
+def test_definitions_load_with_assets_checks_jobs_and_automation():
     repo = defs.get_repository_def()
     keys = {key.to_user_string() for key in repo.asset_graph.get_all_asset_keys()}
     assert {
@@ -22,10 +22,16 @@ def test_definitions_load_with_assets_checks_jobs_and_schedules():
         "impact_scores",
         "repository_verdicts",
     } <= keys
-    assert {job.name for job in repo.get_all_jobs()} >= {"analysis_job", "dependency_graph_job"}
-    assert {s.name for s in repo.schedule_defs} >= {"daily_analysis", "daily_dependency_graph"}
-    checks = {key.name for key in repo.asset_graph.asset_check_keys}
-    assert {"scores_in_unit_interval", "no_duplicate_repositories", "graph_not_empty"} <= checks
+    assert {job.name for job in repo.get_all_jobs()} >= {
+        "discovery_job",
+        "dependency_graph_job",
+        "analysis_job",
+        "ranking_job",
+    }
+    assert {s.name for s in repo.sensor_defs} >= {"globallm_automation"}
+    checked = {key.asset_key.to_user_string() for key in repo.asset_graph.asset_check_keys}
+    # Every asset has a check of its own.
+    assert checked == keys
 
 
 def test_language_partitions_are_shared():
@@ -88,3 +94,34 @@ def test_sqlalchemy_url_forces_psycopg2_dialect():
         sqlalchemy_url("postgresql://u@/d?host=%2Ftmp") == "postgresql+psycopg2://u@/d?host=%2Ftmp"
     )
     assert sqlalchemy_url("postgres://u:p@h/d") == "postgresql+psycopg2://u:p@h/d"
+
+
+def test_github_calling_assets_share_the_github_api_pool_limited_by_the_instance(dsn, monkeypatch):
+    graph = defs.resolve_asset_graph()
+    pools = {key.to_user_string(): graph.get(key).pools for key in graph.get_all_asset_keys()}
+    github = {"repositories", "repository_health", "issues"}
+    for name, asset_pools in pools.items():
+        assert asset_pools == ({"github_api"} if name in github else set()), name
+
+    settings = load_settings(overrides={"database.url": dsn})
+    for key, value in prepare_dagster_home(settings, locate(settings)).items():
+        monkeypatch.setenv(key, value)
+    with dg.DagsterInstance.get() as instance:
+        assert instance.get_concurrency_config().pool_config.default_pool_limit == 2
+        assert instance.run_monitoring_enabled
+        assert instance.run_launcher.supports_check_run_worker_health
+
+
+def test_every_asset_says_who_owns_it_where_it_lives_and_what_it_means():
+    graph = defs.resolve_asset_graph()
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        name = key.to_user_string()
+        assert node.owners and node.code_version, name
+        assert node.tags.get("globallm/domain") in {"discovery", "analysis", "ranking"}, name
+        table = node.metadata["dagster/table_name"]
+        assert table.startswith("public."), name
+        columns = node.metadata["dagster/column_schema"].columns
+        assert columns and all(column.description for column in columns), name
+        # Markdown, not reST: the UI shows double backticks literally.
+        assert node.description and "``" not in node.description, name

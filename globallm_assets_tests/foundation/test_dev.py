@@ -85,3 +85,46 @@ def test_dev_serves_the_code_location_with_postgres_storage(dsn):
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=10)
+
+
+@pytest.mark.slow
+def test_dagster_typed_in_the_project_root_finds_its_postgres_instance(dsn):
+    """`dagster dev` / `dg dev` in the project root read ./dagster.yaml with no variables set:
+    the instance resolves the store as the CLI does instead of failing on a missing variable."""
+    root = Path(__file__).resolve().parents[2]
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key != "DAGSTER_HOME" and not key.startswith("GLOBALLM_DAGSTER")
+    }
+    env["GLOBALLM_DATABASE_URL"] = dsn
+    dagster = Path(sys.executable).parent / "dagster"
+    validate = subprocess.run(
+        [str(dagster), "definitions", "validate"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    output = validate.stdout + validate.stderr
+    assert validate.returncode == 0, output[-3000:]
+    assert "Traceback" not in output
+    assert "Validation successful for code location globallm" in output
+
+    # The same instance `dagster dev` builds there stores runs in PostgreSQL.
+    probe = (
+        "from dagster._cli.utils import get_possibly_temporary_instance_for_cli\n"
+        "with get_possibly_temporary_instance_for_cli('dagster dev') as instance:\n"
+        "    print(type(instance.run_storage).__name__)\n"
+    )
+    built = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert built.returncode == 0, built.stderr[-3000:]
+    assert built.stdout.strip().splitlines()[-1] == "PostgresRunStorage"

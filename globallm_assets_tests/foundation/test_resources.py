@@ -27,6 +27,17 @@ def _with_password(dsn: str) -> str:
     return urlunsplit(parts._replace(netloc=f"{user}:{PASSWORD}@{host}"))
 
 
+def test_a_location_given_to_a_resource_is_refused_not_ignored():
+    from pydantic import ValidationError
+
+    from globallm_assets.defs.resources import SourceResource, StoreResource
+
+    with pytest.raises(ValidationError):
+        StoreResource(url="postgresql://someone:secret@elsewhere/db")
+    with pytest.raises(ValidationError):
+        SourceResource(store=StoreResource(), token="ghp_x")
+
+
 def test_run_config_cannot_point_the_store_elsewhere(dsn, use_store):
     use_store(dsn, kind="simulated", repos_per_language=20)
     with (

@@ -71,6 +71,20 @@ def test_demo_runs_the_projects_jobs_per_partition_with_partitioned_check_result
             ):
                 data = record.dagster_event.asset_check_evaluation_data
                 evaluations.append((run.tags.get("dagster/partition"), data))
+        # Every materialization reports its row count; numbers shown are rounded.
+        for run in runs:
+            for record in instance.all_logs(
+                run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION
+            ):
+                metadata = record.asset_materialization.metadata
+                assert "dagster/row_count" in metadata, record.asset_materialization.asset_key
+                for value in metadata.values():
+                    if isinstance(value, dg.FloatMetadataValue):
+                        assert value.value == round(value.value, 3)
+                    if isinstance(value, dg.TableMetadataValue):
+                        for row in value.records:
+                            for cell in row.data.values():
+                                assert not isinstance(cell, float) or cell == round(cell, 3)
         checked = {(d.asset_key.to_user_string(), d.check_name) for _, d in evaluations}
         assert len(checked) == 9  # every check of every asset reported
         for partition, data in evaluations:
@@ -88,3 +102,23 @@ def test_demo_runs_the_projects_jobs_per_partition_with_partitioned_check_result
         monkeypatch.setenv(key, value)
     with dg.DagsterInstance.get() as instance:
         assert instance.get_runs(filters=since) == []
+
+
+@pytest.mark.slow
+def test_a_failing_run_ends_with_one_line_naming_the_cause_and_no_secret(dsn, capsys, monkeypatch):
+    from globallm_assets_tests.fakes.github_server import FakeGitHub
+
+    token = "ghp_" + "R" * 36
+    data_dir = str(_shared_tmpdir("globallm-run-fail-"))
+    with FakeGitHub([], tokens=["ghp_" + "S" * 36]) as github:  # our token is refused: 401
+        monkeypatch.setenv("GITHUB_API_URL", github.url)
+        monkeypatch.setenv("GITHUB_TOKEN", token)
+        args = ["--database-url", dsn, "--data-dir", data_dir, "run", "--languages", "python"]
+        assert cli(*args, "--source", "github") == 1
+    captured = capsys.readouterr()
+    lines = [line for line in captured.err.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1, captured.err
+    assert lines[0].startswith("error: discovery_job (python): repositories failed: ")
+    assert "401" in lines[0] and "SourceError" not in lines[0]
+    assert "Traceback" not in captured.err and "Traceback" not in captured.out
+    assert token not in captured.err + captured.out

@@ -3,6 +3,6 @@
 import dagster as dg
 
 from globallm_assets.defs.discovery.assets import repositories
-from globallm_assets.defs.discovery.jobs import daily_discovery, discovery_job
+from globallm_assets.defs.discovery.jobs import discovery_job
 
-defs = dg.Definitions(assets=[repositories], jobs=[discovery_job], schedules=[daily_discovery])
+defs = dg.Definitions(assets=[repositories], jobs=[discovery_job])

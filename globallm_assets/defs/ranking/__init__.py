@@ -8,10 +8,9 @@ from globallm_assets.defs.ranking.assets import (
     issues,
     redundancy,
 )
-from globallm_assets.defs.ranking.jobs import daily_ranking, ranking_job
+from globallm_assets.defs.ranking.jobs import ranking_job
 
 defs = dg.Definitions(
     assets=[issues, issue_categories, redundancy, issue_rankings],
     jobs=[ranking_job],
-    schedules=[daily_ranking],
 )

@@ -4,23 +4,30 @@ from typing import Any
 
 import dagster as dg
 
-from globallm_assets.defs.metadata import markdown_table, score_summary
+from globallm_assets.defs.automation import ON_INPUT_CHANGE
+from globallm_assets.defs.metadata import postgres_table, row_count, score_summary, top_table
 from globallm_assets.defs.partitions import language_partitions
 from globallm_assets.defs.ranking import checks
-from globallm_assets.defs.resources import SourceResource, StoreResource
+from globallm_assets.defs.resources import GITHUB_POOL, SourceResource, StoreResource
 from globallm_assets.services import issues as issue_service
 from globallm_assets.services import redundancy as redundancy_service
 from globallm_assets.services.issues import CategorizeReport, IssueFetchReport, RankingReport
 from globallm_assets.services.redundancy import RedundancyReport
 
+OWNERS = ["team:ranking"]
+TAGS = {"globallm/domain": "ranking"}
+
 
 def fetch_metadata(report: IssueFetchReport, source_kind: str) -> dict[str, Any]:
     return {
+        **row_count(report.open_issues),
         "repositories": report.repositories,
         "fetched": report.fetched,
         "closed_upstream": report.closed,
         "opted_out_repositories": report.opted_out,
-        "failed_repositories": dg.MetadataValue.json(report.failed),
+        "failed_repositories": top_table(
+            [("repository", "string")], [(name,) for name in report.failed]
+        ),
         "source": source_kind,
     }
 
@@ -28,15 +35,34 @@ def fetch_metadata(report: IssueFetchReport, source_kind: str) -> dict[str, Any]
 @dg.asset(
     partitions_def=language_partitions,
     deps=["repository_verdicts"],
+    automation_condition=ON_INPUT_CHANGE,
+    pool=GITHUB_POOL,
     group_name="ranking",
     kinds={"postgres"},
+    owners=OWNERS,
+    tags={**TAGS, "globallm/calls": "github"},
+    code_version="1",
+    metadata=postgres_table(
+        "issues",
+        [
+            ("repository", "text", "owner/repo"),
+            ("number", "integer", "the issue number"),
+            ("title", "text", "title"),
+            ("state", "text", "open or closed (closed upstream: closed here, never deleted)"),
+            ("labels", "text[]", "labels"),
+            ("data", "jsonb", "the source's issue record"),
+            ("updated_at", "timestamptz", "last update upstream (the incremental cursor)"),
+        ],
+    ),
     check_specs=[checks.every_repository_fetched_spec],
 )
 def issues(
     context: dg.AssetExecutionContext, store: StoreResource, source: SourceResource
 ) -> dg.MaterializeResult:
     """One row per issue (never a pull request) of the partition's approved repositories,
-    fetched incrementally (since the newest update seen); closed upstream means closed here."""
+    fetched incrementally: the first time the open ones, then everything updated since the
+    newest update seen. An issue closed upstream is marked closed, never deleted; a repository
+    that opted out is remembered as such."""
     report = issue_service.fetch_partition(
         source.repositories(), store.dsn(), language=context.partition_key
     )
@@ -48,25 +74,45 @@ def issues(
 
 def categories_metadata(report: CategorizeReport) -> dict[str, Any]:
     return {
-        "issues": len(report.rows),
+        **row_count(len(report.rows)),
         "do_not_touch": report.do_not_touch,
-        "categories": dg.MetadataValue.json(report.by_category),
+        "categories": top_table(
+            [("category", "string"), ("issues", "int")], list(report.by_category.items())
+        ),
     }
 
 
 @dg.asset(
     partitions_def=language_partitions,
     deps=["issues"],
+    automation_condition=ON_INPUT_CHANGE,
     group_name="ranking",
     kinds={"postgres"},
+    owners=OWNERS,
+    tags=TAGS,
+    code_version="1",
+    metadata=postgres_table(
+        "issues",
+        [
+            ("repository", "text", "owner/repo"),
+            ("number", "integer", "the issue number"),
+            ("category", "text", "bug, feature, documentation, security, performance, …"),
+            ("category_source", "text", "rules or llm"),
+            ("solvability", "double precision", "in [0, 1]"),
+            ("urgency", "double precision", "in [0, 1]"),
+            ("complexity", "smallint", "1–10"),
+            ("cost_estimate", "integer", "expected LLM tokens"),
+            ("do_not_touch_reason", "text", "why an agent must leave it alone, if it must"),
+        ],
+    ),
     check_specs=[checks.categories_range_spec],
 )
 def issue_categories(
     context: dg.AssetExecutionContext, store: StoreResource, source: SourceResource
 ) -> dg.MaterializeResult:
-    """Per open issue: category (bug, feature, documentation, security, performance, question,
-    chore), solvability, urgency, complexity 1–10, expected token cost, and the reason an agent
-    must not touch it, if any."""
+    """Per open issue of the partition's approved repositories: category, solvability,
+    urgency, complexity 1–10, expected token cost, and the reason an agent must not touch it,
+    if any. Ambiguous issues go to the LLM only when `llm.categorize_with_llm` is on."""
     report = issue_service.categorize_partition(
         store.settings(), store.dsn(), language=context.partition_key, now=source.now()
     )
@@ -78,18 +124,21 @@ def issue_categories(
 def redundancy_metadata(report: RedundancyReport) -> dict[str, Any]:
     clustered = report.clustered
     return {
-        "repositories": len(report.rows),
+        **row_count(len(report.rows)),
         "clusters": len({r.cluster_id for r in clustered}),
         "in_clusters": len(clustered),
         "penalized": sum(1 for r in report.rows if r.penalty > 0),
-        "clusters_sample": dg.MetadataValue.md(
-            markdown_table(
-                ["cluster", "repository", "advice", "similarity"],
-                [
-                    (r.cluster_id, r.repository, r.recommendation, r.max_similarity)
-                    for r in clustered[:15]
-                ],
-            )
+        "clusters_sample": top_table(
+            [
+                ("cluster", "string"),
+                ("repository", "string"),
+                ("advice", "string"),
+                ("similarity", "float"),
+            ],
+            [
+                (r.cluster_id, r.repository, r.recommendation, r.max_similarity)
+                for r in clustered[:15]
+            ],
         ),
     }
 
@@ -97,30 +146,51 @@ def redundancy_metadata(report: RedundancyReport) -> dict[str, Any]:
 @dg.asset(
     partitions_def=language_partitions,
     deps=["repository_health", "impact_scores"],
+    automation_condition=ON_INPUT_CHANGE,
     group_name="ranking",
     kinds={"postgres", "pytorch"},
+    owners=OWNERS,
+    tags=TAGS,
+    code_version="1",
+    metadata=postgres_table(
+        "redundancy",
+        [
+            ("repository", "text", "owner/repo"),
+            ("language", "text", "the language partition"),
+            ("cluster_id", "text", "overlap cluster (empty: overlaps with nothing)"),
+            ("max_similarity", "double precision", "cosine similarity to the nearest peer"),
+            ("most_similar", "text", "that peer"),
+            ("penalty", "double precision", "ranking penalty in [0, 1]"),
+            ("recommendation", "text", "keep, deprecate or merge"),
+        ],
+    ),
     check_specs=[checks.one_keeper_spec],
 )
 def redundancy(context: dg.AssetExecutionContext, store: StoreResource) -> dg.MaterializeResult:
-    """Per repository of the language: its most similar peer (README, description and topics
-    embeddings), its overlap cluster, keep/deprecate/merge advice, and the ranking penalty."""
+    """Per repository of the language: its most similar peer (embeddings of README,
+    description and topics), its overlap cluster, keep/deprecate/merge advice, and the ranking
+    penalty. The embedding model is loaded once per process."""
     report = redundancy_service.redundancy_partition(
         store.settings(), store.dsn(), language=context.partition_key
     )
     return dg.MaterializeResult(
-        metadata=redundancy_metadata(report), check_results=[checks.one_keeper_per_cluster(report)]
+        metadata=redundancy_metadata(report),
+        check_results=[checks.one_keeper_per_cluster(report)],
     )
 
 
 def ranking_metadata(report: RankingReport) -> dict[str, Any]:
     return {
+        **row_count(report.written),
         **score_summary(report.priorities),
-        "ranked": report.written,
-        "top_10": dg.MetadataValue.md(
-            markdown_table(
-                ["repository", "#", "title", "priority"],
-                [(r, n, (t or "")[:60].replace("|", "/"), p) for r, n, t, p in report.top(10)],
-            )
+        "top_10": top_table(
+            [
+                ("repository", "string"),
+                ("number", "int"),
+                ("title", "string"),
+                ("priority", "float"),
+            ],
+            [(r, n, (t or "")[:80], p) for r, n, t, p in report.top(10)],
         ),
     }
 
@@ -128,14 +198,27 @@ def ranking_metadata(report: RankingReport) -> dict[str, Any]:
 @dg.asset(
     partitions_def=language_partitions,
     deps=["issue_categories", "redundancy", "repository_verdicts"],
+    automation_condition=ON_INPUT_CHANGE,
     group_name="ranking",
     kinds={"postgres", "polars"},
+    owners=OWNERS,
+    tags=TAGS,
+    code_version="1",
+    metadata=postgres_table(
+        "issues",
+        [
+            ("repository", "text", "owner/repo"),
+            ("number", "integer", "the issue number"),
+            ("priority", "double precision", "the ranking score (empty: not to be worked on)"),
+            ("scores", "jsonb", "every weighted priority component"),
+        ],
+    ),
     check_specs=[checks.priorities_finite_spec],
 )
 def issue_rankings(context: dg.AssetExecutionContext, store: StoreResource) -> dg.MaterializeResult:
-    """PriorityScore per open, touchable issue of approved repositories:
-    wH·health + wI·impact + wS·solvability + wU·urgency − wR·redundancy − wC·cost,
-    with every weighted component stored in `issues.scores`."""
+    """Priority per open, touchable issue of approved repositories:
+    `wH·health + wI·impact + wS·solvability + wU·urgency − wR·redundancy − wC·cost`, every
+    weighted component stored in `issues.scores` (the `issue_priorities` view shows them)."""
     report = issue_service.rank_partition(
         store.settings(), store.dsn(), language=context.partition_key
     )
