@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from globallm_assets.cli import config_cmd, database_cmd
 from globallm_assets.cli.common import AppState, CommandFailed, UsageError, err_console, state
@@ -253,4 +254,5 @@ def _signals_raise() -> Iterator[None]:
 
 def _error(message: str) -> None:
     line = redact(message.strip().splitlines()[0] if message.strip() else "failed")
-    err_console.print(f"[red]error:[/red] {line}", highlight=False, soft_wrap=True)
+    # The message is data: brackets in it (a partition like "[python]") are not markup.
+    err_console.print(f"[red]error:[/red] {escape(line)}", highlight=False, soft_wrap=True)

@@ -160,3 +160,9 @@ def test_an_interrupted_command_ends_with_one_line(tmp_path, sig, code):
     lines = err.strip().splitlines()
     assert len(lines) == 1, err
     assert "interrupted" in lines[0] or "terminated" in lines[0]
+
+
+def test_brackets_in_an_error_are_shown_not_taken_as_markup(capsys):
+    # A key path like "filters.[x]" reaches the error line verbatim; rich must not eat "[x]".
+    err = _one_line_exit_2(capsys, "config", "set", "filters.[python]", "1")
+    assert "[python]" in err
