@@ -97,6 +97,7 @@ def _register_commands() -> None:
         prs_cmd,
         redundancy_cmd,
         repos_cmd,
+        status_cmd,
     )
 
     demo_cmd.register(app)
@@ -109,6 +110,7 @@ def _register_commands() -> None:
     assign_cmd.register(app)
     budget_cmd.register(app)
     agent_cmd.register(app)
+    status_cmd.register(app)
 
 
 _register_commands()

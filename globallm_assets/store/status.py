@@ -1,0 +1,157 @@
+"""Read-only counts for ``globallm status``, the dashboard and the metrics collector.
+
+Each function is one or two aggregate queries, cheap enough to run on every dashboard refresh
+and every Prometheus scrape against a store of millions of issues (they read indexed columns or
+the analyst views of ``sql/0050_analyst_views.sql``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+
+VERDICTS = ("approved", "rejected", "undecided")
+ASSIGNMENT_STATES = ("available", "assigned", "completed", "failed")
+PR_STATES = ("open", "merged", "closed")
+SOLUTION_OUTCOMES = ("validated", "failed", "refused", "budget_exhausted", "no_change", "error")
+
+
+def repository_counts(conn: psycopg.Connection) -> dict[str, int]:
+    """Repositories by verdict, plus how many opted out and the total."""
+    row = conn.execute(
+        """
+        SELECT count(*) FILTER (WHERE r.worth_working_on),
+               count(*) FILTER (WHERE NOT r.worth_working_on),
+               count(*) FILTER (WHERE r.worth_working_on IS NULL),
+               count(*) FILTER (WHERE f.opted_out),
+               count(*)
+        FROM repositories r LEFT JOIN issue_fetch_state f ON f.repository = r.name
+        """
+    ).fetchone()
+    assert row is not None
+    return dict(zip((*VERDICTS, "opted_out", "total"), map(int, row), strict=True))
+
+
+def issue_counts(conn: psycopg.Connection) -> dict[str, int]:
+    """Issues by state; open ones by assignment status, ranked and do-not-touch."""
+    row = conn.execute(
+        """
+        SELECT count(*) FILTER (WHERE state = 'open'),
+               count(*) FILTER (WHERE state = 'closed'),
+               count(*) FILTER (WHERE state = 'open' AND assignment_status = 'available'),
+               count(*) FILTER (WHERE state = 'open' AND assignment_status = 'assigned'),
+               count(*) FILTER (WHERE state = 'open' AND assignment_status = 'completed'),
+               count(*) FILTER (WHERE state = 'open' AND assignment_status = 'failed'),
+               count(*) FILTER (WHERE state = 'open' AND priority IS NOT NULL),
+               count(*) FILTER (WHERE state = 'open' AND do_not_touch)
+        FROM issues
+        """
+    ).fetchone()
+    assert row is not None
+    keys = ("open", "closed", *ASSIGNMENT_STATES, "ranked", "do_not_touch")
+    return dict(zip(keys, map(int, row), strict=True))
+
+
+def agent_counts(conn: psycopg.Connection, stale_after_seconds: float) -> dict[str, int]:
+    """Agents holding a claim with a fresh heartbeat (active) or only stale ones (stale), the
+    live and stale claims, and the agents that reserved budget this week (seen)."""
+    row = conn.execute(
+        """
+        WITH live AS (
+            SELECT assigned_to AS agent,
+                   COALESCE(last_heartbeat_at, assigned_at)
+                       < now() - make_interval(secs => %(stale)s) AS stale
+            FROM issues WHERE assignment_status = 'assigned'
+        ),
+        agents AS (SELECT agent, bool_and(stale) AS stale FROM live GROUP BY agent)
+        SELECT (SELECT count(*) FROM agents WHERE NOT stale),
+               (SELECT count(*) FROM agents WHERE stale),
+               (SELECT count(*) FROM live),
+               (SELECT count(*) FROM live WHERE stale),
+               (SELECT count(DISTINCT agent_id) FROM budget_reservations
+                 WHERE week_start = budget_week(now()) AND agent_id IS NOT NULL)
+        """,
+        {"stale": stale_after_seconds},
+    ).fetchone()
+    assert row is not None
+    keys = ("active", "stale", "claims", "stale_claims", "seen_this_week")
+    return dict(zip(keys, map(int, row), strict=True))
+
+
+def pull_request_counts(conn: psycopg.Connection) -> dict[str, int]:
+    """Pull requests GlobaLLM opened, by state; drafts among the open; auto-merges armed."""
+    row = conn.execute(
+        """
+        SELECT count(*),
+               count(*) FILTER (WHERE state = 'open'),
+               count(*) FILTER (WHERE state = 'merged'),
+               count(*) FILTER (WHERE state = 'closed'),
+               count(*) FILTER (WHERE state = 'open' AND draft),
+               count(*) FILTER (WHERE state = 'open' AND auto_merge = 'enabled')
+        FROM pr_outcomes
+        """
+    ).fetchone()
+    assert row is not None
+    keys = ("opened", *PR_STATES, "draft", "auto_merge_armed")
+    return dict(zip(keys, map(int, row), strict=True))
+
+
+def fix_counts(conn: psycopg.Connection) -> dict[str, int]:
+    """Fix attempts (``solutions``) by outcome, every outcome present."""
+    counts = dict.fromkeys(SOLUTION_OUTCOMES, 0)
+    for outcome, n in conn.execute("SELECT outcome, count(*) FROM solutions GROUP BY 1"):
+        counts[outcome] = int(n)
+    return counts
+
+
+def fix_spend(conn: psycopg.Connection) -> dict[str, float | int]:
+    """Tokens and cost of every fix attempt (failed ones included: they are the price too)."""
+    row = conn.execute(
+        "SELECT COALESCE(sum(input_tokens + output_tokens), 0), "
+        "COALESCE(sum(cost_usd), 0)::float8 FROM solutions"
+    ).fetchone()
+    assert row is not None
+    return {"tokens": int(row[0]), "cost_usd": float(row[1])}
+
+
+def recent_failures(conn: psycopg.Connection, limit: int) -> list[dict[str, Any]]:
+    """The newest failures of any kind: issues whose fix failed for good, and contributions
+    that failed or were refused, newest first."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(
+            """
+            (SELECT 'fix' AS kind, repository, number, title, last_error AS reason,
+                    finished_at AS at
+             FROM issues WHERE assignment_status = 'failed'
+             ORDER BY finished_at DESC NULLS LAST LIMIT %(limit)s)
+            UNION ALL
+            (SELECT 'contribution', c.repository, c.issue_number, i.title,
+                    c.status || ': ' || COALESCE(c.reason, ''), c.updated_at
+             FROM contributions c
+             LEFT JOIN issues i ON i.repository = c.repository AND i.number = c.issue_number
+             WHERE c.status IN ('failed', 'refused')
+             ORDER BY c.updated_at DESC LIMIT %(limit)s)
+            ORDER BY at DESC NULLS LAST
+            LIMIT %(limit)s
+            """,
+            {"limit": limit},
+        ).fetchall()
+
+
+def repository_activity(conn: psycopg.Connection, limit: int) -> list[dict[str, Any]]:
+    """Per repository: open issues, pull requests opened and merged, impact. Repositories
+    GlobaLLM opened pull requests in come first, then approved ones, by impact."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(
+            """
+            SELECT repository, language, verdict, impact, health, open_issues, ranked_issues,
+                   prs_opened, prs_merged
+            FROM top_repositories
+            WHERE prs_opened > 0 OR verdict = 'approved'
+            ORDER BY prs_opened > 0 DESC, impact DESC, repository
+            LIMIT %s
+            """,
+            (limit,),
+        ).fetchall()
