@@ -402,6 +402,17 @@ class ForgeSettings(Section):
     git_timeout: int = Field(300, gt=0, description="seconds per git push")
 
 
+class MetricsSettings(Section):
+    """Prometheus endpoints: ``globallm metrics serve`` exports the store's state (read at
+    scrape time); an agent with ``agent_port`` set also exports its own counters."""
+
+    host: str = Field("127.0.0.1", description="interface the endpoints listen on")
+    port: int = Field(9464, ge=0, le=65535, description="`metrics serve` port (0: any free one)")
+    agent_port: int | None = Field(
+        None, ge=0, le=65535, description="`agent run` metrics port; unset: no endpoint"
+    )
+
+
 class Settings(BaseSettings):
     """Everything configurable in GlobaLLM."""
 
@@ -433,6 +444,7 @@ class Settings(BaseSettings):
     sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
     fix: FixSettings = Field(default_factory=FixSettings)
     forge: ForgeSettings = Field(default_factory=ForgeSettings)
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -94,6 +94,7 @@ def _register_commands() -> None:
         discover_cmd,
         fix_cmd,
         issues_cmd,
+        metrics_cmd,
         prs_cmd,
         redundancy_cmd,
         repos_cmd,
@@ -111,6 +112,7 @@ def _register_commands() -> None:
     budget_cmd.register(app)
     agent_cmd.register(app)
     status_cmd.register(app)
+    metrics_cmd.register(app)
 
 
 _register_commands()

@@ -155,3 +155,18 @@ def repository_activity(conn: psycopg.Connection, limit: int) -> list[dict[str, 
             """,
             (limit,),
         ).fetchall()
+
+
+def llm_totals(conn: psycopg.Connection) -> dict[str, float | int]:
+    """Every model call ever recorded: calls, input and output tokens, cost."""
+    row = conn.execute(
+        "SELECT count(*), COALESCE(sum(input_tokens), 0), COALESCE(sum(output_tokens), 0), "
+        "COALESCE(sum(cost_usd), 0)::float8 FROM llm_usage"
+    ).fetchone()
+    assert row is not None
+    return {
+        "calls": int(row[0]),
+        "input_tokens": int(row[1]),
+        "output_tokens": int(row[2]),
+        "cost_usd": float(row[3]),
+    }
