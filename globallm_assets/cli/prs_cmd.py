@@ -98,6 +98,8 @@ def refresh(
         f"refreshed {report.refreshed}; merged {len(report.merged)}, closed "
         f"{len(report.closed)}, auto-merge armed {len(report.armed)}"
     )
+    for name, reason in report.opted_out.items():
+        console.print(f"[yellow]opted out[/yellow] {escape(name)}: {escape(reason)}")
     for line in report.errors:
         console.print(f"[red]error:[/red] {escape(line)}")
     if report.errors:

@@ -107,7 +107,7 @@ def refresh_pr_outcomes(settings: Settings, dsn: str) -> int:
         )
     from globallm_assets.services import contribute
 
-    return contribute.refresh_outcomes(settings, dsn)
+    return contribute.refresh_outcomes(settings, dsn=dsn).refreshed
 
 
 def run_attempt(

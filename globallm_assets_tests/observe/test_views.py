@@ -60,6 +60,18 @@ def test_fix_outcomes_and_acceptance_by_repository(world: World) -> None:
     assert rejected["cost_per_merged_pr"] is None  # nothing merged: no ratio, not a zero
 
 
+def test_what_was_learned_from_the_outcomes_shows_in_the_views(world: World) -> None:
+    acceptance = {r["repository"]: r for r in _rows(world.dsn, "SELECT * FROM pr_acceptance")}
+    merged, rejected = acceptance[MERGED], acceptance[REJECTED]
+    assert merged["acceptance_signal"] > 0.5 > rejected["acceptance_signal"]
+    assert not merged["opted_out"] and rejected["opted_out"]
+    assert "do not accept bot pull requests" in rejected["opt_out_reason"]
+    top = {r["repository"]: r for r in _rows(world.dsn, "SELECT * FROM top_repositories")}
+    assert top[REJECTED]["opted_out"] and top[MERGED]["acceptance"] == merged["acceptance"]
+    backlog = _rows(world.dsn, "SELECT avg_c_acceptance FROM issue_backlog WHERE ranked > 0")
+    assert backlog and all(r["avg_c_acceptance"] is not None for r in backlog)
+
+
 def test_budget_usage_has_the_fleet_repository_and_language_rows(world: World) -> None:
     rows = _rows(world.dsn, "SELECT * FROM budget_usage")
     scopes = {(r["scope"], r["key"]) for r in rows}
