@@ -1,8 +1,9 @@
 """Read-only counts for ``globallm status``, the dashboard and the metrics collector.
 
-Each function is one or two aggregate queries, cheap enough to run on every dashboard refresh
-and every Prometheus scrape against a store of millions of issues (they read indexed columns or
-the analyst views of ``sql/0050_analyst_views.sql``).
+Each function is one aggregate query, run on every dashboard refresh and every Prometheus
+scrape. Only ``issue_counts`` reads the whole ``issues`` table (one sequential scan); the others
+read small tables or go through indexes, so the report takes well under a second at 10^6 issues
+(``benchmarks/bench_status.py``).
 """
 
 from __future__ import annotations
@@ -142,16 +143,40 @@ def recent_failures(conn: psycopg.Connection, limit: int) -> list[dict[str, Any]
 
 def repository_activity(conn: psycopg.Connection, limit: int) -> list[dict[str, Any]]:
     """Per repository: open issues, pull requests opened and merged, impact. Repositories
-    GlobaLLM opened pull requests in come first, then approved ones, by impact."""
+    GlobaLLM opened pull requests in come first, then approved ones, by impact.
+
+    The repositories are chosen first and only their issues counted (by index), so the cost
+    does not grow with the whole backlog (the ``top_repositories`` view counts every issue)."""
     with conn.cursor(row_factory=dict_row) as cur:
         return cur.execute(
             """
-            SELECT repository, language, verdict, impact, health, open_issues, ranked_issues,
-                   prs_opened, prs_merged
-            FROM top_repositories
-            WHERE prs_opened > 0 OR verdict = 'approved'
-            ORDER BY prs_opened > 0 DESC, impact DESC, repository
-            LIMIT %s
+            WITH prs AS (
+                SELECT lower(repository) AS key, count(*) AS opened,
+                       count(*) FILTER (WHERE state = 'merged') AS merged
+                FROM pr_outcomes GROUP BY 1
+            ),
+            chosen AS (
+                SELECT r.name, r.language, r.worth_working_on, r.impact_score, r.health_score,
+                       COALESCE(p.opened, 0) AS prs_opened, COALESCE(p.merged, 0) AS prs_merged
+                FROM repositories r LEFT JOIN prs p ON p.key = lower(r.name)
+                WHERE p.key IS NOT NULL OR (r.worth_working_on AND r.impact_score IS NOT NULL)
+                ORDER BY p.key IS NOT NULL DESC, r.impact_score DESC NULLS LAST, r.name
+                LIMIT %s
+            )
+            SELECT c.name AS repository, c.language,
+                   CASE WHEN c.worth_working_on THEN 'approved'
+                        WHEN NOT c.worth_working_on THEN 'rejected'
+                        ELSE 'undecided' END AS verdict,
+                   round(c.impact_score::numeric, 4)::float8 AS impact,
+                   round(c.health_score::numeric, 4)::float8 AS health,
+                   n.open_issues, n.ranked_issues, c.prs_opened, c.prs_merged
+            FROM chosen c
+            CROSS JOIN LATERAL (
+                SELECT count(*) AS open_issues,
+                       count(*) FILTER (WHERE i.priority IS NOT NULL) AS ranked_issues
+                FROM issues i WHERE i.repository = c.name AND i.state = 'open'
+            ) n
+            ORDER BY c.prs_opened > 0 DESC, c.impact_score DESC NULLS LAST, c.name
             """,
             (limit,),
         ).fetchall()
