@@ -97,6 +97,11 @@ def refresh(
     console.print(
         f"refreshed {report.refreshed}; merged {len(report.merged)}, closed "
         f"{len(report.closed)}, auto-merge armed {len(report.armed)}"
+        + (
+            f"; {report.abandoned} abandoned contribution(s) marked failed"
+            if report.abandoned
+            else ""
+        )
     )
     for name, reason in report.opted_out.items():
         console.print(f"[yellow]opted out[/yellow] {escape(name)}: {escape(reason)}")

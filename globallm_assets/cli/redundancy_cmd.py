@@ -10,6 +10,7 @@ from globallm_assets.cli.sourcing import (
     SOURCE_HELP,
     repo_name_argument,
     settings_for,
+    source_and_store,
     source_errors,
 )
 from globallm_assets.core.models import LANGUAGES
@@ -51,34 +52,27 @@ def redundancy(
     settings = settings_for(ctx, source_kind)
 
     from globallm_assets.services import redundancy as service
-    from globallm_assets.store.db import pool, prepare
-    from globallm_assets.store.redundancy import replace_language
+    from globallm_assets.services.sources import store_dsn
 
-    location = prepare(settings)
-    model = service.embedder(settings)
-    with pool(location.dsn).connection() as conn:
-        if language is not None:
-            status = console.status(f"embedding and clustering {language} repositories…")
-            with status, conn.transaction():
-                rows = service.language_redundancy(settings, conn, language, model)
-                # The ranking's penalties follow the configured threshold only: an ad-hoc
-                # --threshold explores, it does not re-rank everybody's issues.
-                if threshold is None:
-                    replace_language(conn, language, rows)
-            _print_clusters(rows, export)
-            if threshold is not None and export is None:
-                console.print(
-                    "not stored (ad-hoc --threshold): set redundancy.threshold to make it stick"
-                )
-            return
-        from globallm_assets.services.sources import repo_source
-
-        with console.status("embedding READMEs…"), conn.transaction():
-            with source_errors():
-                repos = service.resolve_repositories(
-                    conn, repo_source(settings, dsn=location.dsn), parsed
-                )
-            comparison = service.compare(conn, model, repos, settings.redundancy.threshold)
+    if language is not None:
+        dsn = store_dsn(settings)
+        with console.status(f"embedding and clustering {language} repositories…"):
+            # The ranking's penalties follow the configured threshold only: an ad-hoc
+            # --threshold explores, it does not re-rank everybody's issues.
+            rows = (
+                service.redundancy_partition(settings, dsn, language=language).rows
+                if threshold is None
+                else service.explore_language(settings, dsn, language=language)
+            )
+        _print_clusters(rows, export)
+        if threshold is not None and export is None:
+            console.print(
+                "not stored (ad-hoc --threshold): set redundancy.threshold to make it stick"
+            )
+        return
+    repos, dsn = source_and_store(settings)
+    with console.status("embedding READMEs…"), source_errors():
+        comparison = service.compare_named(settings, repos, dsn, parsed)
     pairs = comparison.verdicts()
     if export == "json":
         emit_json(

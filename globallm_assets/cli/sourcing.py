@@ -9,13 +9,14 @@ the source's own one line.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import typer
 
-from globallm_assets.cli.common import CommandFailed, UsageError, state
+from globallm_assets.cli.common import CommandFailed, UsageError, err_console, state
 from globallm_assets.settings import Settings
+from globallm_assets.sources.base import RepoSource
 
 SOURCES = ("github", "simulated")
 SOURCE_HELP = "github or simulated (overrides source.kind)"
@@ -51,3 +52,39 @@ def source_errors() -> Iterator[None]:
         raise UsageError(str(exc)) from None
     except SourceError as exc:
         raise CommandFailed(str(exc)) from None
+
+
+def source_and_store(settings: Settings) -> tuple[RepoSource, str]:
+    """The configured source and the database of its world (started and migrated once)."""
+    from globallm_assets.services.sources import repo_source, store_dsn
+
+    dsn = store_dsn(settings)
+    # With a DSN, the GitHub source keeps its ETags in the store, so re-runs cost little quota.
+    return repo_source(settings, dsn=dsn), dsn
+
+
+@contextmanager
+def steps(total: int, title: str) -> Iterator[Callable[[str], None]]:
+    """A progress bar on stderr over ``total`` named steps; yields ``step(description)``, which
+    completes the previous step and shows the next one."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=err_console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(title, total=total)
+        started = False
+
+        def step(description: str) -> None:
+            nonlocal started
+            if started:
+                bar.advance(task)
+            started = True
+            bar.update(task, description=description)
+
+        yield step
+        bar.update(task, completed=total)

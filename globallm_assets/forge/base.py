@@ -12,7 +12,7 @@ host says, and never lets a credential reach an error message.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
@@ -196,6 +196,9 @@ class MergeAttempt:
     armed: bool = False  # the host will merge by itself once requirements pass
     merge_sha: str | None = None
     reason: str = ""
+    # Blocked by something only a new push can change (a failing check, a conflict), as opposed
+    # to something that passes by itself (checks still running).
+    failing: bool = False
 
 
 @dataclass(frozen=True)
@@ -240,11 +243,9 @@ def checks_verdict(required: Sequence[str], results: Sequence[CheckResult]) -> V
 
 @dataclass(frozen=True)
 class ForgeInfo:
-    """How a forge describes itself in reports and rows."""
+    """How a forge names itself in reports and rows (``pr_outcomes.forge``)."""
 
     kind: Literal["github", "local"]
-    native_auto_merge: bool  # the host merges by itself once green (else the poll merges)
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 @runtime_checkable

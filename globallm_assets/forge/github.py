@@ -199,7 +199,7 @@ class GitHubForge:
 
     @property
     def info(self) -> ForgeInfo:
-        return ForgeInfo(kind="github", native_auto_merge=True)
+        return ForgeInfo(kind="github")
 
     # ------------------------------------------------------------------ plumbing
 
@@ -518,7 +518,7 @@ class GitHubForge:
         required = self.required_checks(pr.repository, current.base.ref)
         verdict = checks_verdict(required, self._checks_for(owner, repo, current.head.sha))
         if not verdict.green:
-            return MergeAttempt(False, reason=verdict.reason)
+            return MergeAttempt(False, reason=verdict.reason, failing=bool(verdict.failing))
         state = _MERGEABLE_STATES.get(current.mergeable_state, Mergeability.unknown)
         if state is Mergeability.behind:
             with self._errors(f"{pr.repository}#{pr.number} update branch"):
@@ -527,7 +527,11 @@ class GitHubForge:
                 )
             return MergeAttempt(False, reason="behind its base: branch updated, checks rerun")
         if state is not Mergeability.clean:
-            return MergeAttempt(False, reason=f"not mergeable yet ({current.mergeable_state})")
+            return MergeAttempt(
+                False,
+                reason=f"not mergeable yet ({current.mergeable_state})",
+                failing=state is Mergeability.conflict,
+            )
         with self._errors(f"merge {pr.repository}#{pr.number}"):
             try:
                 result = self._gh.rest.pulls.merge(

@@ -100,7 +100,7 @@ class LocalForge:
 
     @property
     def info(self) -> ForgeInfo:
-        return ForgeInfo(kind="local", native_auto_merge=False, extra={"root": str(self.root)})
+        return ForgeInfo(kind="local")
 
     # ------------------------------------------------------------------ plumbing
 
@@ -298,14 +298,27 @@ class LocalForge:
             raise ForgeError(f"{repository}#{number}: no such pull request")
         return row
 
+    def _live(self, repository: str, number: int) -> tuple[store.LocalRepository, dict[str, Any]]:
+        """The repository and the pull request with its head as the branch is *now*: a push to
+        an open pull request's branch moves its head (its old check results no longer apply)."""
+        with self._connect() as conn:
+            repo = self._repository(conn, repository)
+            row = self._pr(conn, repository, number)
+            if row["state"] == "open":
+                live = self._ref_sha(Path(repo.bare_path), f"refs/heads/{row['head_branch']}")
+                if live is not None and live != row["head_sha"]:
+                    store.update_pull_request(conn, row["id"], head_sha=live)
+                    row = {**row, "head_sha": live}
+        return repo, row
+
     def required_checks(self, repository: str, base_branch: str) -> list[str]:
         with self._connect() as conn:
             repo = self._repository(conn, repository)
         return [REQUIRED_CHECK] if repo.check_command else []
 
     def check_results(self, repository: str, number: int) -> list[CheckResult]:
+        _, row = self._live(repository, number)
         with self._connect() as conn:
-            row = self._pr(conn, repository, number)
             runs = store.latest_check_runs(conn, row["id"])
         return [_check_result(run) for run in runs if run["head_sha"] == row["head_sha"]]
 
@@ -422,9 +435,7 @@ class LocalForge:
     def merge_if_green(self, pr: PullRequest, method: MergeMethod) -> MergeAttempt:
         if method == "rebase":
             raise ForgeError("the local forge merges with 'merge' or 'squash', not 'rebase'")
-        with self._connect() as conn:
-            repo = self._repository(conn, pr.repository)
-            row = self._pr(conn, pr.repository, pr.number)
+        repo, row = self._live(pr.repository, pr.number)
         early = self._not_mergeable(row, pr)
         if early is not None:
             return early
@@ -435,7 +446,9 @@ class LocalForge:
             return MergeAttempt(False, reason="head changed since it was opened; not merging")
         if tested.conclusion != "success" or tested.merge_sha is None:
             what = "found a merge conflict" if tested.summary == CONFLICT_SUMMARY else "failed"
-            return MergeAttempt(False, reason=f"required check {REQUIRED_CHECK} {what}")
+            return MergeAttempt(
+                False, reason=f"required check {REQUIRED_CHECK} {what}", failing=True
+            )
         return self._land(repo, row, tested, method)
 
     def _not_mergeable(self, row: dict[str, Any], pr: PullRequest) -> MergeAttempt | None:
@@ -517,9 +530,8 @@ class LocalForge:
     # ------------------------------------------------------------------ status
 
     def pull_request_status(self, repository: str, number: int) -> PullRequestStatus:
+        repo, row = self._live(repository, number)
         with self._connect() as conn:
-            repo = self._repository(conn, repository)
-            row = self._pr(conn, repository, number)
             runs = store.latest_check_runs(conn, row["id"])
             reviews, comments = store.reviews_and_comments(conn, row["id"])
         bare = Path(repo.bare_path)

@@ -83,7 +83,7 @@ EVIDENCE_BATCH = 25
 def discover(
     settings: Settings,
     source: RepoSource,
-    conn: psycopg.Connection,
+    dsn: str,
     *,
     language: str,
     domain: str = "overall",
@@ -102,13 +102,17 @@ def discover(
     :func:`~globallm_assets.core.selection.library_evidence`: the stored ``packages`` table and
     ``index`` (the ecosystem's registry) first, then the README and topics of fresh batch
     metadata (search results carry no README).
+
+    The store is read before the search and written after it, each in a short transaction:
+    the keepers of one call are stored together or not at all.
     """
     filters = settings.filters
     min_stars = filters.min_stars if min_stars is None else min_stars
     min_dependents = filters.min_dependents if min_dependents is None else min_dependents
     ecosystem = ECOSYSTEM_BY_LANGUAGE.get(language)
-    dependents = repo_store.dependents_counts(conn)
-    published = repo_store.package_aliases(conn, ecosystem) if ecosystem else {}
+    with transaction(dsn) as conn:
+        dependents = repo_store.dependents_counts(conn)
+        published = repo_store.package_aliases(conn, ecosystem) if ecosystem else {}
     evidence = _PublishingEvidence(index, ecosystem, published)
     report = DiscoveryReport(language=language)
     seen: set[str] = set()
@@ -175,12 +179,13 @@ def discover(
             break
     if pending and not full():
         judge(pending)
-    repo_store.upsert_repositories(
-        conn,
-        [(meta, language) for meta in report.kept],
-        source=source_name or source.name,
-        is_library={name: v.is_library for name, v in report.library.items()},
-    )
+    with transaction(dsn) as conn:
+        repo_store.upsert_repositories(
+            conn,
+            [(meta, language) for meta in report.kept],
+            source=source_name or source.name,
+            is_library={name: v.is_library for name, v in report.library.items()},
+        )
     return report
 
 
@@ -484,31 +489,42 @@ class Analysis:
     reason: str
     health_parts: dict[str, Any]
     impact_parts: dict[str, Any]
+    # Edges stored for the repository's ecosystem: none means impact saw no dependents at all.
+    graph_edges: int = 0
 
 
-def analyze_repository(
-    settings: Settings, source: RepoSource, conn: psycopg.Connection, name: str
-) -> Analysis:
-    """Fetch, score and store one repository (impact from the stored graph of its ecosystem)."""
+def analyze_repository(settings: Settings, source: RepoSource, dsn: str, name: str) -> Analysis:
+    """Fetch, score and store one repository (impact from the stored graph of its ecosystem)
+    (``globallm analyze OWNER/REPO``). The source is read first; everything is then written in
+    one transaction."""
     meta = lookup_repository(source, name)
-    language = (meta.language or "").lower()
-    if language not in ECOSYSTEM_BY_LANGUAGE:
-        stored = repo_store.get_repository(conn, meta.full_name)
-        language = stored.language if stored else (language or "unknown")
-    repo_store.upsert_repositories(conn, [(meta, language)], source=source.name)
     health = health_rows(settings, source, [meta])
     if not health:
         raise NotFoundError(f"repository {meta.full_name} has no activity data at the source")
-    repo_store.write_health(conn, health)
-    impact = _impact_of(settings, conn, language, [repo_store.get_repository(conn, meta.full_name)])
-    repo_store.write_impact(conn, impact)
-    decided = verdict(
-        health[0][1],
-        impact[0][1],
-        health_threshold=settings.thresholds.health,
-        impact_threshold=settings.thresholds.impact,
-    )
-    repo_store.write_verdicts(conn, [(meta.full_name, decided.worth_working_on, decided.reason)])
+    language = (meta.language or "").lower()
+    with transaction(dsn) as conn:
+        if language not in ECOSYSTEM_BY_LANGUAGE:
+            stored = repo_store.get_repository(conn, meta.full_name)
+            language = stored.language if stored else (language or "unknown")
+        repo_store.upsert_repositories(conn, [(meta, language)], source=source.name)
+        repo_store.write_health(conn, health)
+        current = [repo_store.get_repository(conn, meta.full_name)]
+        impact = _impact_of(settings, conn, language, current)
+        repo_store.write_impact(conn, impact)
+        decided = verdict(
+            health[0][1],
+            impact[0][1],
+            health_threshold=settings.thresholds.health,
+            impact_threshold=settings.thresholds.impact,
+        )
+        repo_store.write_verdicts(
+            conn, [(meta.full_name, decided.worth_working_on, decided.reason)]
+        )
+        edges = (
+            repo_store.count_edges(conn, ECOSYSTEM_BY_LANGUAGE[language])
+            if language in ECOSYSTEM_BY_LANGUAGE
+            else 0
+        )
     return Analysis(
         name=meta.full_name,
         language=language,
@@ -518,6 +534,7 @@ def analyze_repository(
         reason=decided.reason,
         health_parts=health[0][2],
         impact_parts=impact[0][2],
+        graph_edges=edges,
     )
 
 
@@ -534,7 +551,7 @@ class OwnerRepository:
 def analyze_owner(
     settings: Settings,
     source: RepoSource,
-    conn: psycopg.Connection,
+    dsn: str,
     owner: str,
     *,
     min_stars: int = 0,
@@ -542,24 +559,26 @@ def analyze_owner(
     max_results: int = 100,
     now: datetime | None = None,
 ) -> list[OwnerRepository]:
-    """Score every repository of one owner, with keep/archive advice (nothing is stored)."""
+    """Score every repository of one owner, with keep/archive advice (``globallm analyze-user``;
+    nothing is stored). The source is read before the store."""
     query = SearchQuery(
         owner=owner, min_stars=min_stars, include_forks=include_forks, include_archived=True
     )
     metas, _ = refreshed_metadata(source, list(source.search_repositories(query, max_results)))
     health = {name: score for name, score, _ in health_rows(settings, source, metas, now=now)}
-    stored = {
-        r.name.lower(): r
-        for r in repo_store.list_repositories(conn, names=[m.full_name for m in metas])
-    }
-    nodes = [stored.get(m.full_name.lower()) or transient_repository(m) for m in metas]
-    by_language: dict[str, list[repo_store.StoredRepository]] = {}
-    for node in nodes:
-        by_language.setdefault(node.language, []).append(node)
     impact: dict[str, float] = {}
-    for language, group in by_language.items():
-        for name, score, _ in _impact_of(settings, conn, language, group):
-            impact[name] = score
+    with transaction(dsn) as conn:
+        stored = {
+            r.name.lower(): r
+            for r in repo_store.list_repositories(conn, names=[m.full_name for m in metas])
+        }
+        nodes = [stored.get(m.full_name.lower()) or transient_repository(m) for m in metas]
+        by_language: dict[str, list[repo_store.StoredRepository]] = {}
+        for node in nodes:
+            by_language.setdefault(node.language, []).append(node)
+        for language, group in by_language.items():
+            for name, score, _ in _impact_of(settings, conn, language, group):
+                impact[name] = score
     moment = now or source.now
     rows = []
     for meta in metas:
@@ -625,15 +644,14 @@ def discover_partition(
     max_results: int | None = None,
 ) -> DiscoveredPartition:
     """Discover one language's repositories with the configured filters and store the keepers."""
-    with transaction(dsn) as conn:
-        report = discover(
-            settings,
-            source,
-            conn,
-            language=language,
-            max_results=max_results or settings.source.max_results,
-            source_name=settings.source.kind,
-        )
+    report = discover(
+        settings,
+        source,
+        dsn,
+        language=language,
+        max_results=max_results or settings.source.max_results,
+        source_name=settings.source.kind,
+    )
     with transaction(dsn) as conn:
         return DiscoveredPartition(
             report=report,
@@ -768,6 +786,8 @@ def score_impact(settings: Settings, dsn: str, *, language: str) -> ImpactReport
 class VerdictReport:
     language: str
     rows: list[tuple[str, bool, str]]
+    # Stored verdicts that disagree with the stored scores and the thresholds (a check).
+    inconsistent: list[str]
 
     @property
     def approved(self) -> list[str]:
@@ -776,7 +796,106 @@ class VerdictReport:
 
 def decide_verdicts(settings: Settings, dsn: str, *, language: str) -> VerdictReport:
     """``worth_working_on`` with its reason for every repository of the language."""
+    health, impact = settings.thresholds.health, settings.thresholds.impact
     with transaction(dsn) as conn:
         rows = verdict_rows(settings, repo_store.list_repositories(conn, language=language))
         repo_store.write_verdicts(conn, rows)
-    return VerdictReport(language=language, rows=rows)
+        stored = repo_store.list_repositories(conn, language=language)
+    inconsistent = [
+        r.name
+        for r in stored
+        if r.worth_working_on
+        is not (
+            r.health_score is not None
+            and r.impact_score is not None
+            and r.health_score > health
+            and r.impact_score > impact
+        )
+    ]
+    return VerdictReport(language=language, rows=rows, inconsistent=inconsistent)
+
+
+# --- CLI flows ------------------------------------------------------------------------------
+# The commands' use-cases, on the same functions as the assets, each committing what it writes
+# in one transaction.
+
+
+def discover_languages(
+    settings: Settings,
+    source: RepoSource,
+    dsn: str,
+    *,
+    languages: Sequence[str],
+    domain: str = "overall",
+    max_results: int | None = None,
+    min_stars: int | None = None,
+    min_dependents: int | None = None,
+    library_only: bool = False,
+    index_for: Callable[[str], PackageIndex | None] | None = None,
+    on_language: Callable[[str], None] | None = None,
+) -> list[DiscoveryReport]:
+    """``globallm discover``: each language's keepers, stored together or not at all."""
+    reports = []
+    for language in languages:
+        if on_language:
+            on_language(language)
+        index = index_for(ECOSYSTEM_BY_LANGUAGE[language]) if index_for else None
+        reports.append(
+            discover(
+                settings,
+                source,
+                dsn,
+                language=language,
+                domain=domain,
+                max_results=max_results or settings.source.max_results,
+                min_stars=min_stars,
+                min_dependents=min_dependents,
+                library_only=library_only,
+                index=index,
+                source_name=settings.source.kind,
+            )
+        )
+    return reports
+
+
+@dataclass(frozen=True)
+class LanguagesAnalysis:
+    graph: GraphReport
+    health: list[HealthReport]
+    impact: list[ImpactReport]
+    verdicts: list[VerdictReport]
+
+
+def analyze_languages(
+    settings: Settings,
+    source: RepoSource,
+    index_for: Callable[[str], PackageIndex],
+    dsn: str,
+    *,
+    languages: Sequence[str],
+    on_step: Callable[[str], None] | None = None,
+) -> LanguagesAnalysis:
+    """``globallm analyze --language L`` / ``--all``: the analysis assets' stages in their
+    order: the dependency graph of the languages' ecosystems, then per language health,
+    impact (on that graph) and verdicts."""
+
+    def step(text: str) -> None:
+        if on_step:
+            on_step(text)
+
+    graph = build_graph(
+        settings,
+        index_for,
+        dsn,
+        languages=languages,
+        on_ecosystem=lambda eco: step(f"dependency graph: {eco}"),
+    )
+    health, impact, verdicts = [], [], []
+    for language in languages:
+        step(f"health: {language}")
+        health.append(score_health(settings, source, dsn, language=language))
+        step(f"impact: {language}")
+        impact.append(score_impact(settings, dsn, language=language))
+        step(f"verdicts: {language}")
+        verdicts.append(decide_verdicts(settings, dsn, language=language))
+    return LanguagesAnalysis(graph=graph, health=health, impact=impact, verdicts=verdicts)

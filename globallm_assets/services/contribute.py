@@ -32,6 +32,7 @@ import os
 import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,7 @@ from globallm_assets.fixer.models import FixResult, TestRun
 from globallm_assets.forge.base import (
     Forge,
     ForgeError,
+    MergeAttempt,
     MergeMethod,
     PRState,
     PullRequest,
@@ -107,12 +109,19 @@ class RefreshReport:
     merged: list[str] = field(default_factory=list)
     closed: list[str] = field(default_factory=list)
     armed: list[str] = field(default_factory=list)
+    abandoned: int = 0  # contributions whose agent died mid-push, now marked failed
     errors: list[str] = field(default_factory=list)
     # Repositories whose maintainers asked for no automated pull requests (services/learning).
     opted_out: dict[str, str] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def __str__(self) -> str:
+        return (
+            f"{self.refreshed} refreshed, {len(self.merged)} merged, {len(self.closed)} closed, "
+            f"{len(self.armed)} auto-merge armed, {len(self.errors)} error(s)"
+        )
 
 
 # --------------------------------------------------------------------------- forges
@@ -472,6 +481,8 @@ def advance_auto_merge(
         status = forge.pull_request_status(repo, number)
         if status.state is not PRState.open:
             return row
+        if status.head_sha != row["head_sha"]:
+            return save(auto_merge="cancelled", auto_merge_reason="the branch changed")
         if row["draft"]:
             verdict = checks_verdict(status.required_checks, status.checks)
             if status.changes_requested:
@@ -486,27 +497,30 @@ def advance_auto_merge(
         if not took:
             return save(auto_merge_reason=f"another auto-merge holds {row['base_branch']}")
         attempt = forge.enable_auto_merge(pr, method)
-        if attempt.merged:
-            return save(
-                state="merged", auto_merge="merged", merge_sha=attempt.merge_sha,
-                merged_at=_now(dsn), auto_merge_reason=attempt.reason,
-            )  # fmt: skip
         if attempt.armed:
             return save(auto_merge_via="forge", auto_merge_reason=attempt.reason)
-        return save(auto_merge_reason=attempt.reason)
+        return _settle(attempt, save)
     if row["auto_merge"] == "enabled" and row["auto_merge_via"] == "poll":
         try:
             attempt = forge.merge_if_green(pr, method)
         except ForgeError as exc:
             # e.g. no merge right from a fork: give the base branch's slot back.
             return save(auto_merge="failed", auto_merge_reason=_one_line(exc))
-        if attempt.merged:
-            return save(
-                state="merged", auto_merge="merged", merge_sha=attempt.merge_sha,
-                merged_at=_now(dsn), auto_merge_reason=attempt.reason,
-            )  # fmt: skip
-        return save(auto_merge_reason=attempt.reason)
+        return _settle(attempt, save)
     return row
+
+
+def _settle(attempt: MergeAttempt, save: Any) -> dict[str, Any]:
+    """Record a merge attempt the poll owns: merged; still waiting for checks (keeps the base
+    branch's slot); or blocked until a new push (gives the slot back to others)."""
+    if attempt.merged:
+        return save(
+            state="merged", auto_merge="merged", merge_sha=attempt.merge_sha,
+            merged_at=_now_utc(), auto_merge_reason=attempt.reason,
+        )  # fmt: skip
+    if attempt.failing:
+        return save(auto_merge="waiting", auto_merge_via=None, auto_merge_reason=attempt.reason)
+    return save(auto_merge_reason=attempt.reason)
 
 
 def _pull_request(row: dict[str, Any]) -> PullRequest:
@@ -524,11 +538,8 @@ def _pull_request(row: dict[str, Any]) -> PullRequest:
     )
 
 
-def _now(dsn: str) -> Any:
-    from globallm_assets.store.db import pool
-
-    with pool(dsn).connection() as conn:
-        return conn.execute("SELECT now()").fetchone()[0]
+def _now_utc() -> datetime:
+    return datetime.now(UTC)
 
 
 # --------------------------------------------------------------------------- outcomes
@@ -536,9 +547,9 @@ def _now(dsn: str) -> Any:
 
 def refresh_outcomes(
     settings: Settings,
+    dsn: str | None = None,
     *,
     forge: Forge | None = None,
-    dsn: str | None = None,
     limit: int = 200,
 ) -> RefreshReport:
     """Poll the forge for every open pull request GlobaLLM opened there: state, checks, reviews
@@ -555,6 +566,7 @@ def refresh_outcomes(
     report = RefreshReport()
     kind = forge.info.kind
     with pool(dsn).connection() as conn:
+        report.abandoned = store.expire_reservations(conn, kind)
         rows = store.outcomes_to_refresh(conn, kind, limit=limit)
     for row in rows:
         key = f"{row['repository']}#{row['number']}"
@@ -588,7 +600,6 @@ def _record_status(
     fields: dict[str, Any] = {
         "state": status.state.value,
         "draft": status.draft,
-        "head_sha": status.head_sha,
         "labels": list(status.labels),
         "checks": [c.as_dict() for c in status.checks],
         "reviews": [r.as_dict() for r in status.reviews],
@@ -599,6 +610,12 @@ def _record_status(
     }
     if status.state is not PRState.open and row["auto_merge"] in ("waiting", "enabled"):
         fields["auto_merge"] = "merged" if status.state is PRState.merged else "cancelled"
+    elif status.head_sha != row["head_sha"] and row["auto_merge"] in ("waiting", "enabled"):
+        # Someone pushed to the branch: what GlobaLLM validated is no longer what would merge.
+        fields["auto_merge"] = "cancelled"
+        fields["auto_merge_reason"] = (
+            f"the branch changed after GlobaLLM pushed it ({status.head_sha[:12]})"
+        )
     with pool(dsn).connection() as conn:
         store.update_outcome(conn, kind, row["repository"], row["number"], **fields)
         conn.execute(

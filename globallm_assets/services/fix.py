@@ -218,7 +218,7 @@ def _load_target(settings: Settings, conn: Any, ref: IssueRef, dsn: str) -> FixT
 
     row = store.issue_for_fix(conn, ref.repository, ref.number)
     if row is None and ref.host == "github" and settings.source.kind == "github":
-        _fetch_from_github(settings, conn, ref.repository, dsn)
+        _fetch_from_github(settings, ref.repository, dsn)
         row = store.issue_for_fix(conn, ref.repository, ref.number)
     if row is None:
         raise FixInputError(f"{ref.repository}#{ref.number}: no such issue in the store")
@@ -231,18 +231,18 @@ def _load_target(settings: Settings, conn: Any, ref: IssueRef, dsn: str) -> FixT
     return _target(row)
 
 
-def _fetch_from_github(settings: Settings, conn: Any, repository: str, dsn: str) -> None:
+def _fetch_from_github(settings: Settings, repository: str, dsn: str) -> None:
     """Fetch and score the repository's open issues (the ``issues`` command's pipeline)."""
     from globallm_assets.services import issues as issue_service
     from globallm_assets.services.sources import repo_source
+    from globallm_assets.sources.base import NotFoundError
 
-    source = repo_source(settings, dsn=dsn)
-    with conn.transaction():
-        stored = issue_service.ensure_repository(settings, source, conn, repository)
-        if stored is None:
-            raise FixInputError(f"repository {repository} not found")
-        issue_service.fetch_issues(source, conn, stored)
-        issue_service.score_repositories(settings, conn, [stored.name])
+    try:
+        issue_service.repository_issues(
+            settings, repo_source(settings, dsn=dsn), dsn, repository, limit=1
+        )
+    except NotFoundError:
+        raise FixInputError(f"repository {repository} not found") from None
 
 
 def run_fix(

@@ -198,3 +198,24 @@ def redundancy_partition(settings: Settings, dsn: str, *, language: str) -> Redu
         rows = language_redundancy(settings, conn, language, model)
         replace_language(conn, language, rows)
     return RedundancyReport(language=language, rows=rows)
+
+
+def explore_language(settings: Settings, dsn: str, *, language: str) -> list[RedundancyRow]:
+    """Clusters at the settings' (possibly ad-hoc) threshold, not stored: exploring a threshold
+    must not re-rank everybody's issues (``globallm redundancy --language L --threshold T``)."""
+    from globallm_assets.store.db import transaction
+
+    model = shared_embedder(settings)
+    with transaction(dsn) as conn:
+        return language_redundancy(settings, conn, language, model)
+
+
+def compare_named(settings: Settings, source, dsn: str, names: Sequence[str]) -> Comparison:
+    """Pairwise README similarity of named repositories, stored or fetched from the source
+    (``globallm redundancy R1 R2 …``); nothing but the embedding cache is written."""
+    from globallm_assets.store.db import transaction
+
+    model = shared_embedder(settings)
+    with transaction(dsn) as conn:
+        repos = resolve_repositories(conn, source, names)
+        return compare(conn, model, repos, settings.redundancy.threshold)

@@ -1,4 +1,5 @@
-"""Build the configured sources: GitHub + registries for real work, or the simulated world.
+"""Build the configured sources: GitHub + registries for real work, or the simulated world
+(and find the store of that world).
 
 Assets and CLI commands both call these, so they can never disagree about where data comes from.
 """
@@ -23,10 +24,12 @@ def simulated_world(seed: int, repos_per_language: int):
 
 
 def repo_source(settings: Settings, *, dsn: str | None = None) -> RepoSource:
-    """The repository source; with a DSN, GitHub's ETags are cached in PostgreSQL."""
+    """The repository source; with a DSN, GitHub's ETags and rate-limit state are kept in
+    PostgreSQL, shared with every other process using the store."""
     if settings.source.kind == "simulated":
         return simulated_world(settings.source.seed, settings.source.repos_per_language)
     from globallm_assets.sources.github import GitHubSource
+    from globallm_assets.store.ratelimit import PostgresRateLimits
     from globallm_assets.store.repositories import PostgresEtagCache
 
     return GitHubSource(
@@ -34,6 +37,7 @@ def repo_source(settings: Settings, *, dsn: str | None = None) -> RepoSource:
         api_url=settings.github.api_url,
         max_concurrency=settings.github.max_concurrency,
         etag_cache=PostgresEtagCache(dsn) if dsn else None,
+        rate_limits=PostgresRateLimits(dsn) if dsn else None,
     )
 
 
@@ -63,6 +67,14 @@ def available_package_index(settings: Settings, ecosystem: str) -> PackageIndex 
     except SourceError as exc:
         log.warning("%s registry not consulted: %s", ecosystem, exc)
         return None
+
+
+def store_dsn(settings: Settings) -> str:
+    """The database of the settings' world, started and migrated once per process: where a
+    command's source caches and its services read and write."""
+    from globallm_assets.store.db import prepared
+
+    return prepared(settings).dsn
 
 
 def source_now(settings: Settings):

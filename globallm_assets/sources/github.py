@@ -52,6 +52,7 @@ from globallm_assets.sources.github_transport import (
     GitHubStats,
     MemoryEtagCache,
     RateLimitBudgetExceeded,
+    RateLimitLedger,
     TokenPool,
     mask_token,
     pool_identity,
@@ -108,6 +109,7 @@ class GitHubSource:
         api_url: str = "https://api.github.com",
         max_concurrency: int = 4,
         etag_cache: EtagCache | None = None,
+        rate_limits: RateLimitLedger | None = None,
         transport: httpx.BaseTransport | None = None,
         batch_size: int = 25,
         probe_batch_size: int = 200,
@@ -124,8 +126,9 @@ class GitHubSource:
         ``tokens``: personal access / app tokens, used round-robin (a comma-separated string is
         split too); none means anonymous REST only. ``max_concurrency``: requests in flight
         overall; each token also carries at most ``PER_TOKEN_IN_FLIGHT`` (2). ``etag_cache``:
-        enables conditional REST GETs and GraphQL snapshot reuse. ``transport``: the real
-        connection underneath (tests may pass ``httpx.MockTransport``). ``batch_size``:
+        enables conditional REST GETs and GraphQL snapshot reuse. ``rate_limits``: where quota
+        and pauses are kept (default: this process; ``store.ratelimit`` shares them). ``transport``:
+        the real connection underneath (tests may pass ``httpx.MockTransport``). ``batch_size``:
         repositories per GraphQL query; 25 keeps each query far below GitHub's node limit and its
         10-second execution timeout even with 100-commit samples. ``probe_batch_size``:
         repositories per freshness probe. ``snapshot_ttl``: seconds a cached snapshot may be
@@ -155,6 +158,7 @@ class GitHubSource:
             max_rate_limit_wait=max_rate_limit_wait,
             stats=self._stats,
             logger=self._log,
+            ledger=rate_limits,
         )
         self._transport = GitHubPolicyTransport(
             self._pool,

@@ -388,11 +388,21 @@ def set_contribution(
     )
 
 
-def contribution(conn: psycopg.Connection, contribution_id: int) -> dict[str, Any] | None:
-    with conn.cursor(row_factory=dict_row) as cur:
-        return cur.execute(
-            "SELECT * FROM contributions WHERE id = %s", (contribution_id,)
-        ).fetchone()
+def expire_reservations(conn: psycopg.Connection, forge: str) -> int:
+    """Reservations older than ``STALE_RESERVATION`` belong to an agent that died mid-push:
+    mark them failed so no row keeps looking like work in progress."""
+    cur = conn.execute(
+        f"""
+        UPDATE contributions
+        SET status = 'failed', updated_at = now(),
+            reason = 'abandoned: the agent stopped between reserving and opening ('
+                     || status || ')'
+        WHERE forge = %s AND status IN ('reserved', 'pushed')
+          AND updated_at < now() - interval '{STALE_RESERVATION}'
+        """,
+        (forge,),
+    )
+    return cur.rowcount
 
 
 # --------------------------------------------------------------------------- pr_outcomes

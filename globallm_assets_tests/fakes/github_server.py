@@ -335,6 +335,7 @@ class Fault:
     message: str
     retry_after: int | None = None
     remaining_zero: bool = False
+    echo_token: bool = False  # append the request's token to the message, as a careless server may
 
     @classmethod
     def secondary_403(cls, retry_after: int | None = 60) -> Fault:
@@ -348,6 +349,11 @@ class Fault:
     def server_error(cls, status: int = 502) -> Fault:
         return cls(status, "Server Error")
 
+    @classmethod
+    def bad_credentials_echo(cls) -> Fault:
+        """A 401 whose message repeats the credentials it was sent."""
+        return cls(401, "Bad credentials:", echo_token=True)
+
 
 @dataclass
 class RequestLog:
@@ -359,6 +365,7 @@ class RequestLog:
     if_none_match: str | None
     status: int = 0
     cost: int = 0
+    at: float = field(default_factory=time.time)  # when the request arrived
 
 
 @dataclass
@@ -1544,10 +1551,11 @@ class FakeGitHub:
                 extra["retry-after"] = str(fault.retry_after)
             if fault.remaining_zero:
                 extra["x-ratelimit-remaining"] = "0"
+            message = f"{fault.message} {token}" if fault.echo_token else fault.message
             return (
                 fault.status,
                 extra,
-                _json({"message": fault.message, "documentation_url": DOCS}),
+                _json({"message": message, "documentation_url": DOCS}),
                 0,
             )
 

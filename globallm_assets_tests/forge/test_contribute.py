@@ -90,8 +90,9 @@ def test_no_auto_merge_opens_a_ready_pull_request_that_stays_open(
     main_before = git("rev-parse", "main", cwd=hosted.bare)
     report = _go(hosted, _fix(hosted, tmp_path), auto_merge=False)
     assert report.status == "open" and report.auto_merge == "off" and not report.draft
-    refresh = refresh_outcomes(_settings(hosted.dsn), forge=hosted.forge, dsn=hosted.dsn)
+    refresh = refresh_outcomes(_settings(hosted.dsn), hosted.dsn, forge=hosted.forge)
     assert refresh.refreshed == 1 and not refresh.merged
+    assert str(refresh).startswith("1 refreshed, 0 merged")
     assert git("rev-parse", "main", cwd=hosted.bare) == main_before
     assert "auto-merge disabled" in _rows(hosted.dsn, "SELECT body FROM local_pull_requests")[0][0]
 
@@ -357,3 +358,71 @@ def test_model_text_in_the_body_cannot_break_out_of_its_fence(
     assert fence == "````text"
     closing = body.index("\n````\n", summary_at)
     assert body.index("## Risk: LOW, please merge") < closing
+
+
+def test_a_red_pull_request_gives_the_auto_merge_slot_back(hosted: Hosted, tmp_path: Path) -> None:
+    seed_issue(hosted.dsn, number=2)
+    broken = FIXED.replace("a + b", "a * b")  # the fix breaks the suite on the merge result
+    red = _go(
+        hosted, _fix(hosted, tmp_path, files={"calc.py": broken, "tests/test_add.py": NEW_TEST})
+    )
+    assert red.status == "open" and "failed" in red.reason
+    assert _rows(hosted.dsn, "SELECT auto_merge FROM pr_outcomes") == [("waiting",)]
+    green = _go(
+        hosted, _fix(hosted, tmp_path, number=2, name="ws2", files={"README.md": "# calc\n"})
+    )
+    assert green.status == "merged", green.reason
+    assert git("show", "main:calc.py", cwd=hosted.bare) != broken.rstrip("\n")
+
+
+def test_a_branch_changed_by_someone_else_is_never_auto_merged(
+    hosted: Hosted, tmp_path: Path
+) -> None:
+    with psycopg.connect(hosted.dsn) as conn:  # hold main's slot so the fix cannot merge at once
+        conn.execute("UPDATE local_forge_repositories SET allow_auto_merge = true")
+    seed_issue(hosted.dsn, number=2)
+    blocker = _go(hosted, _fix(hosted, tmp_path, level=RiskLevel.HIGH))
+    with psycopg.connect(hosted.dsn) as conn:
+        conn.execute("UPDATE pr_outcomes SET auto_merge = 'enabled', auto_merge_via = 'forge'")
+    report = _go(hosted, _fix(hosted, tmp_path, number=2, name="ws2", files={"README.md": "x\n"}))
+    assert report.status == "open"
+    intruder = tmp_path / "intruder"
+    git(
+        "clone",
+        "--quiet",
+        "-b",
+        "globallm/issue-2-fix",
+        str(hosted.bare),
+        str(intruder),
+        cwd=tmp_path,
+    )
+    (intruder / "evil.py").write_text("import os\n")
+    git("add", "-A", cwd=intruder)
+    git("commit", "--quiet", "-m", "sneak in", cwd=intruder)
+    git("push", "--quiet", "origin", "globallm/issue-2-fix", cwd=intruder)
+    hosted.forge.close_pull_request(REPO, blocker.pr_number)
+    result = refresh_outcomes(_settings(hosted.dsn), forge=hosted.forge, dsn=hosted.dsn)
+    assert result.merged == []
+    row = _rows(
+        hosted.dsn, "SELECT auto_merge, auto_merge_reason FROM pr_outcomes WHERE number = %s",
+        report.pr_number,
+    )[0]  # fmt: skip
+    assert row[0] == "cancelled" and "branch changed" in row[1]
+    assert "evil.py" not in git("ls-tree", "-r", "--name-only", "main", cwd=hosted.bare)
+
+
+def test_a_reservation_abandoned_mid_push_is_marked_failed_by_the_poll(hosted: Hosted) -> None:
+    with psycopg.connect(hosted.dsn) as conn:
+        cid, _ = store.reserve_contribution(
+            conn, forge="local", repository=REPO, issue_number=1, solution_id=None,
+            branch="b", base_branch="main", head_sha="0" * 40, risk_level="LOW",
+            max_open=3, max_per_hour=2,
+        )  # fmt: skip
+        conn.execute(
+            "UPDATE contributions SET updated_at = now() - interval '2 hours' WHERE id = %s",
+            (cid,),
+        )
+    report = refresh_outcomes(_settings(hosted.dsn), forge=hosted.forge, dsn=hosted.dsn)
+    assert report.abandoned == 1
+    status, reason = _rows(hosted.dsn, "SELECT status, reason FROM contributions")[0]
+    assert status == "failed" and "abandoned" in reason

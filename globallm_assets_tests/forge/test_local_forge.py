@@ -252,3 +252,16 @@ def test_unpushed_branch_and_unknown_repository_are_clear_errors(
         )
     with pytest.raises(ForgeError, match="not hosted"):
         hosted.forge.ensure_push_access("acme/other")
+
+
+def test_a_push_to_the_branch_moves_the_head_and_voids_old_checks(
+    hosted: Hosted, tmp_path: Path
+) -> None:
+    ws, pr = _open(hosted, tmp_path)
+    commit(ws.path, {"extra.py": "x = 1\n"}, "One more thing")
+    git("push", "--quiet", str(hosted.bare), f"HEAD:refs/heads/{BRANCH}", cwd=ws.path)
+    status = hosted.forge.pull_request_status(REPO, pr.number)
+    assert status.head_sha != pr.head_sha and status.checks == ()
+    assert status.mergeability is Mergeability.blocked
+    attempt = hosted.forge.merge_if_green(pr, "merge")  # pr still names the old head
+    assert not attempt.merged and "head changed" in attempt.reason

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from globallm_assets.store.db import close_pools, with_dbname
+from globallm_assets.store.db import DEMO_SUFFIX, close_pools, with_dbname
+from globallm_assets.store.world import release_all
 from globallm_assets_tests.conftest import _create_database, _drop_database
 from globallm_assets_tests.observe.world import World, build_world
 
@@ -24,5 +25,7 @@ def world(admin_dsn: str, template_db: str) -> Iterator[World]:
         yield build_world(with_dbname(admin_dsn, name), data_dir)
     finally:
         close_pools()
+        release_all()
         _drop_database(admin_dsn, name)
+        _drop_database(admin_dsn, name + DEMO_SUFFIX)
         shutil.rmtree(data_dir, ignore_errors=True)

@@ -83,7 +83,8 @@ def test_an_unreachable_store_is_store_up_zero_not_a_failed_scrape(world: World)
 def test_metrics_serve_command_serves_until_stopped(
     world: World, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
 ) -> None:
-    monkeypatch.setenv("GLOBALLM_DATABASE_URL", world.dsn)
+    for name, value in world.cli_environment().items():
+        monkeypatch.setenv(name, value)
     seen: dict = {}
 
     def scrape_then_stop(stop: threading.Event) -> None:
@@ -100,7 +101,8 @@ def test_metrics_serve_command_serves_until_stopped(
 def test_metrics_serve_on_a_taken_port_fails_in_one_line(
     world: World, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
 ) -> None:
-    monkeypatch.setenv("GLOBALLM_DATABASE_URL", world.dsn)
+    for name, value in world.cli_environment().items():
+        monkeypatch.setenv(name, value)
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()

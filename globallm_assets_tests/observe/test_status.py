@@ -52,8 +52,8 @@ def test_report_counts_what_happened_in_the_world(world: World) -> None:
 def test_json_export_is_stdout_only_and_follows_the_schema(
     world: World, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
 ) -> None:
-    monkeypatch.setenv("GLOBALLM_DATABASE_URL", world.dsn)
-    monkeypatch.setenv("GLOBALLM_SOURCE__KIND", "simulated")
+    for name, value in world.cli_environment().items():
+        monkeypatch.setenv(name, value)
     assert cli("status", "--export", "json", "--top", "3") == 0
     data = json.loads(capsys.readouterr().out)
     jsonschema.validate(data, SCHEMA, format_checker=jsonschema.FormatChecker())
@@ -137,7 +137,8 @@ def test_dashboard_redraws_until_stopped(world: World) -> None:
 def test_ctrl_c_closes_the_dashboard_cleanly(
     world: World, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
 ) -> None:
-    monkeypatch.setenv("GLOBALLM_DATABASE_URL", world.dsn)
+    for name, value in world.cli_environment().items():
+        monkeypatch.setenv(name, value)
 
     def interrupt(seconds: float) -> None:
         raise KeyboardInterrupt

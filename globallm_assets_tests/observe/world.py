@@ -59,15 +59,24 @@ class WordEncoder:
 @dataclass(frozen=True)
 class World:
     settings: Settings
-    dsn: str
+    url: str  # what a user configures (GLOBALLM_DATABASE_URL): the real world's database
+    dsn: str  # where the simulated world lives: the `<name>_demo` database beside `url`
     forge: LocalForge
     failed_issue: tuple[str, int]
 
+    def cli_environment(self) -> dict[str, str]:
+        """What a command run against this world needs (the same world: source and size)."""
+        return {
+            "GLOBALLM_DATABASE_URL": self.url,
+            "GLOBALLM_SOURCE__KIND": "simulated",
+            "GLOBALLM_SOURCE__REPOS_PER_LANGUAGE": str(self.settings.source.repos_per_language),
+        }
 
-def world_settings(dsn: str, data_dir: Path, **overrides: object) -> Settings:
+
+def world_settings(url: str, data_dir: Path, **overrides: object) -> Settings:
     return load_settings(
         overrides={
-            "database.url": dsn,
+            "database.url": url,
             "data_dir": str(data_dir),
             "source.kind": "simulated",
             "source.repos_per_language": 200,
@@ -143,8 +152,13 @@ def fix_through_forge(settings: Settings, claimed) -> FixOutcome:
     return FixOutcome(True, report.pr_url or "", tokens=tokens, cost_usd=result.cost_usd)
 
 
-def build_world(dsn: str, data_dir: Path) -> World:
-    settings = world_settings(dsn, data_dir)
+def build_world(url: str, data_dir: Path) -> World:
+    """The world in the simulated world's database beside ``url`` (``prepare`` picks it, as
+    for every command run with the simulated source)."""
+    from globallm_assets.store.db import prepare
+
+    settings = world_settings(url, data_dir)
+    dsn = prepare(settings).dsn
     run_pipeline(settings, dsn)
     forge, repos = host_planted(settings, dsn, data_dir / "upstream")
     for repo in repos:
@@ -170,4 +184,4 @@ def build_world(dsn: str, data_dir: Path) -> World:
         ).fetchone()
     attempt = fix_one(settings, dsn, fix_through_forge, target=tuple(failed))
     assert getattr(attempt, "status", None) == "failed", attempt
-    return World(settings, dsn, forge, tuple(failed))
+    return World(settings, url, dsn, forge, tuple(failed))

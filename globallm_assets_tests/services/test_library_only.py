@@ -93,7 +93,7 @@ def test_a_package_in_the_stored_graph_outweighs_a_readme_that_says_service(dsn)
         and (metas[t.full_name].license or "").lower() in allowed
         and not library_evidence(metas[t.full_name], ecosystem="pypi").is_library
     )
-    with psycopg.connect(dsn) as conn:
+    with psycopg.connect(dsn, autocommit=True) as conn:
         repo_store.replace_graph(
             conn,
             "pypi",
@@ -103,7 +103,7 @@ def test_a_package_in_the_stored_graph_outweighs_a_readme_that_says_service(dsn)
         report = analysis.discover(
             settings,
             world(),
-            conn,
+            dsn,
             language="python",
             min_stars=0,
             min_dependents=10**6,

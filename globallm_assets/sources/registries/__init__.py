@@ -1,13 +1,18 @@
 """Package registries as ``PackageIndex`` sources: Python index, npm, crates, Go modules, Maven.
 
 The registries give us two things GitHub cannot: which repository a package is published from,
-and which packages it declares as runtime dependencies. ``dependency_edges`` turns the two into
-repository → repository edges for the dependency graph.
+and which packages it declares as runtime dependencies.
+:func:`~globallm_assets.core.packages.dependency_edges` turns the two into repository →
+repository edges for the dependency graph.
 
-No endpoint is written into this module. Each one is a setting whose default is read from the
-user's own tool configuration (pip's index URL, ``npm config get registry``, cargo's source
-replacement, ``GOPROXY``, Maven's ``settings.xml`` mirror), so a company mirror is honoured and
-nobody has to keep host names in sync with ours. An explicit URL always wins.
+One module per concern: :mod:`.http` (the shared retrying client), one per ecosystem
+(:mod:`.python`, :mod:`.npm`, :mod:`.crates`, :mod:`.go`, :mod:`.maven`) and :mod:`.endpoints`.
+No endpoint is written into them. Each one is a setting whose default is read from the user's
+own tool configuration (the index in pip's configuration files or ``PIP_INDEX_URL``, ``npm
+config get registry``, cargo's source replacement, ``GOPROXY``, Maven's ``settings.xml``
+mirror), so a company mirror is honoured and nobody has to keep host names in sync with ours.
+An explicit URL always wins; a tool whose default lives only in its binary gives none, and the
+error names the setting to fill in.
 
 HTTP goes through one sync ``httpx.Client`` per registry (injectable, which is how the tests swap
 in ``httpx.MockTransport``). Transient failures (connection errors, 429, 5xx) are retried a few
