@@ -147,3 +147,18 @@ def test_ctrl_c_closes_the_dashboard_cleanly(
     assert cli("status", "--dashboard", "--interval", "1") == 0
     captured = capsys.readouterr()
     assert "GlobaLLM status" in captured.out and "error" not in captured.err
+
+
+def test_an_empty_store_reports_zeros_and_no_rates(
+    dsn: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    monkeypatch.setenv("GLOBALLM_DATABASE_URL", dsn)
+    assert cli("status", "--export", "json") == 0
+    data = json.loads(capsys.readouterr().out)
+    jsonschema.validate(data, SCHEMA)
+    assert data["pull_requests"]["merge_rate"] is None
+    assert data["fixes"]["cost_per_merged_pr"] is None
+    assert data["repository_activity"] == [] and data["recent_failures"] == []
+    assert cli("status") == 0
+    out = capsys.readouterr().out
+    assert "merge rate —" in out and "0 attempts" in out
