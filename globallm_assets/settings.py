@@ -320,7 +320,7 @@ class FixSettings(Section):
     command_seconds: int = Field(300, gt=0, description="wall limit of one agent shell command")
     clone_depth: int = Field(50, ge=0, description="0 clones full history")
     work_dir: Path | None = Field(None, description="default: <data_dir>/work")
-    keep_workspaces: bool = Field(True, description="keep clones for the contribute stage")
+    keep_workspaces: bool = Field(False, description="keep clones after the run, to inspect")
     # Per repository (owner/name) test command, split like a shell would (never run by one).
     test_commands: dict[str, str] = Field(default_factory=dict)
     # Per repository (owner/name) clone URL or local path (mirrors; otherwise the code host's).

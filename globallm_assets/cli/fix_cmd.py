@@ -28,7 +28,7 @@ def fix(
         None,
         "--issue-url",
         help="https://github.com/OWNER/REPO/issues/N, local-forge://OWNER/REPO/issues/N or "
-        "OWNER/REPO#N (default: the top-ranked available issue)",
+        "OWNER/REPO#N (default: claim the best available issue; a dry run only peeks)",
     ),
     dry_run: bool = typer.Option(
         False, "--dry-run", help="everything but push and pull request; write patch and report"
@@ -53,7 +53,13 @@ def fix(
         raise UsageError("--branch must be a branch name")
     from globallm_assets.fixer.sandbox import SandboxUnavailable
     from globallm_assets.fixer.workspace import WorkspaceError
-    from globallm_assets.services.fix import FixInputError, FixOptions, parse_issue_url, run_fix
+    from globallm_assets.services.fix import (
+        FixFailed,
+        FixInputError,
+        FixOptions,
+        parse_issue_url,
+        run_fix,
+    )
 
     if issue_url is not None:
         try:
@@ -79,7 +85,7 @@ def fix(
             outcome = run_fix(settings, options, progress=progress)
         except FixInputError as exc:
             raise UsageError(str(exc)) from None
-        except (SandboxUnavailable, WorkspaceError) as exc:
+        except (SandboxUnavailable, WorkspaceError, FixFailed) as exc:
             raise CommandFailed(str(exc)) from None
     result = outcome.result
     if export == "json":
@@ -89,12 +95,16 @@ def fix(
                 "attempts": len(outcome.attempts),
                 "patch": str(outcome.patch_path) if outcome.patch_path else None,
                 "report": str(outcome.report_path) if outcome.report_path else None,
+                "contribution": outcome.contribution.as_dict() if outcome.contribution else None,
                 "message": outcome.message,
             }
         )
     else:
         _print(outcome)
-    if not result.validated:
+    contribution = outcome.contribution
+    # A dry run's preview that could not reach the forge does not fail the fix itself.
+    failed = not dry_run and contribution is not None and contribution.status == "failed"
+    if not result.validated or failed:
         raise typer.Exit(1)
 
 
@@ -118,6 +128,10 @@ def _print(outcome) -> None:
         f"{result.turns} turns, {result.input_tokens + result.output_tokens} tokens, "
         f"${result.cost_usd:.4f}, {result.duration_s:.1f} s, {len(outcome.attempts)} attempt(s)",
     )
+    contribution = outcome.contribution
+    if contribution is not None:
+        where = f" {contribution.pr_url}" if contribution.pr_url else ""
+        table.add_row("contribution", f"{contribution.status}{where} — {contribution.reason}")
     if outcome.patch_path:
         table.add_row("patch", str(outcome.patch_path))
     if outcome.report_path:

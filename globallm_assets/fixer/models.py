@@ -8,7 +8,7 @@ the model's own account). The contribute stage may push and open a pull request 
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -93,7 +93,6 @@ class FixResult:
     suite: TestRun | None = None  # the whole suite on the fix
     language: str | None = None
     solution_id: int | None = None  # the ``solutions`` row, once persisted
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def validated(self) -> bool:

@@ -210,11 +210,15 @@ def _hide_args(paths: Sequence[str], workdir: Path) -> list[str]:
     args: list[str] = []
     home = Path.home()
     candidates = [*SYSTEM_SECRETS, *(str(home / p) for p in HOME_SECRETS), *paths]
+    seen: set[Path] = set()
     for raw in dict.fromkeys(candidates):
         path = Path(raw)
         if not path.exists() or path.is_symlink():
             continue
         resolved = path.resolve()
+        if resolved in seen:
+            continue
+        seen.add(resolved)
         # Hiding a parent of the interpreter or of the workspace is fine (the workspace is
         # bound again after); hiding "/" or the workspace itself is not.
         if resolved == Path("/") or resolved == workdir:

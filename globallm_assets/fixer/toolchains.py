@@ -137,7 +137,10 @@ def _plan_for(language: str, root: Path, tree: Sequence[str]) -> TestPlan:
         python = python_with_pytest()
         if python is None:
             raise NoTestPlan("python: no interpreter with pytest on this machine")
-        env = (("PYTHONPATH", "src:."),) if (root / "src").is_dir() else (("PYTHONPATH", "."),)
+        path = "src:." if (root / "src").is_dir() else "."
+        # The plugins installed beside GlobaLLM are not the repository's: don't auto-load them
+        # (plugins its own configuration names with -p still load when importable).
+        env = (("PYTHONPATH", path), ("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1"))
         command = (python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--color=no")
         return TestPlan("python", "pytest", command, env)
     if language in ("javascript", "typescript"):

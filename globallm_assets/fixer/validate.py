@@ -29,6 +29,8 @@ from globallm_assets.fixer.workspace import Workspace
 
 # Runners whose targeted command takes test names rather than files.
 NAME_RUNNERS = frozenset({"go", "cargo", "maven"})
+# A fix is reviewed by people: a diff beyond this is not a fix but a rewrite (or a dump).
+MAX_DIFF_BYTES = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,10 @@ def validate_change(
 ) -> Validation:
     """Apply the rule (module docstring) to the work tree's change against the base commit."""
     diff = workspace.diff()
+    if len(diff.encode("utf-8", errors="replace")) > MAX_DIFF_BYTES:
+        paths = tuple(workspace.changed_files())
+        reason = f"the change is larger than {MAX_DIFF_BYTES:,} bytes of diff"
+        return Validation(False, reason, "", paths, (), False)
     files = parse_diff(diff)
     paths = tuple(f.path for f in files)
     if not files:

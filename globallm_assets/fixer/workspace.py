@@ -270,10 +270,8 @@ class Workspace:
             self.git("worktree", "prune", check=False)
 
     def remove(self) -> None:
-        shutil.rmtree(
-            self.path.parent if self.path.parent.name.startswith("ws-") else self.path,
-            ignore_errors=True,
-        )
+        """Delete the clone and its private holder directory."""
+        shutil.rmtree(self.path.parent, ignore_errors=True)
 
 
 def clone(

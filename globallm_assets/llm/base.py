@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal, Protocol, runtime_checkable
 
 
@@ -96,7 +96,6 @@ class Turn:
     output_tokens: int
     model: str
     stop_reason: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def total_tokens(self) -> int:
@@ -112,9 +111,6 @@ class Pricing:
 
     def cost(self, input_tokens: int, output_tokens: int) -> float:
         return (input_tokens * self.input_per_mtok + output_tokens * self.output_per_mtok) / 1e6
-
-
-FREE = Pricing(0.0, 0.0)
 
 
 @runtime_checkable

@@ -16,7 +16,6 @@ from globallm_assets.core.models import IssueRecord
 
 MAX_ISSUE_CHARS = 8_000
 MAX_TREE_ENTRIES = 300
-MAX_EXCERPT_LINES = 80
 
 
 def fence_safe(text: str) -> str:

@@ -134,7 +134,6 @@ class ReplayProvider:
             output_tokens=turn.output_tokens,
             model=self.model,
             stop_reason="tool_use" if calls else "end_turn",
-            extra={"replay": True},
         )
 
 

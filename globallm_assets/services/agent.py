@@ -144,12 +144,9 @@ def run_attempt(
         raise
     finally:
         elapsed = time.monotonic() - started
-        budget.settle(
-            dsn,
-            reservation,
-            used_seconds=round(elapsed),
-            cost_usd=outcome.cost_usd if outcome else 0.0,
-        )
+        # Time only: the run's model calls were charged their tokens and cost as they were
+        # made (charging outcome.cost_usd here too would count it twice).
+        budget.settle(dsn, reservation, used_seconds=round(elapsed))
     if lost:
         return AttemptReport(
             claimed.key, "lost", "claim released as stale meanwhile", elapsed, heartbeats=beats

@@ -39,6 +39,10 @@ class FixInputError(ValueError):
     """Bad input (a malformed issue URL, an unknown issue): the CLI exits with code 2."""
 
 
+class FixFailed(RuntimeError):
+    """The fix could not be carried out (one line): the CLI exits with code 1."""
+
+
 @dataclass(frozen=True)
 class IssueRef:
     repository: str
@@ -98,9 +102,8 @@ def _number(text: str, url: str) -> int:
 
 
 def local_forge_root(settings: Settings) -> Path:
-    """Where the local forge keeps its bare repositories (``<data_dir>/forge``)."""
-    configured = getattr(getattr(settings, "forge", None), "local_root", None)
-    return Path(configured) if configured else settings.data_dir / "forge"
+    """Where the local forge keeps its bare repositories (``forge.local_root``)."""
+    return settings.forge.local_root or settings.data_dir / "forge"
 
 
 def github_web_url(api_url: str) -> str:
@@ -156,10 +159,16 @@ class LedgerBudget:
         self.ledger.record(**usage)
 
 
-def make_budget(settings: Settings, dsn: str) -> LedgerBudget:
-    from globallm_assets.store.llm_usage import TokenLedger
+def make_budget(settings: Settings, dsn: str, target: FixTarget) -> LedgerBudget:
+    """The fleet's ledger, charging the issue's repository and language as well as the week."""
+    from globallm_assets.services import budget
 
-    return LedgerBudget(TokenLedger(dsn, settings.budget.weekly_token_budget))
+    ledger = budget.ledger(settings, dsn).scoped(
+        repository=target.issue.repository,
+        language=target.language,
+        issue_number=target.issue.number,
+    )
+    return LedgerBudget(ledger)
 
 
 # --------------------------------------------------------------------------- providers
@@ -251,97 +260,267 @@ def run_fix(
     *,
     progress: Callable[[str], None] = lambda _: None,
     provider: ToolProvider | None = None,
-    contribute: Callable[..., Any] | None = None,
 ) -> FixOutcome:
-    """Fix one issue (see the module docstring). ``provider`` overrides the configured one."""
+    """Fix one issue (see the module docstring). ``provider`` overrides the configured one.
+
+    With a URL: that issue. Without one, a dry run takes the top-ranked available issue without
+    claiming it; a real run claims the best issue atomically, as a fleet agent does, and ends
+    the claim (completed, back to available, or failed) with the outcome.
+    """
     from globallm_assets.store import solutions as store
     from globallm_assets.store.db import pool, prepare
 
     ref = parse_issue_url(options.issue_url) if options.issue_url else None
     location = prepare(settings)
-    db = pool(location.dsn)
-    with db.connection() as conn:
+    if ref is None and not options.dry_run:
+        return _claim_and_fix(settings, options, location.dsn, progress, provider)
+    with pool(location.dsn).connection() as conn:
         if ref is not None:
             targets = [_load_target(settings, conn, ref, location.dsn)]
-            host = ref.host
         else:
             targets = [_target(row) for row in store.ranked_candidates(conn, CANDIDATES)]
-            host = "auto"
-    chosen: tuple[FixTarget, str, bool] | None = None
     for target in targets:
         try:
-            source, needs_token = clone_source(settings, target.issue.repository, host)
+            source = clone_source(settings, target.issue.repository, ref.host if ref else "auto")
         except FixInputError:
             if ref is not None:
                 raise
             continue  # not cloneable in this world (a simulated repository): the next one
-        chosen = (target, source, needs_token)
-        break
-    if chosen is None:
-        raise FixInputError("no available issue to fix (run the ranking, or give --issue-url)")
-    target, source, needs_token = chosen
+        return fix_target(
+            settings, options, target, source, location.dsn, progress=progress, provider=provider
+        )
+    raise FixInputError("no available issue to fix (run the ranking, or give --issue-url)")
+
+
+def fix_target(
+    settings: Settings,
+    options: FixOptions,
+    target: FixTarget,
+    source: tuple[str, bool],
+    dsn: str,
+    *,
+    progress: Callable[[str], None] = lambda _: None,
+    provider: ToolProvider | None = None,
+    budget: LedgerBudget | None = None,
+) -> FixOutcome:
+    """Clone, solve (recording every attempt), then report or contribute."""
+    from globallm_assets.store import solutions as store
+    from globallm_assets.store.db import pool
+
+    url, needs_token = source
     issue = target.issue
     progress(f"issue {issue.repository}#{issue.number}: {issue.title}")
-
     progress(f"cloning {issue.repository}")
-    token = (
-        settings.github.all_tokens()[0] if needs_token and settings.github.all_tokens() else None
-    )
+    tokens = settings.github.all_tokens() if needs_token else []
     workspace = clone(
-        source,
+        url,
         repository=issue.repository,
         issue_number=issue.number,
         title=issue.title,
         work_root=settings.fix.work_dir or settings.data_dir / "work",
         base_branch=options.base_branch,
         depth=settings.fix.clone_depth,
-        token=token,
+        token=tokens[0] if tokens else None,
     )
-    progress(
-        f"workspace {workspace.path} on branch {workspace.branch} (base {workspace.base_branch})"
-    )
+    progress(f"branch {workspace.branch} from {workspace.base_branch} in {workspace.path}")
 
     model = provider or fix_provider(settings, issue.repository, issue.number)
     attempts: list[FixResult] = []
 
     def record(result: FixResult) -> FixResult:
-        with db.connection() as conn:
+        with pool(dsn).connection() as conn:
             row = result.as_record() | {"operation_id": current_operation_id()}
             saved = replace(result, solution_id=store.insert_solution(conn, row))
         attempts.append(saved)
         return saved
 
-    result = solve(
-        target,
-        workspace,
-        provider=model,
-        budget=make_budget(settings, location.dsn),
-        config=EngineConfig.from_settings(settings, issue.repository),
-        progress=progress,
-        record=record,
+    try:
+        result = solve(
+            target,
+            workspace,
+            provider=model,
+            budget=budget or make_budget(settings, dsn, target),
+            config=EngineConfig.from_settings(settings, issue.repository),
+            progress=progress,
+            record=record,
+        )
+        return _hand_over(settings, options, result, attempts, dsn, progress)
+    finally:
+        # The commit is pushed (or the patch written) by now; the clone is only worth keeping
+        # to inspect it.
+        if not settings.fix.keep_workspaces:
+            workspace.remove()
+
+
+# --------------------------------------------------------------------------- the fleet
+
+
+def _claimed_target(settings: Settings, dsn: str, claimed: Any) -> FixTarget:
+    from globallm_assets.store import solutions as store
+    from globallm_assets.store.db import pool
+
+    with pool(dsn).connection() as conn:
+        row = store.issue_for_fix(conn, claimed.repository, claimed.number)
+    if row is not None:
+        return _target(row)
+    issue = claimed.issue.model_copy(update={"repository": claimed.repository})
+    return _target(
+        {
+            "data": issue.model_dump(mode="json"),
+            "repository": claimed.repository,
+            "category": claimed.category,
+            "complexity": None,
+            "language": claimed.language,
+        }
     )
+
+
+def fix_claimed_outcome(
+    settings: Settings,
+    options: FixOptions,
+    claimed: Any,
+    dsn: str,
+    *,
+    progress: Callable[[str], None] = lambda _: None,
+    provider: ToolProvider | None = None,
+) -> FixOutcome:
+    """Fix an issue this agent has claimed; model calls are charged through the claim's ledger
+    (its repository and language as well as the week)."""
+    from globallm_assets.services import budget
+
+    target = _claimed_target(settings, dsn, claimed)
+    source = clone_source(settings, claimed.repository, "auto")
+    ledger = LedgerBudget(budget.ledger_for(settings, dsn, claimed))
+    return fix_target(
+        settings, options, target, source, dsn, progress=progress, provider=provider, budget=ledger
+    )
+
+
+def agent_outcome(outcome: FixOutcome) -> Any:
+    """The fleet's view of a fix: succeeded when a pull request was opened (or merged), and
+    whether another attempt could help."""
+    from globallm_assets.services.agent import FixOutcome as AgentOutcome
+
+    result = outcome.result
+    tokens = sum(a.total_tokens for a in outcome.attempts)
+    cost = round(sum(a.cost_usd for a in outcome.attempts), 6)
+    contribution = outcome.contribution
+    if result.outcome is not Outcome.validated:
+        # A refusal by the risk policy will be refused again; a failed or budget-stopped
+        # attempt may go better next time.
+        retry = result.outcome is not Outcome.refused
+        detail = f"{result.outcome.value}: {result.reason}"
+        return AgentOutcome(False, detail, retry=retry, tokens=tokens, cost_usd=cost)
+    if contribution is None:
+        return AgentOutcome(False, outcome.message, retry=True, tokens=tokens, cost_usd=cost)
+    if contribution.status in ("merged", "auto_merge", "open", "draft"):
+        detail = contribution.pr_url or f"{contribution.status}: {contribution.reason}"
+        return AgentOutcome(True, detail, tokens=tokens, cost_usd=cost)
+    detail = f"contribution {contribution.status}: {contribution.reason}"
+    return AgentOutcome(
+        False, detail, retry=contribution.status == "failed", tokens=tokens, cost_usd=cost
+    )
+
+
+def fix_claimed(settings: Settings, claimed: Any) -> Any:
+    """The fleet's fix function (``services.agent.FixFunction``): fix, contribute, report."""
+    from globallm_assets.services.agent import FixOutcome as AgentOutcome
+    from globallm_assets.store.db import prepare
+
+    dsn = prepare(settings).dsn
+    options = FixOptions(auto_merge=settings.forge.auto_merge)
+    try:
+        outcome = fix_claimed_outcome(settings, options, claimed, dsn, progress=log.info)
+    except FixInputError as exc:
+        return AgentOutcome(False, str(exc), retry=False)
+    return agent_outcome(outcome)
+
+
+def _claim_and_fix(
+    settings: Settings,
+    options: FixOptions,
+    dsn: str,
+    progress: Callable[[str], None],
+    provider: ToolProvider | None,
+) -> FixOutcome:
+    """``globallm fix`` without a URL: claim the best issue as a fleet agent would, fix it, and
+    end the claim with the outcome (the fleet's attempt: heartbeats, time budget, claim state)."""
+    from globallm_assets.services import agent
+    from globallm_assets.services.claim import ClaimResult
+
+    captured: list[FixOutcome] = []
+
+    def fix(settings: Settings, claimed: Any) -> Any:
+        try:
+            outcome = fix_claimed_outcome(
+                settings, options, claimed, dsn, progress=progress, provider=provider
+            )
+        except FixInputError as exc:
+            from globallm_assets.services.agent import FixOutcome as AgentOutcome
+
+            return AgentOutcome(False, str(exc), retry=False)
+        captured.append(outcome)
+        return agent_outcome(outcome)
+
+    report = agent.fix_one(settings, dsn, fix)
+    if isinstance(report, ClaimResult):
+        raise FixFailed(f"no issue to claim: {report.reason or 'none available'}")
+    if not captured:
+        raise FixFailed(f"{report.issue}: {report.detail} (claim {report.status})")
+    progress(f"claim {report.issue}: {report.status}")
+    return captured[0]
+
+
+def _hand_over(
+    settings: Settings,
+    options: FixOptions,
+    result: FixResult,
+    attempts: list[FixResult],
+    dsn: str,
+    progress: Callable[[str], None],
+) -> FixOutcome:
+    """Dry run: the preview, the patch and the report. Otherwise: the contribute stage."""
+    from globallm_assets.services.contribute import contribute
+
     outcome = FixOutcome(result=result, attempts=tuple(attempts))
     if options.dry_run:
+        preview = None
+        if result.validated:
+            progress("checking what the contribution would be (no push)")
+            preview = _preview(contribute, settings, result, dsn, options.auto_merge)
         directory = options.reports_dir or settings.fix.reports_dir or settings.data_dir / "fixes"
-        patch, report = write_report(result, attempts, directory)
+        patch, report = write_report(result, attempts, directory, preview=preview)
         return replace(
             outcome,
             patch_path=patch,
             report_path=report,
+            contribution=preview,
             message="dry run: nothing pushed; patch and report written",
         )
     if not result.validated:
         return replace(outcome, message=f"nothing to contribute: {result.outcome.value}")
-    if contribute is None:
-        return replace(
-            outcome,
-            message=(
-                "validated and committed on the local branch; the contribute stage (push, pull "
-                "request, auto-merge) is not available in this build yet, nothing was pushed"
-            ),
-        )
-    contribution = contribute(settings, result, auto_merge=options.auto_merge)
-    return replace(outcome, contribution=contribution, message="handed to the contribute stage")
+    progress("contributing: guards, push, pull request")
+    contribution = contribute(settings, result, dsn=dsn, auto_merge=options.auto_merge)
+    return replace(
+        outcome,
+        contribution=contribution,
+        message=f"contribution {contribution.status}: {contribution.reason}",
+    )
+
+
+def _preview(
+    contribute: Callable[..., Any], settings: Settings, result: FixResult, dsn: str, auto: bool
+) -> Any:
+    """The pull request a real run would open (guards applied, nothing pushed); None when the
+    forge cannot be reached or configured (e.g. no GitHub token for a dry run)."""
+    from globallm_assets.forge.base import ForgeError
+    from globallm_assets.settings import ConfigError
+
+    try:
+        return contribute(settings, result, dsn=dsn, auto_merge=auto, dry_run=True)
+    except (ConfigError, ForgeError) as exc:
+        log.info("no contribution preview: %s", exc)
+        return None
 
 
 # --------------------------------------------------------------------------- dry-run report
@@ -352,7 +531,7 @@ def _slug(result: FixResult) -> str:
 
 
 def write_report(
-    result: FixResult, attempts: list[FixResult], directory: Path
+    result: FixResult, attempts: list[FixResult], directory: Path, *, preview: Any = None
 ) -> tuple[Path | None, Path]:
     """The patch (only for a change that may leave the machine) and a Markdown + JSON report,
     each written atomically."""
@@ -365,7 +544,7 @@ def write_report(
         patch_path = base.with_suffix(".patch")
         atomic_write_text(patch_path, result.diff)
     report_path = base.with_suffix(".md")
-    atomic_write_text(report_path, report_markdown(result, attempts))
+    atomic_write_text(report_path, report_markdown(result, attempts, preview))
     records = []
     for attempt in attempts:
         record = attempt.as_record() | {"solution_id": attempt.solution_id}
@@ -386,7 +565,7 @@ def _run_line(label: str, run: Any) -> str:
     return f"- {label}: `{' '.join(run.command)}` → {status}{counts} ({run.duration_s:.1f} s)"
 
 
-def report_markdown(result: FixResult, attempts: list[FixResult]) -> str:
+def report_markdown(result: FixResult, attempts: list[FixResult], preview: Any = None) -> str:
     risk = result.risk
     lines = [
         f"# {result.repository}#{result.issue_number}: {result.issue_title}",
@@ -412,4 +591,14 @@ def report_markdown(result: FixResult, attempts: list[FixResult]) -> str:
     ]
     if result.summary:
         lines += ["", "## The fixer's summary (unverified)", "", result.summary]
+    if preview is not None:
+        lines += [
+            "",
+            f"## The contribution a real run would make: {preview.status}",
+            "",
+            preview.reason,
+        ]
+        if preview.title:
+            kind = "draft pull request" if preview.draft else "pull request"
+            lines += ["", f"{kind}: **{preview.title}**", "", preview.body]
     return "\n".join(lines) + "\n"

@@ -18,6 +18,8 @@ WORLD_SIZE = 1000
 
 @pytest.fixture
 def default_world(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Every command of the flow works in the simulated world (its own database).
+    monkeypatch.setenv("GLOBALLM_SOURCE__KIND", "simulated")
     monkeypatch.setenv("GLOBALLM_SOURCE__REPOS_PER_LANGUAGE", str(WORLD_SIZE))
 
 

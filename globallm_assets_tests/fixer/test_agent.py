@@ -116,3 +116,92 @@ def test_a_provider_error_gives_the_reservation_back(box: ToolBox, dsn: str) -> 
     assert run.stop == "provider_error" and "429" in run.reason
     with psycopg.connect(dsn) as conn:
         assert llm_usage.reserved_this_week(conn) == 0
+
+
+@pytest.mark.parametrize("vendor", ["anthropic", "openai"])
+def test_the_loop_drives_the_real_sdks_through_tool_turns(
+    box: ToolBox, ledger: LedgerBudget, vendor: str, dsn: str
+) -> None:
+    from globallm_assets.llm.providers import AnthropicProvider, OpenAIProvider
+    from globallm_assets_tests.fakes.llm_vendors import (
+        VendorServer,
+        anthropic_message,
+        anthropic_tool_use,
+        openai_completion,
+        openai_tool_call,
+        rate_limited,
+    )
+
+    key = "sk-test-agent-0123456789abcdef"
+    with VendorServer(vendor, key) as server:
+        if vendor == "anthropic":
+            provider = AnthropicProvider(key, base_url=server.url)
+            replies = [
+                anthropic_message(
+                    [anthropic_tool_use("view", {"path": "a.txt"})],
+                    input_tokens=1500,
+                    output_tokens=30,
+                ),
+                anthropic_message(
+                    [anthropic_tool_use("submit", {"summary": "s", "tests": []})],
+                    input_tokens=1700,
+                    output_tokens=25,
+                ),
+            ]
+        else:
+            provider = OpenAIProvider(key, base_url=server.url)
+            replies = [
+                openai_completion(
+                    tool_calls=[openai_tool_call("view", {"path": "a.txt"})],
+                    prompt_tokens=1500,
+                    completion_tokens=30,
+                ),
+                openai_completion(
+                    tool_calls=[openai_tool_call("submit", {"summary": "s", "tests": []})],
+                    prompt_tokens=1700,
+                    completion_tokens=25,
+                ),
+            ]
+        server.replies += [replies[0], rate_limited(vendor), replies[1]]
+        run = run_agent(
+            provider,
+            system="sys",
+            task="fix it",
+            toolbox=box,
+            caps=CAPS,
+            budget=ledger,
+            repository="o/r",
+        )
+        bodies = [seen.body for seen in server.seen]
+    assert run.stop == "submitted" and run.turns == 2
+    assert (run.input_tokens, run.output_tokens) == (3200, 55)  # exactly what the vendor billed
+    # The second request carried the first call's result in the vendor's own shape.
+    last = bodies[-1]["messages"][-1]
+    if vendor == "anthropic":
+        assert last["content"][0]["type"] == "tool_result"
+        assert "hello" in last["content"][0]["content"]
+    else:
+        assert last["role"] == "tool" and "hello" in last["content"]
+    with psycopg.connect(dsn) as conn:
+        assert llm_usage.reserved_this_week(conn) == 3255
+
+
+def test_ledger_budget_settles_reservation_objects_as_well_as_weeks() -> None:
+    """The adapter keeps to the ledger's public reserve/settle: a ledger that hands out
+    reservation objects (the fleet's) gets the same object back with the cost."""
+
+    class ReservingLedger:
+        def __init__(self) -> None:
+            self.settled: list[tuple] = []
+
+        def reserve(self, tokens: int) -> object:
+            return ("reservation", tokens)
+
+        def settle(self, reservation: object, used: int, *, cost_usd: float = 0.0) -> None:
+            self.settled.append((reservation, used, cost_usd))
+
+    ledger = ReservingLedger()
+    budget = LedgerBudget(ledger)
+    handle = budget.reserve(500)
+    budget.settle(handle, 321, cost_usd=0.25)
+    assert ledger.settled == [(("reservation", 500), 321, 0.25)]

@@ -189,3 +189,46 @@ def test_solutions_rows_round_trip(dsn: str, tmp_path: Path) -> None:
         solution_id = solution_store.insert_solution(conn, result.as_record())
         back = FixResult.from_record(solution_store.get_solution(conn, solution_id))
     assert back == FixResult(**{**result.__dict__, "solution_id": solution_id})
+
+
+@needs_sandbox
+def test_a_github_issue_url_fetches_the_issue_through_the_api(
+    tmp_path: Path, dsn: str, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    from globallm_assets_tests.fakes.github_server import FakeGitHub, synthesize_repo
+
+    remote = planted.create("textstats", tmp_path / "remotes", bare=True)
+    issue = remote.issue.model_copy(update={"repository": "acme/textstats"})
+    meta = RepoMetadata(full_name="acme/textstats", language="python", stars=5000, license="MIT")
+    recording = json.loads(remote.recording.read_text()) | {"repository": "acme/textstats"}
+    replays = tmp_path / "replays"
+    replays.mkdir()
+    (replays / "acme.json").write_text(json.dumps(recording))
+    monkeypatch.setenv("GLOBALLM_DATABASE_URL", dsn)
+    monkeypatch.setenv("GLOBALLM_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv(
+        "GLOBALLM_FIX__CLONE_SOURCES", json.dumps({"acme/textstats": str(remote.path)})
+    )
+    monkeypatch.setenv("GLOBALLM_LLM__PROVIDER", "replay")
+    monkeypatch.setenv("GLOBALLM_LLM__REPLAY_DIR", str(replays))
+    monkeypatch.setenv("GITHUB_TOKEN", "tok_test_aaaaaaaa")
+    with FakeGitHub([synthesize_repo(meta, issues=[issue])], tokens=["tok_test_aaaaaaaa"]) as fake:
+        monkeypatch.setenv("GITHUB_API_URL", fake.url)
+        code = cli(
+            "fix",
+            "--issue-url",
+            "https://github.com/acme/textstats/issues/12",
+            "--dry-run",
+            "--output",
+            str(tmp_path / "out"),
+            "--export",
+            "json",
+        )
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert json.loads(captured.out)["result"]["outcome"] == "validated"
+    with psycopg.connect(dsn) as conn:
+        stored = conn.execute(
+            "SELECT title, category FROM issues WHERE repository = 'acme/textstats'"
+        ).fetchall()
+    assert stored == [(issue.title, "bug")]  # fetched from the API and scored by the rules

@@ -19,7 +19,7 @@ from globallm_assets_tests.forge.gitrepos import fix_workspace
 @pytest.fixture
 def opened(hosted: Hosted, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Hosted:
     """One HIGH-risk draft pull request on the local forge; the CLI finds that forge."""
-    monkeypatch.setenv("GLOBALLM_SOURCE__KIND", "simulated")
+    monkeypatch.setenv("GLOBALLM_FORGE__KIND", "local")
     monkeypatch.setenv("GLOBALLM_FORGE__LOCAL_ROOT", str(hosted.root))
     ws = fix_workspace(
         hosted.bare,

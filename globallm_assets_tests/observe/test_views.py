@@ -81,6 +81,9 @@ def test_budget_usage_has_the_fleet_repository_and_language_rows(world: World) -
     # Every reservation is charged to the fleet and to its repository: the totals agree.
     assert total["seconds_committed"] == sum(r["seconds_committed"] for r in repositories)
     assert total["claims"] == 3 and total["open_reservations"] == 0
+    # The ledger's cost is what the fix attempts recorded, counted once.
+    spent = _rows(world.dsn, "SELECT sum(cost_usd)::float8 AS c FROM solutions")[0]["c"]
+    assert total["cost_usd"] == pytest.approx(spent, abs=1e-6) and spent > 0
 
 
 def test_redundancy_clusters_keep_one_member(world: World) -> None:

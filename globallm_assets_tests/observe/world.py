@@ -23,9 +23,9 @@ from globallm_assets.fixer.sandbox import SandboxLimits
 from globallm_assets.forge.local import LocalForge
 from globallm_assets.services import analysis
 from globallm_assets.services import issues as issue_service
-from globallm_assets.services.agent import FixOutcome, fix_one
-from globallm_assets.services.contribute import contribute, refresh_outcomes
-from globallm_assets.services.fix import FixInputError, FixOptions, run_fix
+from globallm_assets.services.agent import fix_one
+from globallm_assets.services.contribute import refresh_outcomes
+from globallm_assets.services.fix import fix_claimed
 from globallm_assets.services.redundancy import language_redundancy
 from globallm_assets.services.sources import package_index, repo_source
 from globallm_assets.settings import Settings, load_settings
@@ -132,26 +132,6 @@ def host_planted(settings: Settings, dsn: str, work: Path) -> tuple[LocalForge, 
     return forge, repos
 
 
-def fix_through_forge(settings: Settings, claimed) -> FixOutcome:
-    """The fleet's fix function for these tests: the project's fixer, then contribute.
-
-    ``planted/configlite`` is contributed without auto-merge, so its maintainer can answer."""
-    options = FixOptions(
-        issue_url=f"{claimed.repository}#{claimed.number}",
-        auto_merge=claimed.repository != REJECTED,
-    )
-    try:
-        outcome = run_fix(settings, options, contribute=contribute)
-    except FixInputError as exc:
-        return FixOutcome(False, str(exc), retry=False)
-    report = outcome.contribution
-    result = outcome.result
-    tokens = result.input_tokens + result.output_tokens
-    if report is None or not report.pushed:
-        return FixOutcome(False, outcome.message, tokens=tokens, cost_usd=result.cost_usd)
-    return FixOutcome(True, report.pr_url or "", tokens=tokens, cost_usd=result.cost_usd)
-
-
 def build_world(url: str, data_dir: Path) -> World:
     """The world in the simulated world's database beside ``url`` (``prepare`` picks it, as
     for every command run with the simulated source)."""
@@ -161,10 +141,11 @@ def build_world(url: str, data_dir: Path) -> World:
     dsn = prepare(settings).dsn
     run_pipeline(settings, dsn)
     forge, repos = host_planted(settings, dsn, data_dir / "upstream")
+    # The fleet's fix function; configlite's pull request waits for its maintainer.
+    manual = world_settings(url, data_dir, **{"forge.auto_merge": False})
     for repo in repos:
-        attempt = fix_one(
-            settings, dsn, fix_through_forge, target=(repo.repository, repo.issue.number)
-        )
+        chosen = manual if repo.repository == REJECTED else settings
+        attempt = fix_one(chosen, dsn, fix_claimed, target=(repo.repository, repo.issue.number))
         assert getattr(attempt, "status", None) == "completed", attempt
     # The maintainer of configlite says no and closes the pull request; the poll records it.
     with transaction(dsn) as conn:
@@ -182,6 +163,6 @@ def build_world(url: str, data_dir: Path) -> World:
             "AND NOT i.do_not_touch AND r.worth_working_on AND i.repository NOT LIKE 'planted/%%' "
             "ORDER BY i.priority DESC LIMIT 1"
         ).fetchone()
-    attempt = fix_one(settings, dsn, fix_through_forge, target=tuple(failed))
+    attempt = fix_one(settings, dsn, fix_claimed, target=tuple(failed))
     assert getattr(attempt, "status", None) == "failed", attempt
     return World(settings, url, dsn, forge, tuple(failed))

@@ -77,9 +77,10 @@ def test_dagster_home_is_private(tmp_path: Path) -> None:
     from globallm_assets.services.dagster_home import prepare_dagster_home
     from globallm_assets.settings import load_settings
     from globallm_assets.store.db import StoreLocation
+    from globallm_assets.store.world import World
 
     settings = load_settings(overrides={"data_dir": str(tmp_path / "data")})
-    location = StoreLocation("postgresql://h/a", "postgresql://h/b", None)
+    location = StoreLocation("postgresql://h/a", "postgresql://h/b", None, World("github"))
     env = prepare_dagster_home(settings, location)
     home = Path(env["DAGSTER_HOME"])
     assert home.stat().st_mode & 0o077 == 0

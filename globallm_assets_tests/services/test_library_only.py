@@ -47,7 +47,7 @@ def test_readme_and_topic_evidence_matches_the_truth_and_the_registry_fixes_the_
 
 
 @pytest.mark.parametrize("language", ["python", "javascript", "rust"])
-def test_discover_library_only_keeps_exactly_the_libraries(dsn, capsys, language) -> None:
+def test_discover_library_only_keeps_exactly_the_libraries(dsn, demo_dsn, capsys, language) -> None:
     args = ["--database-url", dsn, "discover", "--language", language, "--source", "simulated"]
     args += ["--min-stars", "0", "--min-dependents", "1000000", "--max-results", "1000"]
     assert cli(*args, "--library-only", "--export", "json") == 0
@@ -67,7 +67,7 @@ def test_discover_library_only_keeps_exactly_the_libraries(dsn, capsys, language
         reasons[name].startswith("not a library: publishes no package")
         for name in passing - libraries
     )
-    with psycopg.connect(dsn) as conn:
+    with psycopg.connect(demo_dsn) as conn:
         stored = dict(conn.execute("SELECT name, is_library FROM repositories").fetchall())
     assert set(stored) == kept and all(stored.values())
 
