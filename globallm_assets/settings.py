@@ -163,7 +163,8 @@ class ImpactWeightSettings(Section):
 
 
 class PriorityWeightSettings(Section):
-    """Priority = wH·health + wI·impact + wS·solvability + wU·urgency − wR·redundancy − cost."""
+    """Priority = wH·health + wI·impact + wS·solvability + wU·urgency − wR·redundancy − cost
+    + wA·(2·acceptance − 1)."""
 
     health: float = Field(0.15, ge=0)
     impact: float = Field(0.35, ge=0)
@@ -171,6 +172,8 @@ class PriorityWeightSettings(Section):
     urgency: float = Field(0.20, ge=0)
     redundancy: float = Field(0.20, ge=0)
     cost: float = Field(0.10, ge=0)
+    # Learned from pull-request outcomes (core/learning.py): ± this much at most.
+    acceptance: float = Field(0.20, ge=0)
 
 
 class ThresholdSettings(Section):
@@ -461,6 +464,32 @@ class ForgeSettings(Section):
     git_timeout: int = Field(300, gt=0, description="seconds per git push")
 
 
+class MetricsSettings(Section):
+    """Prometheus endpoints: ``globallm metrics serve`` exports the store's state (read at
+    scrape time); an agent with ``agent_port`` set also exports its own counters."""
+
+    host: str = Field("127.0.0.1", description="interface the endpoints listen on")
+    port: int = Field(9464, ge=0, le=65535, description="`metrics serve` port (0: any free one)")
+    agent_port: int | None = Field(
+        None, ge=0, le=65535, description="`agent run` metrics port; unset: no endpoint"
+    )
+
+
+class LearningSettings(Section):
+    """Learning from pull-request outcomes (core/learning.py): a Beta prior of mean
+    ``prior_mean`` worth ``prior_strength`` pull requests, silence as a soft rejection, and
+    opt-outs maintainers ask for on a pull request. Its weight in the ranking is
+    ``priority_weights.acceptance``."""
+
+    prior_mean: float = Field(0.5, gt=0, lt=1)
+    prior_strength: float = Field(4.0, gt=0, description="pull requests' worth of prior belief")
+    ignored_after_days: float = Field(30.0, ge=0, description="an untouched open PR is ignored")
+    ignored_weight: float = Field(0.5, ge=0, le=1, description="an ignored PR, in rejections")
+    opt_out_on_request: bool = Field(True, description="a request for no bot PRs opts out")
+    # Authors whose remarks are GlobaLLM's own (fork owners are added automatically).
+    self_authors: list[str] = Field(default_factory=lambda: ["globallm"])
+
+
 class Settings(BaseSettings):
     """Everything configurable in GlobaLLM."""
 
@@ -493,6 +522,8 @@ class Settings(BaseSettings):
     sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
     fix: FixSettings = Field(default_factory=FixSettings)
     forge: ForgeSettings = Field(default_factory=ForgeSettings)
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
+    learning: LearningSettings = Field(default_factory=LearningSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -128,10 +128,12 @@ def _register_commands() -> None:
         fix_cmd,
         graph_cmd,
         issues_cmd,
+        metrics_cmd,
         prs_cmd,
         redundancy_cmd,
         repos_cmd,
         run_cmd,
+        status_cmd,
     )
 
     demo_cmd.register(app)
@@ -146,6 +148,8 @@ def _register_commands() -> None:
     budget_cmd.register(app)
     agent_cmd.register(app)
     run_cmd.register(app)
+    status_cmd.register(app)
+    metrics_cmd.register(app)
 
 
 _register_commands()

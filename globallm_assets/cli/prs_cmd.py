@@ -103,6 +103,8 @@ def refresh(
             else ""
         )
     )
+    for name, reason in report.opted_out.items():
+        console.print(f"[yellow]opted out[/yellow] {escape(name)}: {escape(reason)}")
     for line in report.errors:
         console.print(f"[red]error:[/red] {escape(line)}")
     if report.errors:

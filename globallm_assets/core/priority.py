@@ -5,26 +5,33 @@ Formula
 ::
 
     priority = wH·health + wI·impact + wS·solvability + wU·urgency
-               − wR·redundancy_penalty − wC·cost_penalty
+               − wR·redundancy_penalty − wC·cost_penalty + wA·(2·acceptance − 1)
 
 with the weights of ``PriorityWeights`` (defaults wH 0.15, wI 0.35, wS 0.30, wU 0.20, wR 0.20,
-wC 0.10). The weights are used as given, not normalised: the penalties must be able to pull a
-score down, and a weight of 0 removes a term. Each term is returned as its own column
-(``c_health``, ``c_impact``, ``c_solvability``, ``c_urgency``, and the negative
-``c_redundancy`` and ``c_cost``), and ``priority`` is exactly their sum, so analysts see why an
-issue ranks where it does.
+wC 0.10, wA 0.20). The weights are used as given, not normalised: the penalties must be able to
+pull a score down, and a weight of 0 removes a term. Each term is returned as its own column
+(``c_health``, ``c_impact``, ``c_solvability``, ``c_urgency``, the negative ``c_redundancy``
+and ``c_cost``, and the signed ``c_acceptance``), and ``priority`` is exactly their sum, so
+analysts see why an issue ranks where it does.
+
+``acceptance`` is the repository's learned willingness to merge automated pull requests
+(``core/learning.py``): 0.5 is neutral (no evidence, or as much as the prior expects), so the
+term lies in [−wA, +wA] and is 0 for every repository GlobaLLM has not contributed to yet. It is
+the one centred term: a repository that merges is lifted, one that rejects is pushed down.
 
 The article's simpler rule ``impact·0.6 + solvability·0.4 − cost`` is this formula with
 ``PriorityWeights(health=0, impact=0.6, solvability=0.4, urgency=0, redundancy=0, cost=1)``.
 
 Inputs
 ------
-``health``, ``impact``, ``solvability``, ``urgency``, ``redundancy_penalty`` and
-``cost_penalty`` are expected in [0, 1] and are clipped to it, so one bad upstream value cannot
-dominate the ranking. A missing value (null or NaN) takes ``MISSING_VALUES[column]``: no credit
+``health``, ``impact``, ``solvability``, ``urgency``, ``redundancy_penalty``, ``cost_penalty``
+and ``acceptance`` are expected in [0, 1] and are clipped to it, so one bad upstream value cannot
+dominate the ranking. ``acceptance`` is optional: a frame without it ranks as if every repository
+were neutral. A missing value (null or NaN) takes ``MISSING_VALUES[column]``: no credit
 for an unknown benefit (0), no penalty for unknown redundancy (0, as the ``issue_priorities``
 view does: most repositories overlap with nothing), and the full penalty for an unknown cost (1),
-so an issue whose cost was never estimated cannot beat a cheap one.
+so an issue whose cost was never estimated cannot beat a cheap one; unknown acceptance is
+neutral (``ACCEPTANCE_NEUTRAL``).
 
 Rows with ``do_not_touch`` true or null are dropped: an agent touches an issue only when we
 positively know it may. The result is sorted by
@@ -64,13 +71,16 @@ MISSING_VALUES: dict[str, float] = {
     "redundancy_penalty": 0.0,
     "cost_penalty": 1.0,
 }
+# The centred term: input column, PriorityWeights field, output column.
+ACCEPTANCE_TERM = ("acceptance", "acceptance", "c_acceptance")
+ACCEPTANCE_NEUTRAL = 0.5
 REQUIRED_COLUMNS: tuple[str, ...] = (
     "repository",
     "number",
     *(column for column, *_ in TERMS),
     "do_not_touch",
 )
-COMPONENT_COLUMNS: tuple[str, ...] = tuple(out for _, _, out, _ in TERMS)
+COMPONENT_COLUMNS: tuple[str, ...] = (*(out for _, _, out, _ in TERMS), ACCEPTANCE_TERM[2])
 SORT_COLUMNS = ("priority", "repository", "number")
 
 
@@ -84,6 +94,7 @@ class PriorityWeights:
     urgency: float = 0.20
     redundancy: float = 0.20
     cost: float = 0.10
+    acceptance: float = 0.20
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -103,8 +114,9 @@ def _check(columns: list[str], top: int | None) -> None:
         raise ValueError(f"top must be >= 0, not {top}")
 
 
-def priority_expressions(weights: PriorityWeights) -> list[pl.Expr]:
-    """The ``c_*`` component columns and ``priority``, as polars expressions."""
+def priority_expressions(weights: PriorityWeights, *, acceptance: bool = True) -> list[pl.Expr]:
+    """The ``c_*`` component columns, as polars expressions (``acceptance``: whether the frame
+    has that column; without it the term is neutral)."""
     parts: list[pl.Expr] = []
     for column, weight_name, out, sign in TERMS:
         value = (
@@ -115,6 +127,18 @@ def priority_expressions(weights: PriorityWeights) -> list[pl.Expr]:
             .clip(0.0, 1.0)
         )
         parts.append((value * (sign * getattr(weights, weight_name))).alias(out))
+    column, weight_name, out = ACCEPTANCE_TERM
+    if acceptance:
+        value = (
+            pl.col(column)
+            .cast(pl.Float64)
+            .fill_nan(None)
+            .fill_null(ACCEPTANCE_NEUTRAL)
+            .clip(0.0, 1.0)
+        )
+    else:
+        value = pl.lit(ACCEPTANCE_NEUTRAL, dtype=pl.Float64)
+    parts.append(((value * 2.0 - 1.0) * getattr(weights, weight_name)).alias(out))
     return parts
 
 
@@ -139,7 +163,7 @@ def rank(
     query = (
         frame.lazy()
         .filter(pl.col("do_not_touch").fill_null(True).not_())
-        .with_columns(priority_expressions(weights))
+        .with_columns(priority_expressions(weights, acceptance=ACCEPTANCE_TERM[0] in frame.columns))
         .with_columns(priority.alias("priority"))
     )
     if min_priority is not None:
@@ -165,6 +189,13 @@ def rank_pandas(
     for column, weight_name, name, sign in TERMS:
         value = out[column].astype("float64").fillna(MISSING_VALUES[column]).clip(0.0, 1.0)
         out[name] = value * (sign * getattr(weights, weight_name))
+    column, weight_name, name = ACCEPTANCE_TERM
+    value = (
+        out[column].astype("float64").fillna(ACCEPTANCE_NEUTRAL).clip(0.0, 1.0)
+        if column in out.columns
+        else ACCEPTANCE_NEUTRAL
+    )
+    out[name] = (value * 2.0 - 1.0) * getattr(weights, weight_name)
     priority = out[COMPONENT_COLUMNS[0]]
     for name in COMPONENT_COLUMNS[1:]:
         priority = priority + out[name]

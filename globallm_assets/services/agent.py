@@ -58,6 +58,9 @@ class AttemptReport:
     detail: str
     seconds: float
     budget_exhausted: bool = False
+    tokens: int = 0
+    cost_usd: float = 0.0
+    heartbeats: int = 0
 
 
 @dataclass
@@ -104,7 +107,7 @@ def refresh_pr_outcomes(settings: Settings, dsn: str) -> int:
         )
     from globallm_assets.services import contribute
 
-    return contribute.refresh_outcomes(settings, dsn)
+    return contribute.refresh_outcomes(settings, dsn=dsn).refreshed
 
 
 def run_attempt(
@@ -135,19 +138,19 @@ def run_attempt(
                 log.exception("%s: fix crashed", claimed.key)
                 outcome = FixOutcome(False, f"fix crashed: {type(exc).__name__}: {exc}")
         lost = heartbeat.lost.is_set()
+        beats = heartbeat.beats
     except BaseException:
         claims.release(settings, dsn, claimed)
         raise
     finally:
         elapsed = time.monotonic() - started
-        budget.settle(
-            dsn,
-            reservation,
-            used_seconds=round(elapsed),
-            cost_usd=outcome.cost_usd if outcome else 0.0,
-        )
+        # Time only: the run's model calls were charged their tokens and cost as they were
+        # made (charging outcome.cost_usd here too would count it twice).
+        budget.settle(dsn, reservation, used_seconds=round(elapsed))
     if lost:
-        return AttemptReport(claimed.key, "lost", "claim released as stale meanwhile", elapsed)
+        return AttemptReport(
+            claimed.key, "lost", "claim released as stale meanwhile", elapsed, heartbeats=beats
+        )
     detail = redact(outcome.detail)
     if outcome.succeeded:
         done = claims.complete(settings, dsn, claimed, detail)
@@ -156,7 +159,15 @@ def run_attempt(
         new_status = claims.fail(settings, dsn, claimed, detail, retry=outcome.retry)
         status = "lost" if new_status is None else new_status  # type: ignore[assignment]
     log.info("%s: %s in %.1f s — %s", claimed.key, status, elapsed, detail)
-    return AttemptReport(claimed.key, status, detail, elapsed)
+    return AttemptReport(
+        claimed.key,
+        status,
+        detail,
+        elapsed,
+        tokens=outcome.tokens,
+        cost_usd=outcome.cost_usd,
+        heartbeats=beats,
+    )
 
 
 def fix_one(
@@ -230,12 +241,15 @@ def run_agent(
     of crashed agents are returned to the pool every heartbeat interval by whichever agent
     gets there first, so a fleet heals without an operator. ``reload`` re-reads the settings
     before every claim, so `globallm budget set` reaches running agents."""
+    from globallm_assets import metrics  # prometheus_client: only in long-running agents
+
     agent = identity or AgentIdentity.current()
     stop = stop or threading.Event()
     signals = _Signals(stop)
     report = AgentReport(agent.id)
     last_cleanup = float("-inf")
     log.info("agent %s started", agent.id)
+    server = metrics.serve_agent(settings)  # None unless metrics.agent_port is set
     with signals.installed():
         try:
             while True:
@@ -248,9 +262,11 @@ def run_agent(
                 if reload is not None:
                     settings = _reloaded(reload, settings)
                 if time.monotonic() - last_cleanup >= settings.agents.heartbeat_interval:
-                    claims.cleanup_stale(settings, dsn)
+                    released = claims.cleanup_stale(settings, dsn)
+                    metrics.record_stale_releases(item.status for item in released)
                     last_cleanup = time.monotonic()
                 result = claims.claim(settings, dsn, agent.id)
+                metrics.record_claim(result.issue, result.budget_exhausted)
                 if result.issue is None:
                     if result.budget_exhausted or exit_when_idle:
                         report.stopped_because = result.reason or "nothing to claim"
@@ -268,6 +284,13 @@ def run_agent(
                 with signals.interruptible_section():
                     attempt = run_attempt(settings, dsn, result.issue, fix)
                 report.attempts.append(attempt)
+                metrics.record_attempt(
+                    attempt.status,
+                    attempt.seconds,
+                    tokens=attempt.tokens,
+                    cost_usd=attempt.cost_usd,
+                    heartbeats=attempt.heartbeats,
+                )
                 if on_attempt is not None:
                     on_attempt(attempt)
                 if attempt.budget_exhausted:
@@ -280,6 +303,8 @@ def run_agent(
                 # A signal may land between a claim's commit and its return: free anything
                 # this agent still holds.
                 _release_everything(dsn, agent.id)
+            if server is not None:
+                server.close()
     log.info("agent %s stopped: %s", agent.id, report.stopped_because)
     return report
 

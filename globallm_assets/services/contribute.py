@@ -111,6 +111,8 @@ class RefreshReport:
     armed: list[str] = field(default_factory=list)
     abandoned: int = 0  # contributions whose agent died mid-push, now marked failed
     errors: list[str] = field(default_factory=list)
+    # Repositories whose maintainers asked for no automated pull requests (services/learning).
+    opted_out: dict[str, str] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -552,7 +554,8 @@ def refresh_outcomes(
 ) -> RefreshReport:
     """Poll the forge for every open pull request GlobaLLM opened there: state, checks, reviews
     and comments into ``pr_outcomes``, and auto-merges moved along (see
-    :func:`advance_auto_merge`). A sensor can call this on an interval."""
+    :func:`advance_auto_merge`); then learn from the outcomes (``services/learning.py``:
+    per-repository acceptance, opt-outs asked for). A sensor can call this on an interval."""
     if dsn is None:
         from globallm_assets.store.db import prepare
 
@@ -583,6 +586,9 @@ def refresh_outcomes(
             report.merged.append(key)
         elif row["state"] == "closed":
             report.closed.append(key)
+    from globallm_assets.services.learning import learn_from_outcomes
+
+    report.opted_out = learn_from_outcomes(settings, dsn).opted_out
     return report
 
 

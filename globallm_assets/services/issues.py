@@ -247,6 +247,7 @@ def rank(
         "cost_penalty": pl.Float64,
         "do_not_touch": pl.Boolean,
         "do_not_touch_reason": pl.Utf8,
+        "acceptance": pl.Float64,  # learned from pull-request outcomes; null: neutral
     }
     frame = pl.DataFrame(rows, schema=schema, orient="row") if rows else pl.DataFrame(schema=schema)
     return rank_frame(frame, priority_weights(settings), top=top, min_priority=min_priority)
@@ -259,6 +260,7 @@ COMPONENT_COLUMNS = (
     "c_urgency",
     "c_redundancy",
     "c_cost",
+    "c_acceptance",
 )
 
 

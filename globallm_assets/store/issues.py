@@ -197,10 +197,12 @@ def ranking_rows(conn: psycopg.Connection, language: str | None = None) -> list[
                    i.solvability, i.urgency, i.complexity, i.cost_estimate,
                    COALESCE(d.penalty, 0) AS redundancy_penalty,
                    COALESCE((i.scores ->> 'cost_penalty')::double precision, 0) AS cost_penalty,
-                   i.do_not_touch, i.do_not_touch_reason
+                   i.do_not_touch, i.do_not_touch_reason,
+                   a.signal AS acceptance
             FROM issues i
             JOIN repositories r ON r.name = i.repository
             LEFT JOIN redundancy d ON d.repository = i.repository
+            LEFT JOIN repository_acceptance a ON lower(a.repository) = lower(i.repository)
             WHERE {" AND ".join(clauses)}
             """,
             params,

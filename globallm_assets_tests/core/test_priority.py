@@ -70,7 +70,7 @@ def test_rank_hand_checked_example() -> None:
     assert ranked["priority"].to_list() == pytest.approx(EXPECTED_PRIORITY)
     first = ranked.row(0, named=True)
     assert [first[c] for c in COMPONENT_COLUMNS] == pytest.approx(
-        [0.15, 0.28, 0.15, 0.10, 0.0, -0.02]
+        [0.15, 0.28, 0.15, 0.10, 0.0, -0.02, 0.0]
     )
 
 

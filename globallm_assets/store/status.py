@@ -1,0 +1,197 @@
+"""Read-only counts for ``globallm status``, the dashboard and the metrics collector.
+
+Each function is one aggregate query, run on every dashboard refresh and every Prometheus
+scrape. Only ``issue_counts`` reads the whole ``issues`` table (one sequential scan); the others
+read small tables or go through indexes, so the report takes well under a second at 10^6 issues
+(``benchmarks/bench_status.py``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+
+VERDICTS = ("approved", "rejected", "undecided")
+ASSIGNMENT_STATES = ("available", "assigned", "completed", "failed")
+PR_STATES = ("open", "merged", "closed")
+SOLUTION_OUTCOMES = ("validated", "failed", "refused", "budget_exhausted", "no_change", "error")
+
+
+def repository_counts(conn: psycopg.Connection) -> dict[str, int]:
+    """Repositories by verdict, plus how many opted out and the total."""
+    row = conn.execute(
+        """
+        SELECT count(*) FILTER (WHERE r.worth_working_on),
+               count(*) FILTER (WHERE NOT r.worth_working_on),
+               count(*) FILTER (WHERE r.worth_working_on IS NULL),
+               count(*) FILTER (WHERE f.opted_out),
+               count(*)
+        FROM repositories r LEFT JOIN issue_fetch_state f ON f.repository = r.name
+        """
+    ).fetchone()
+    assert row is not None
+    return dict(zip((*VERDICTS, "opted_out", "total"), map(int, row), strict=True))
+
+
+def issue_counts(conn: psycopg.Connection) -> dict[str, int]:
+    """Issues by state; open ones by assignment status, ranked and do-not-touch."""
+    row = conn.execute(
+        """
+        SELECT count(*) FILTER (WHERE state = 'open'),
+               count(*) FILTER (WHERE state = 'closed'),
+               count(*) FILTER (WHERE state = 'open' AND assignment_status = 'available'),
+               count(*) FILTER (WHERE state = 'open' AND assignment_status = 'assigned'),
+               count(*) FILTER (WHERE state = 'open' AND assignment_status = 'completed'),
+               count(*) FILTER (WHERE state = 'open' AND assignment_status = 'failed'),
+               count(*) FILTER (WHERE state = 'open' AND priority IS NOT NULL),
+               count(*) FILTER (WHERE state = 'open' AND do_not_touch)
+        FROM issues
+        """
+    ).fetchone()
+    assert row is not None
+    keys = ("open", "closed", *ASSIGNMENT_STATES, "ranked", "do_not_touch")
+    return dict(zip(keys, map(int, row), strict=True))
+
+
+def agent_counts(conn: psycopg.Connection, stale_after_seconds: float) -> dict[str, int]:
+    """Agents holding a claim with a fresh heartbeat (active) or only stale ones (stale), the
+    live and stale claims, and the agents that reserved budget this week (seen)."""
+    row = conn.execute(
+        """
+        WITH live AS (
+            SELECT assigned_to AS agent,
+                   COALESCE(last_heartbeat_at, assigned_at)
+                       < now() - make_interval(secs => %(stale)s) AS stale
+            FROM issues WHERE assignment_status = 'assigned'
+        ),
+        agents AS (SELECT agent, bool_and(stale) AS stale FROM live GROUP BY agent)
+        SELECT (SELECT count(*) FROM agents WHERE NOT stale),
+               (SELECT count(*) FROM agents WHERE stale),
+               (SELECT count(*) FROM live),
+               (SELECT count(*) FROM live WHERE stale),
+               (SELECT count(DISTINCT agent_id) FROM budget_reservations
+                 WHERE week_start = budget_week(now()) AND agent_id IS NOT NULL)
+        """,
+        {"stale": stale_after_seconds},
+    ).fetchone()
+    assert row is not None
+    keys = ("active", "stale", "claims", "stale_claims", "seen_this_week")
+    return dict(zip(keys, map(int, row), strict=True))
+
+
+def pull_request_counts(conn: psycopg.Connection) -> dict[str, int]:
+    """Pull requests GlobaLLM opened, by state; drafts among the open; auto-merges armed."""
+    row = conn.execute(
+        """
+        SELECT count(*),
+               count(*) FILTER (WHERE state = 'open'),
+               count(*) FILTER (WHERE state = 'merged'),
+               count(*) FILTER (WHERE state = 'closed'),
+               count(*) FILTER (WHERE state = 'open' AND draft),
+               count(*) FILTER (WHERE state = 'open' AND auto_merge = 'enabled')
+        FROM pr_outcomes
+        """
+    ).fetchone()
+    assert row is not None
+    keys = ("opened", *PR_STATES, "draft", "auto_merge_armed")
+    return dict(zip(keys, map(int, row), strict=True))
+
+
+def fix_counts(conn: psycopg.Connection) -> dict[str, int]:
+    """Fix attempts (``solutions``) by outcome, every outcome present."""
+    counts = dict.fromkeys(SOLUTION_OUTCOMES, 0)
+    for outcome, n in conn.execute("SELECT outcome, count(*) FROM solutions GROUP BY 1"):
+        counts[outcome] = int(n)
+    return counts
+
+
+def fix_spend(conn: psycopg.Connection) -> dict[str, float | int]:
+    """Tokens and cost of every fix attempt (failed ones included: they are the price too)."""
+    row = conn.execute(
+        "SELECT COALESCE(sum(input_tokens + output_tokens), 0), "
+        "COALESCE(sum(cost_usd), 0)::float8 FROM solutions"
+    ).fetchone()
+    assert row is not None
+    return {"tokens": int(row[0]), "cost_usd": float(row[1])}
+
+
+def recent_failures(conn: psycopg.Connection, limit: int) -> list[dict[str, Any]]:
+    """The newest failures of any kind: issues whose fix failed for good, and contributions
+    that failed or were refused, newest first."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(
+            """
+            (SELECT 'fix' AS kind, repository, number, title, last_error AS reason,
+                    finished_at AS at
+             FROM issues WHERE assignment_status = 'failed'
+             ORDER BY finished_at DESC NULLS LAST LIMIT %(limit)s)
+            UNION ALL
+            (SELECT 'contribution', c.repository, c.issue_number, i.title,
+                    c.status || ': ' || COALESCE(c.reason, ''), c.updated_at
+             FROM contributions c
+             LEFT JOIN issues i ON i.repository = c.repository AND i.number = c.issue_number
+             WHERE c.status IN ('failed', 'refused')
+             ORDER BY c.updated_at DESC LIMIT %(limit)s)
+            ORDER BY at DESC NULLS LAST
+            LIMIT %(limit)s
+            """,
+            {"limit": limit},
+        ).fetchall()
+
+
+def repository_activity(conn: psycopg.Connection, limit: int) -> list[dict[str, Any]]:
+    """Per repository: open issues, pull requests opened and merged, impact. Repositories
+    GlobaLLM opened pull requests in come first, then approved ones, by impact.
+
+    The repositories are chosen first and only their issues counted (by index), so the cost
+    does not grow with the whole backlog (the ``top_repositories`` view counts every issue)."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(
+            """
+            WITH prs AS (
+                SELECT lower(repository) AS key, count(*) AS opened,
+                       count(*) FILTER (WHERE state = 'merged') AS merged
+                FROM pr_outcomes GROUP BY 1
+            ),
+            chosen AS (
+                SELECT r.name, r.language, r.worth_working_on, r.impact_score, r.health_score,
+                       COALESCE(p.opened, 0) AS prs_opened, COALESCE(p.merged, 0) AS prs_merged
+                FROM repositories r LEFT JOIN prs p ON p.key = lower(r.name)
+                WHERE p.key IS NOT NULL OR (r.worth_working_on AND r.impact_score IS NOT NULL)
+                ORDER BY p.key IS NOT NULL DESC, r.impact_score DESC NULLS LAST, r.name
+                LIMIT %s
+            )
+            SELECT c.name AS repository, c.language,
+                   CASE WHEN c.worth_working_on THEN 'approved'
+                        WHEN NOT c.worth_working_on THEN 'rejected'
+                        ELSE 'undecided' END AS verdict,
+                   round(c.impact_score::numeric, 4)::float8 AS impact,
+                   round(c.health_score::numeric, 4)::float8 AS health,
+                   n.open_issues, n.ranked_issues, c.prs_opened, c.prs_merged
+            FROM chosen c
+            CROSS JOIN LATERAL (
+                SELECT count(*) AS open_issues,
+                       count(*) FILTER (WHERE i.priority IS NOT NULL) AS ranked_issues
+                FROM issues i WHERE i.repository = c.name AND i.state = 'open'
+            ) n
+            ORDER BY c.prs_opened > 0 DESC, c.impact_score DESC NULLS LAST, c.name
+            """,
+            (limit,),
+        ).fetchall()
+
+
+def llm_totals(conn: psycopg.Connection) -> dict[str, float | int]:
+    """Every model call ever recorded: calls, input and output tokens, cost."""
+    row = conn.execute(
+        "SELECT count(*), COALESCE(sum(input_tokens), 0), COALESCE(sum(output_tokens), 0), "
+        "COALESCE(sum(cost_usd), 0)::float8 FROM llm_usage"
+    ).fetchone()
+    assert row is not None
+    return {
+        "calls": int(row[0]),
+        "input_tokens": int(row[1]),
+        "output_tokens": int(row[2]),
+        "cost_usd": float(row[3]),
+    }
