@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import contextvars
 import os
-import tempfile
+import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import yaml
 from pydantic import (
@@ -271,34 +273,14 @@ def _deep_merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def read_yaml_config(path: Path) -> dict[str, Any]:
-    """Parse the YAML file; errors name the file and line."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return {}
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read config file: {exc.strerror}") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError(f"{where}: invalid YAML: {problem}") from None
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        kind = type(data).__name__
-        raise ConfigError(f"{path}:1: config file must be a mapping of keys, not {kind}")
-    return data
-
-
 class _YamlSource(PydanticBaseSettingsSource):
     def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
         return None, field_name, False
 
     def __call__(self) -> dict[str, Any]:
+        # Deferred: config_file builds on this model (it validates what it writes against it).
+        from globallm_assets.config_file import read_yaml_config
+
         path = _yaml_path.get() or default_config_path()
         return read_yaml_config(path)
 
@@ -479,45 +461,27 @@ def parse_setting_value(dotted: str, raw: str) -> Any:
     return validated.model_dump(mode="json")["value"]
 
 
-def atomic_write_text(path: Path, text: str, *, mode: int | None = None) -> None:
-    """Write via a temp file in the same directory + rename, so readers never see half a file.
+@dataclass(frozen=True)
+class SettingChange:
+    """One key set in a config file's content: the new content, the stored value, and whether
+    the file now holds a secret (it must then stay private)."""
 
-    The temp file is created 0600 and given its final ``mode`` (default: the old file's, else
-    0644) before the rename, so a secret is never readable by others, even for a moment.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if mode is None:
-        mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    content: dict[str, Any]
+    value: Any
+    secret: bool
 
 
-def set_config_value(path: Path, dotted: str, raw: str) -> Any:
-    """Set one dotted key in the YAML file; refuses bad keys/values leaving the file untouched."""
-    value = parse_setting_value(dotted, raw)
-    current = read_yaml_config(path)
-    updated = _deep_merge(current, _nest(dotted, value))
+def apply_setting(content: dict[str, Any], dotted: str, value: Any, source: Path) -> SettingChange:
+    """Set ``dotted`` to a parsed ``value`` (see :func:`parse_setting_value`) in a config
+    file's ``content``, refusing what would not load."""
+    updated = _deep_merge(content, _nest(dotted, value))
     try:
         # model_validate skips the env/.env/YAML sources: this checks the file's content alone,
         # so a write can never leave an unloadable config behind.
         Settings.model_validate(updated)
     except ValidationError as exc:
-        raise ConfigError(_describe_validation_error(exc, path)) from None
-    secret = _is_secret(_field_for(dotted).annotation)
-    mode = 0o600 if secret else None  # once a secret is in the file, it stays private
-    if path.exists() and path.stat().st_mode & 0o077 == 0:
-        mode = 0o600
-    atomic_write_text(path, yaml.safe_dump(updated, sort_keys=True, allow_unicode=True), mode=mode)
-    return value
+        raise ConfigError(_describe_validation_error(exc, source)) from None
+    return SettingChange(updated, value, _is_secret(_field_for(dotted).annotation))
 
 
 def masked(settings: Settings) -> dict[str, Any]:
@@ -542,27 +506,58 @@ def mask_secret(secret: SecretStr | str | None) -> str | None:
     return "****" + value[-4:] if len(value) >= 12 else "****"
 
 
-def mask_url(url: str) -> str:
-    """Hide the password part of a connection URL."""
-    from urllib.parse import urlsplit, urlunsplit
+# Connection parameters that hold a password (libpq: password, sslpassword).
+_PASSWORD_KEYS = r"(?:ssl)?password"
+_QUERY_PASSWORD = re.compile(rf"(?i)(^|&)({_PASSWORD_KEYS})=([^&]*)")
+_KV_PASSWORD = re.compile(rf"(?i)(^|\s)({_PASSWORD_KEYS})(\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s']+)")
+MASK = "****"
 
+
+def _is_url(dsn: str) -> bool:
+    return "://" in dsn
+
+
+def mask_url(url: str) -> str:
+    """Hide every password in a connection string: URL user info, ``?password=`` (and
+    ``sslpassword``) query parameters, and the ``key=value`` form. Everything else is kept."""
+    if not _is_url(url):
+        return _KV_PASSWORD.sub(lambda m: f"{m[1]}{m[2]}{m[3]}{MASK}", url)
     parts = urlsplit(url)
-    if parts.password is None:
+    netloc = parts.netloc
+    if parts.password is not None:
+        userinfo, _, host = netloc.rpartition("@")
+        netloc = f"{userinfo.split(':', 1)[0]}:{MASK}@{host}"
+    query = _QUERY_PASSWORD.sub(lambda m: f"{m[1]}{m[2]}={MASK}", parts.query)
+    if (netloc, query) == (parts.netloc, parts.query):
         return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":****@", 1)
-    return urlunsplit(parts._replace(netloc=netloc))
+    return urlunsplit(parts._replace(netloc=netloc, query=query))
+
+
+def dsn_passwords(dsn: str) -> list[str]:
+    """The passwords a connection string carries, as written and as the server receives them
+    (percent-decoded, unquoted), so log redaction catches either."""
+    found: list[str] = []
+    if _is_url(dsn):
+        parts = urlsplit(dsn)
+        raw = [parts.password] if parts.password else []
+        raw += [m[3] for m in _QUERY_PASSWORD.finditer(parts.query) if m[3]]
+        for value in raw:
+            found += [value, unquote(value)]
+    else:
+        for match in _KV_PASSWORD.finditer(dsn):
+            value = match[4]
+            if value.startswith("'"):
+                value = re.sub(r"\\(.)", r"\1", value[1:-1])
+            found.append(value)
+    return list(dict.fromkeys(v for v in found if v))
 
 
 def secret_values(settings: Settings) -> list[str]:
     """Every configured secret (tokens, keys, the database password), for log redaction."""
-    from urllib.parse import urlsplit
-
     values = list(settings.github.all_tokens())
     for key in (settings.llm.anthropic_api_key, settings.llm.openai_api_key):
         if key is not None:
             values.append(key.get_secret_value())
     if settings.database.url is not None:
-        password = urlsplit(settings.database.url.get_secret_value()).password
-        if password:
-            values.append(password)
+        values += dsn_passwords(settings.database.url.get_secret_value())
     return values

@@ -130,3 +130,18 @@ def empty_dsn(admin_dsn: str) -> Iterator[str]:
 def conn(dsn: str) -> Iterator[psycopg.Connection]:
     with psycopg.connect(dsn) as connection:
         yield connection
+
+
+@pytest.fixture
+def use_store(monkeypatch: pytest.MonkeyPatch):
+    """Point Dagster resources (which read only the environment) at a store and a source.
+
+    ``use_store(dsn, kind="simulated", seed=11, repos_per_language=400)``.
+    """
+
+    def configure(url: str, **source: object) -> None:
+        monkeypatch.setenv("GLOBALLM_DATABASE_URL", url)
+        for key, value in source.items():
+            monkeypatch.setenv(f"GLOBALLM_SOURCE__{key.upper()}", str(value))
+
+    return configure

@@ -6,7 +6,8 @@ import typer
 from rich.table import Table
 
 from globallm_assets.cli.common import check_export, console, emit_json, state
-from globallm_assets.settings import default_config_path, masked, set_config_value
+from globallm_assets.config_file import set_config_value
+from globallm_assets.settings import default_config_path, masked
 
 app = typer.Typer(
     help="Show and change GlobaLLM settings.\n\nExample: globallm config show",

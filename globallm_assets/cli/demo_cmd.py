@@ -56,29 +56,20 @@ def demo(
     import dagster as dg
 
     from globallm_assets.defs.pipeline import run_pipeline
-    from globallm_assets.defs.resources import PostgresResource, SourceResource
     from globallm_assets.services.dagster_home import apply_env, prepare_dagster_home
     from globallm_assets.store import repositories as repo_store
     from globallm_assets.store.db import pool, prepare
 
     location = prepare(settings)
-    apply_env(prepare_dagster_home(settings, location))
-    resources = {
-        "store": PostgresResource(
-            url=settings.database.url.get_secret_value() if settings.database.url else None,
-            data_dir=str(settings.data_dir),
-        ),
-        "source": SourceResource(
-            kind="simulated", seed=seed, repos_per_language=repos_per_language
-        ),
-    }
+    apply_env(prepare_dagster_home(settings, location, config_file=app_state.config_file))
     err_console.print(f"store: {location.safe_dsn}")
     with dg.DagsterInstance.get() as instance, console.status("materializing…") as status:
         run_pipeline(
             instance,
-            resources,
             chosen,
-            on_step=lambda label: status.update(f"materializing {label}"),
+            on_start=lambda stage, partition: status.update(
+                f"materializing {stage.job}" + (f" [{partition}]" if partition else "")
+            ),
         )
     with pool(location.dsn).connection() as conn:
         table = Table(title="GlobaLLM demo: repositories worth working on")

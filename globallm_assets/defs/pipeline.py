@@ -1,93 +1,134 @@
-"""Run the whole asset graph in order, in-process, against a given Dagster instance.
+"""Run the project's own jobs in dependency order, in this process, recorded in the instance.
 
-Used by ``globallm demo``: the per-language assets run one partition at a time, the shared
-dependency graph once between the stage that discovers repositories and the stage that needs the
-graph. Runs are recorded in the instance (PostgreSQL), so they show up in ``globallm dev``.
+`globallm run` and `globallm demo` go through here. Each run belongs to a job of the code
+location (`globallm`), one per stage and language partition, with the same origin a run launched
+from the UI has: it shows on the job's history and the timeline, and can be re-executed from the
+UI. The jobs use the in-process executor, so a run loads heavy state (the embedding model) once.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import dagster as dg
 
-from globallm_assets.defs.analysis import (
-    analysis_assets,
-    dependency_graph,
-    impact_scores,
-    repositories,
-    repository_health,
-    repository_verdicts,
-)
-from globallm_assets.defs.ranking import (
-    issue_categories,
-    issue_rankings,
-    issues,
-    ranking_assets,
-    redundancy,
-)
+LOCATION_NAME = "globallm"
+DEFINITIONS_MODULE = "globallm_assets.definitions"
+REPOSITORY_NAME = "__repository__"  # what dg.Definitions names its repository
 
-Stage = tuple[list[dg.AssetsDefinition], bool]  # (assets, one run per language?)
 
-DISCOVERY: list[Stage] = [
-    ([repositories, repository_health], True),
-    ([dependency_graph], False),
-]
+@dataclass(frozen=True)
+class Stage:
+    job: str
+    per_language: bool
+
+
+DISCOVERY = Stage("discovery_job", per_language=True)
+GRAPH = Stage("dependency_graph_job", per_language=False)
+ANALYSIS = Stage("analysis_job", per_language=True)
+RANKING = Stage("ranking_job", per_language=True)
 # Discover → analyze only (no model loading): what the analysis tests and benchmarks run.
-ANALYSIS_STAGES: list[Stage] = [*DISCOVERY, ([impact_scores, repository_verdicts], True)]
-# Everything, in dependency order; per-language assets share a run to keep run overhead low.
-STAGES: list[Stage] = [
-    *DISCOVERY,
-    (
-        [
-            impact_scores,
-            repository_verdicts,
-            issues,
-            issue_categories,
-            redundancy,
-            issue_rankings,
-        ],
-        True,
-    ),
-]
+ANALYSIS_STAGES: tuple[Stage, ...] = (DISCOVERY, GRAPH, ANALYSIS)
+STAGES: tuple[Stage, ...] = (*ANALYSIS_STAGES, RANKING)
 
 
-def all_assets() -> list[dg.AssetsDefinition]:
-    return [*analysis_assets, *ranking_assets]
+class PipelineFailed(RuntimeError):
+    """A run failed; the message names the job, the partition and the failing step."""
+
+
+def run_job(
+    instance: dg.DagsterInstance,
+    job_name: str,
+    *,
+    partition: str | None = None,
+    tags: dict[str, str] | None = None,
+    log_level: str = "WARNING",
+):
+    """Create a run of one of the project's jobs with the code location's origin and execute it
+    here; returns Dagster's execution result (raises PipelineFailed when the run fails)."""
+    from dagster._core.definitions.reconstruct import ReconstructableRepository
+    from dagster._core.execution.api import create_execution_plan, execute_run
+    from dagster._core.remote_origin import (
+        InProcessCodeLocationOrigin,
+        RemoteJobOrigin,
+        RemoteRepositoryOrigin,
+    )
+    from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
+
+    from globallm_assets.definitions import defs
+
+    job_def = defs.resolve_job_def(job_name)
+    working_directory = os.getcwd()
+    recon_job = ReconstructableRepository.for_module(
+        DEFINITIONS_MODULE, "defs", working_directory=working_directory
+    ).get_reconstructable_job(job_name)
+    origin = RemoteJobOrigin(
+        RemoteRepositoryOrigin(
+            InProcessCodeLocationOrigin(
+                LoadableTargetOrigin(
+                    module_name=DEFINITIONS_MODULE, working_directory=working_directory
+                ),
+                location_name=LOCATION_NAME,
+            ),
+            REPOSITORY_NAME,
+        ),
+        job_name,
+    )
+    run_tags = {**(tags or {})}
+    if partition is not None:
+        run_tags.update(job_def.get_tags_for_partition_key(partition, None))
+    run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
+    plan = create_execution_plan(recon_job, run_config=run_config, tags=run_tags)
+    run = instance.create_run_for_job(
+        job_def=job_def,
+        execution_plan=plan,
+        run_config=run_config,
+        tags=run_tags,
+        remote_job_origin=origin,
+        job_code_origin=recon_job.get_python_origin(),
+    )
+    result = execute_run(recon_job, run, instance)
+    if not result.success:
+        raise PipelineFailed(_failure(job_name, partition, result))
+    return result
+
+
+def _failure(job_name: str, partition: str | None, result) -> str:
+    where = f"{job_name}" + (f" [{partition}]" if partition else "")
+    for event in result.all_events:
+        if event.is_step_failure:
+            error = event.step_failure_data.error
+            message = error.message.strip().splitlines()[0] if error else "failed"
+            return f"{where}: step {event.step_key} failed: {message}"
+    return f"{where}: run {result.run_id} failed"
 
 
 def run_pipeline(
     instance: dg.DagsterInstance,
-    resources: dict[str, object],
     languages: Sequence[str],
     *,
-    on_step: Callable[[str], None] | None = None,
+    stages: Sequence[Stage] = STAGES,
+    tags: dict[str, str] | None = None,
+    on_start: Callable[[Stage, str | None], None] | None = None,
+    on_done: Callable[[Stage, str | None], None] | None = None,
     log_level: str = "WARNING",
-    stages: list[tuple[list[dg.AssetsDefinition], bool]] | None = None,
-) -> list[dg.ExecuteInProcessResult]:
-    """Materialize every stage; raises on the first failed run (its error names the step)."""
+) -> list:
+    """Every stage in order, each language partition in turn; stops at the first failed run."""
     results = []
-    everything = all_assets()
-    for selection, per_language in stages or STAGES:
-        for partition in languages if per_language else [None]:
-            label = ", ".join(a.key.to_user_string() for a in selection)
-            if on_step:
-                on_step(f"{label}" + (f" [{partition}]" if partition else ""))
-            tags = {"globallm/stage": "demo"}
+    for stage in stages:
+        for partition in languages if stage.per_language else [None]:
+            if on_start:
+                on_start(stage, partition)
+            run_tags = {**(tags or {}), "globallm/stage": stage.job.removesuffix("_job")}
             if partition:
-                tags["globallm/language"] = partition
-            result = dg.materialize(
-                everything,
-                selection=selection,
-                partition_key=partition,
-                instance=instance,
-                resources=resources,
-                tags={
-                    "globallm/stage": "demo",
-                    **({"globallm/language": partition} if partition else {}),
-                },
-                raise_on_error=True,
-                run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+                run_tags["globallm/language"] = partition
+            results.append(
+                run_job(
+                    instance, stage.job, partition=partition, tags=run_tags, log_level=log_level
+                )
             )
-            results.append(result)
+            if on_done:
+                on_done(stage, partition)
     return results

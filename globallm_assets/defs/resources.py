@@ -1,35 +1,28 @@
-"""Resources: the PostgreSQL store and the repository/package sources, chosen by configuration."""
+"""Resources every domain shares: the run's settings and store, and the configured source.
 
-from __future__ import annotations
+Neither resource has a field that says *where* the store is or holds a secret. The location
+(``GLOBALLM_DATABASE_URL``, ``GLOBALLM_DATA_DIR``, the config file) and every token come from the
+process environment through the same settings layers the CLI reads, so:
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
+- a UI user cannot point a run at another database or data dir with run config (a field bound
+  even to ``dg.EnvVar`` can still be replaced in the launchpad), and
+- Dagster's run and job snapshots never hold a password, only what the schema shows here.
+"""
+
+from datetime import datetime
 
 import dagster as dg
-import psycopg
+from pydantic import Field, PrivateAttr
 
 from globallm_assets.observability import register_secrets, set_operation_id
 from globallm_assets.settings import Settings, load_settings, secret_values
-from globallm_assets.store.db import pool, prepare
-
-_prepared: dict[tuple[str | None, str | None], str] = {}
+from globallm_assets.sources.base import PackageIndex, RepoSource
 
 
-def _prepared_dsn(url: str | None, data_dir: str | None) -> str:
-    """Start/migrate once per process; every later step reuses the DSN."""
-    key = (url, data_dir)
-    if key not in _prepared:
-        overrides: dict[str, Any] = {"database.url": url, "data_dir": data_dir}
-        _prepared[key] = prepare(load_settings(overrides=overrides)).dsn
-    return _prepared[key]
+class StoreResource(dg.ConfigurableResource):
+    """The one settings accessor of a run, and the PostgreSQL store of its world."""
 
-
-class PostgresResource(dg.ConfigurableResource):
-    """GlobaLLM's store. Empty ``url`` means "resolve like the CLI does" (env, config, embedded)."""
-
-    url: str | None = None
-    data_dir: str | None = None
+    _settings: Settings | None = PrivateAttr(default=None)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         # One operation id per run: the run id ties GlobaLLM's log lines to Dagster's.
@@ -38,58 +31,44 @@ class PostgresResource(dg.ConfigurableResource):
         register_secrets(secret_values(self.settings()))
 
     def settings(self) -> Settings:
-        overrides: dict[str, Any] = {}
-        if self.url:
-            overrides["database.url"] = self.url
-        if self.data_dir:
-            overrides["data_dir"] = self.data_dir
-        return load_settings(overrides=overrides)
+        if self._settings is None:
+            self._settings = load_settings()
+        return self._settings
 
     def dsn(self) -> str:
-        return _prepared_dsn(self.url, self.data_dir)
+        """The world's database, started and migrated once per process."""
+        from globallm_assets.store.db import prepared
 
-    @contextmanager
-    def connection(self) -> Iterator[psycopg.Connection]:
-        """A pooled connection inside one transaction (committed on success)."""
-        settings = self.settings()
-        with (
-            pool(
-                self.dsn(),
-                min_size=settings.database.pool_min,
-                max_size=settings.database.pool_max,
-            ).connection() as conn,
-            conn.transaction(),
-        ):
-            yield conn
+        return prepared(self.settings()).dsn
 
 
 class SourceResource(dg.ConfigurableResource):
-    """Where repositories and packages come from: ``github`` (+ registries) or ``simulated``.
+    """Where repositories, issues and packages come from: GitHub plus the registries, or the
+    simulated world, as the settings say; asset code never knows which one it got."""
 
-    Unset fields fall back to the settings layers, so the same Definitions serve the UI, the
-    demo and the tests; asset code never knows which implementation it got.
-    """
+    store: dg.ResourceDependency[StoreResource]
+    max_results: int | None = Field(
+        default=None,
+        description="repositories kept per language run (default: source.max_results)",
+    )
 
-    kind: str | None = None
-    seed: int | None = None
-    repos_per_language: int | None = None
-    max_results: int | None = None
-
-    def settings(self) -> Settings:
-        overrides = {
-            "source.kind": self.kind,
-            "source.seed": self.seed,
-            "source.repos_per_language": self.repos_per_language,
-            "source.max_results": self.max_results,
-        }
-        return load_settings(overrides=overrides)
-
-    def repo_source(self, dsn: str | None = None):
+    def repositories(self) -> RepoSource:
         from globallm_assets.services.sources import repo_source
 
-        return repo_source(self.settings(), dsn=dsn)
+        return repo_source(self.store.settings(), dsn=self.store.dsn())
 
-    def package_index(self, ecosystem: str):
+    def package_index(self, ecosystem: str) -> PackageIndex:
         from globallm_assets.services.sources import package_index
 
-        return package_index(self.settings(), ecosystem)
+        return package_index(self.store.settings(), ecosystem)
+
+    def now(self) -> datetime | None:
+        """The moment the source's data describes (None: the real clock)."""
+        from globallm_assets.services.sources import source_now
+
+        return source_now(self.store.settings())
+
+
+def resources() -> dict[str, dg.ConfigurableResource]:
+    store = StoreResource()
+    return {"store": store, "source": SourceResource(store=store)}

@@ -34,6 +34,7 @@ from globallm_assets.core.selection import (
 from globallm_assets.settings import Settings
 from globallm_assets.sources.base import NotFoundError, PackageIndex, RepoSource, SearchQuery
 from globallm_assets.store import repositories as repo_store
+from globallm_assets.store.db import transaction
 
 log = logging.getLogger(__name__)
 
@@ -478,3 +479,163 @@ def transient_repository(meta: RepoMetadata) -> repo_store.StoredRepository:
         analyzed_at=None,
         is_library=None,
     )
+
+
+# --- asset stages ---------------------------------------------------------------------------
+# One call per asset: each reads and writes the store in short transactions of its own (none
+# stays open across a source call) and returns a typed report the asset turns into metadata.
+
+
+@dataclass(frozen=True)
+class DiscoveredPartition:
+    report: DiscoveryReport
+    rows_in_partition: int
+    duplicate_names: list[str]
+    http_cache_pruned: int
+
+
+def discover_partition(
+    settings: Settings,
+    source: RepoSource,
+    dsn: str,
+    *,
+    language: str,
+    max_results: int | None = None,
+) -> DiscoveredPartition:
+    """Discover one language's repositories with the configured filters and store the keepers."""
+    with transaction(dsn) as conn:
+        report = discover(
+            settings,
+            source,
+            conn,
+            language=language,
+            max_results=max_results or settings.source.max_results,
+            source_name=settings.source.kind,
+        )
+    with transaction(dsn) as conn:
+        return DiscoveredPartition(
+            report=report,
+            rows_in_partition=repo_store.count_repositories(conn, language=language),
+            duplicate_names=repo_store.duplicate_names(conn),
+            http_cache_pruned=repo_store.prune_http_cache(conn),
+        )
+
+
+@dataclass(frozen=True)
+class HealthReport:
+    language: str
+    rows: list[tuple[str, float, dict[str, Any]]]
+    gone: list[str]
+
+    @property
+    def scores(self) -> list[float]:
+        return [score for _, score, _ in self.rows]
+
+
+def score_health(
+    settings: Settings, source: RepoSource, dsn: str, *, language: str
+) -> HealthReport:
+    """Health of every stored repository of the language, from fresh batch metadata.
+
+    Repositories the source no longer knows lose their score: no stale health may keep a
+    repository approved.
+    """
+    with transaction(dsn) as conn:
+        repos = repo_store.list_repositories(conn, language=language)
+    fresh, missing = refreshed_metadata(source, [r.metadata for r in repos])
+    rows = health_rows(settings, source, fresh)
+    scored = {name for name, _, _ in rows}
+    gone = missing + [m.full_name for m in fresh if m.full_name not in scored]
+    with transaction(dsn) as conn:
+        repo_store.upsert_repositories(
+            conn, [(m, language) for m in fresh], source=settings.source.kind
+        )
+        repo_store.write_health(conn, rows)
+        repo_store.clear_health(conn, gone)
+    if gone:
+        log.warning("%d repositories no longer at the source: health cleared", len(gone))
+    return HealthReport(language=language, rows=rows, gone=gone)
+
+
+@dataclass(frozen=True)
+class GraphReport:
+    edges_by_ecosystem: dict[str, int]
+    skipped: dict[str, str]
+
+    @property
+    def edges(self) -> int:
+        return sum(self.edges_by_ecosystem.values())
+
+
+def build_graph(
+    settings: Settings, index_for: Callable[[str], PackageIndex], dsn: str
+) -> GraphReport:
+    """Rebuild the dependency edges of every configured ecosystem, one ecosystem at a time.
+
+    An unreachable or unconfigured registry keeps its previous edges and does not stop the
+    other ecosystems.
+    """
+    from globallm_assets.sources.base import SourceError
+
+    counts: dict[str, int] = {}
+    skipped: dict[str, str] = {}
+    for ecosystem in sorted({ECOSYSTEM_BY_LANGUAGE[lang.value] for lang in settings.languages}):
+        languages = [lang for lang, eco in ECOSYSTEM_BY_LANGUAGE.items() if eco == ecosystem]
+        with transaction(dsn) as conn:
+            names = [
+                r.name
+                for lang in languages
+                for r in repo_store.list_repositories(conn, language=lang)
+            ]
+        if not names:
+            counts[ecosystem] = 0
+            continue
+        try:
+            edges, packages = ecosystem_graph(index_for(ecosystem), names)
+        except SourceError as exc:
+            log.warning("%s graph not rebuilt: %s", ecosystem, exc)
+            skipped[ecosystem] = str(exc)
+            continue
+        with transaction(dsn) as conn:
+            counts[ecosystem] = repo_store.replace_graph(conn, ecosystem, edges, packages)
+        log.info("%s: %d edges among %d repositories", ecosystem, counts[ecosystem], len(names))
+    return GraphReport(edges_by_ecosystem=counts, skipped=skipped)
+
+
+@dataclass(frozen=True)
+class ImpactReport:
+    language: str
+    rows: list[tuple[str, float, dict[str, Any]]]
+    graph_edges: int
+
+    @property
+    def scores(self) -> list[float]:
+        return [score for _, score, _ in self.rows]
+
+
+def score_impact(settings: Settings, dsn: str, *, language: str) -> ImpactReport:
+    """Impact of the language's repositories on their ecosystem's whole stored graph."""
+    with transaction(dsn) as conn:
+        mine = [r.name for r in repo_store.list_repositories(conn, language=language)]
+        rows = ecosystem_impact(settings, conn, language, only=mine)
+        repo_store.write_impact(conn, rows)
+        edges = repo_store.count_edges(conn, ECOSYSTEM_BY_LANGUAGE[language])
+    return ImpactReport(language=language, rows=rows, graph_edges=edges)
+
+
+@dataclass(frozen=True)
+class VerdictReport:
+    language: str
+    rows: list[tuple[str, bool, str]]
+
+    @property
+    def approved(self) -> list[str]:
+        return [name for name, worth, _ in self.rows if worth]
+
+
+def decide_verdicts(settings: Settings, dsn: str, *, language: str) -> VerdictReport:
+    """``worth_working_on`` with its reason for every repository of the language."""
+    with transaction(dsn) as conn:
+        rows = verdict_rows(settings, repo_store.list_repositories(conn, language=language))
+        repo_store.write_verdicts(conn, rows)
+    return VerdictReport(language=language, rows=rows)

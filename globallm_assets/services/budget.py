@@ -13,13 +13,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from globallm_assets.config_file import set_config_values
 from globallm_assets.services.claim import connection
-from globallm_assets.settings import (
-    ConfigError,
-    Settings,
-    parse_setting_value,
-    set_config_value,
-)
+from globallm_assets.settings import ConfigError, Settings
 from globallm_assets.store import llm_usage
 from globallm_assets.store.claims import ClaimedIssue
 from globallm_assets.store.llm_usage import Limits, Refusal, Reservation, TokenLedger
@@ -198,14 +194,9 @@ def reset(dsn: str) -> int:
 
 
 def set_limits(config_path: Path, values: dict[str, int | None]) -> dict[str, Any]:
-    """Write the given limits (``LIMIT_KEYS`` names) to the config file.
-
-    Every value is validated before anything is written, so a bad one leaves the file as it
-    was; each key is then written atomically by the same writer ``config set`` uses.
-    """
-    chosen = {LIMIT_KEYS[name]: value for name, value in values.items() if value is not None}
+    """Write the given limits (``LIMIT_KEYS`` names) to the config file in one atomic write, by
+    the writer ``config set`` uses: all of them, or on a bad value none."""
+    chosen = {LIMIT_KEYS[name]: str(value) for name, value in values.items() if value is not None}
     if not chosen:
         raise ConfigError("nothing to set: give at least one limit")
-    for key, value in chosen.items():
-        parse_setting_value(key, str(value))
-    return {key: set_config_value(config_path, key, str(value)) for key, value in chosen.items()}
+    return set_config_values(config_path, chosen)

@@ -7,6 +7,7 @@ local state there, which must not land in the checkout) and exports the URL.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
@@ -39,8 +40,15 @@ def sqlalchemy_url(dsn: str) -> str:
     return dsn
 
 
-def prepare_dagster_home(settings: Settings, location: StoreLocation) -> dict[str, str]:
-    """Create DAGSTER_HOME with the instance config; returns the env vars to export."""
+def prepare_dagster_home(
+    settings: Settings, location: StoreLocation, *, config_file: Path | None = None
+) -> dict[str, str]:
+    """Create DAGSTER_HOME with the instance config; returns the env vars to export.
+
+    Dagster resources read their settings from the environment only (no location or secret is
+    a run-config field), so what the command decided — the store, the world, the config file —
+    is exported here for in-process runs, run workers and the daemon alike.
+    """
     home = Path(settings.data_dir) / "dagster_home"
     home.mkdir(parents=True, exist_ok=True)
     target = home / "dagster.yaml"
@@ -58,6 +66,18 @@ def prepare_dagster_home(settings: Settings, location: StoreLocation) -> dict[st
         env["GLOBALLM_DATABASE_URL"] = location.dsn
     else:
         env["GLOBALLM_DATA_DIR"] = str(settings.data_dir)
+    if config_file is not None:
+        env["GLOBALLM_CONFIG"] = str(Path(config_file).absolute())
+    env.update(
+        {
+            "GLOBALLM_SOURCE__KIND": settings.source.kind,
+            "GLOBALLM_SOURCE__SEED": str(settings.source.seed),
+            "GLOBALLM_SOURCE__REPOS_PER_LANGUAGE": str(settings.source.repos_per_language),
+            "GLOBALLM_SOURCE__MAX_RESULTS": str(settings.source.max_results),
+            "GLOBALLM_LANGUAGES": json.dumps([lang.value for lang in settings.languages]),
+            "GLOBALLM_LOG_LEVEL": settings.log_level,
+        }
+    )
     return env
 
 

@@ -253,3 +253,118 @@ def store_ranking(conn: psycopg.Connection, ranked, *, language: str | None = No
     else:
         conn.execute(clear + " AND r.language = %s", (language,))
     return issue_store.write_priorities(conn, rows)
+
+
+# --- asset stages ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IssueFetchReport:
+    language: str
+    repositories: int
+    fetched: int
+    closed: int
+    opted_out: int
+    failed: list[str]
+
+
+def fetch_partition(source: RepoSource, dsn: str, *, language: str) -> IssueFetchReport:
+    """Fetch the issues of the language's approved repositories, one transaction each.
+
+    One repository failing (issues disabled: 410, deleted: 404) neither loses nor blocks what
+    the others fetched; it is named in the report.
+    """
+    from globallm_assets.sources.base import SourceError
+    from globallm_assets.store import repositories as repo_store
+    from globallm_assets.store.db import transaction
+
+    with transaction(dsn) as conn:
+        approved = repo_store.list_repositories(conn, language=language, status="approved")
+    fetched = closed = opted_out = 0
+    failed: list[str] = []
+    for repo in approved:
+        try:
+            with transaction(dsn) as conn:
+                report = fetch_issues(source, conn, repo)
+        except SourceError as exc:
+            log.warning("%s: issues not fetched: %s", repo.name, exc)
+            failed.append(repo.name)
+            continue
+        fetched += report.fetched
+        closed += report.closed
+        opted_out += report.opted_out is not None
+    return IssueFetchReport(
+        language=language,
+        repositories=len(approved),
+        fetched=fetched,
+        closed=closed,
+        opted_out=opted_out,
+        failed=failed,
+    )
+
+
+@dataclass(frozen=True)
+class CategorizeReport:
+    language: str
+    rows: list[dict[str, Any]]
+
+    @property
+    def by_category(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for row in self.rows:
+            counts[row["category"]] = counts.get(row["category"], 0) + 1
+        return dict(sorted(counts.items()))
+
+    @property
+    def do_not_touch(self) -> int:
+        return sum(1 for row in self.rows if row["do_not_touch_reason"])
+
+    @property
+    def scores(self) -> list[float]:
+        return [row["solvability"] for row in self.rows] + [row["urgency"] for row in self.rows]
+
+
+def categorize_partition(
+    settings: Settings, dsn: str, *, language: str, now: datetime | None = None
+) -> CategorizeReport:
+    """Category and scores of every open issue of the language's approved repositories."""
+    from globallm_assets.store import repositories as repo_store
+    from globallm_assets.store.db import transaction
+
+    with transaction(dsn) as conn:
+        names = [
+            r.name for r in repo_store.list_repositories(conn, language=language, status="approved")
+        ]
+        rows = score_repositories(
+            settings,
+            conn,
+            names,
+            provider=categorization_provider(settings),
+            dsn=dsn,
+            now=now,
+        )
+    return CategorizeReport(language=language, rows=rows)
+
+
+@dataclass(frozen=True)
+class RankingReport:
+    language: str
+    ranked: Any  # polars.DataFrame, kept lazy: polars is imported on first ranking
+    written: int
+
+    @property
+    def priorities(self) -> list[float]:
+        return self.ranked["priority"].to_list() if self.written else []
+
+    def top(self, n: int = 10) -> list[tuple[str, int, str | None, float]]:
+        return self.ranked.head(n).select("repository", "number", "title", "priority").rows()
+
+
+def rank_partition(settings: Settings, dsn: str, *, language: str) -> RankingReport:
+    """Priority of every open, touchable issue of the language's approved repositories."""
+    from globallm_assets.store.db import transaction
+
+    with transaction(dsn) as conn:
+        ranked = rank(settings, conn, language=language)
+        written = store_ranking(conn, ranked, language=language)
+    return RankingReport(language=language, ranked=ranked, written=written)

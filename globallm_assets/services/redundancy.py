@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import psycopg
@@ -160,3 +162,39 @@ def resolve_repositories(
         else:
             raise NotFoundError(f"repository {name} not found in the store or at the source")
     return result
+
+
+_embedders: dict[str, Any] = {}
+_embedders_lock = threading.Lock()
+
+
+def shared_embedder(settings: Settings):
+    """The configured model, loaded at most once per process (≈10 s and 1.2 GB each time):
+    every language partition of a run, and every run of a long-lived worker, shares it."""
+    key = settings.redundancy.model_dump_json()
+    with _embedders_lock:
+        if key not in _embedders:
+            _embedders[key] = embedder(settings)
+        return _embedders[key]
+
+
+@dataclass(frozen=True)
+class RedundancyReport:
+    language: str
+    rows: list[RedundancyRow]
+
+    @property
+    def clustered(self) -> list[RedundancyRow]:
+        return [r for r in self.rows if r.cluster_id]
+
+
+def redundancy_partition(settings: Settings, dsn: str, *, language: str) -> RedundancyReport:
+    """Overlap clusters and advice for the language's repositories, rewritten in one go."""
+    from globallm_assets.store.db import transaction
+    from globallm_assets.store.redundancy import replace_language
+
+    model = shared_embedder(settings)
+    with transaction(dsn) as conn:
+        rows = language_redundancy(settings, conn, language, model)
+        replace_language(conn, language, rows)
+    return RedundancyReport(language=language, rows=rows)

@@ -17,6 +17,8 @@ Policy, following GitHub's published REST/GraphQL rate-limit guidance:
   *all* requests until ``Retry-After`` has passed, or for ``secondary_backoff`` seconds doubling
   each time when no header is given (GitHub: "wait at least one minute").
 - 5xx answers and network errors are retried with exponential backoff (tenacity).
+- The token is sent only to the configured API's origin: a redirect elsewhere is followed
+  without it.
 - GETs carry ``If-None-Match`` when an :class:`EtagCache` holds the URL; a 304 (free against the
   primary limit when authenticated) is answered from the cache, and counted apart in the stats.
 
@@ -384,6 +386,7 @@ class GitHubPolicyTransport(httpx.BaseTransport):
         self._secondary_backoff = secondary_backoff
         self._secondary_strikes = 0
         self._log = logger
+        self._origin = _origin(httpx.URL(base_url))
 
     def __repr__(self) -> str:
         return f"GitHubPolicyTransport({self._pool!r})"
@@ -457,7 +460,9 @@ class GitHubPolicyTransport(httpx.BaseTransport):
             try:
                 headers = httpx.Headers(request.headers)
                 headers.pop("authorization", None)
-                if slot.token:
+                # A redirect may lead elsewhere (httpx follows it through this transport): the
+                # token goes to the configured API's origin only.
+                if slot.token and _origin(request.url) == self._origin:
                     headers["Authorization"] = f"Bearer {slot.token}"
                 if cached is not None:
                     headers["If-None-Match"] = cached[0]
@@ -575,6 +580,14 @@ class GitHubPolicyTransport(httpx.BaseTransport):
         if raw.status_code == 429:
             return "secondary"
         return None
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    """Scheme, host and port, with the scheme's default port made explicit."""
+    return url.scheme, url.host, url.port or _DEFAULT_PORTS.get(url.scheme)
 
 
 def _default_transport(base_url: str) -> httpx.BaseTransport:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -110,6 +111,33 @@ def prepare(settings: Settings) -> StoreLocation:
     return location
 
 
+_prepared: dict[tuple[object, ...], StoreLocation] = {}
+_prepared_lock = threading.Lock()
+
+
+def prepared(settings: Settings) -> StoreLocation:
+    """``prepare`` once per process and store: Dagster steps and services reuse the result."""
+    url = settings.database.url.get_secret_value() if settings.database.url else None
+    key = (url, str(settings.data_dir), settings.database.port)
+    with _prepared_lock:
+        if key not in _prepared:
+            location = prepare(settings)
+            pool(
+                location.dsn,
+                min_size=settings.database.pool_min,
+                max_size=settings.database.pool_max,
+            )
+            _prepared[key] = location
+        return _prepared[key]
+
+
+@contextlib.contextmanager
+def transaction(dsn: str) -> Iterator[psycopg.Connection]:
+    """A pooled connection holding one transaction, committed when the block succeeds."""
+    with pool(dsn).connection() as conn, conn.transaction():
+        yield conn
+
+
 _pools: dict[str, ConnectionPool] = {}
 _pools_lock = threading.Lock()
 
@@ -132,3 +160,5 @@ def close_pools() -> None:
         for item in _pools.values():
             item.close()
         _pools.clear()
+    with _prepared_lock:
+        _prepared.clear()

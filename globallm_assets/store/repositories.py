@@ -259,6 +259,34 @@ def load_edges(conn: psycopg.Connection, ecosystem: str | None = None) -> list[D
     return [DependencyEdge(ecosystem=e, dependent=a, dependency=b) for e, a, b in rows]
 
 
+def count_repositories(conn: psycopg.Connection, *, language: str | None = None) -> int:
+    if language is None:
+        row = conn.execute("SELECT count(*) FROM repositories").fetchone()
+    else:
+        row = conn.execute(
+            "SELECT count(*) FROM repositories WHERE language = %s", (language,)
+        ).fetchone()
+    return row[0] if row else 0
+
+
+def duplicate_names(conn: psycopg.Connection) -> list[str]:
+    """Names stored more than once under different spellings (GitHub names ignore case)."""
+    rows = conn.execute(
+        "SELECT lower(name) FROM repositories GROUP BY 1 HAVING count(*) > 1 ORDER BY 1"
+    ).fetchall()
+    return [row[0] for row in rows]
+
+
+def count_edges(conn: psycopg.Connection, ecosystem: str | None = None) -> int:
+    if ecosystem is None:
+        row = conn.execute("SELECT count(*) FROM dependency_edges").fetchone()
+    else:
+        row = conn.execute(
+            "SELECT count(*) FROM dependency_edges WHERE ecosystem = %s", (ecosystem,)
+        ).fetchone()
+    return row[0] if row else 0
+
+
 def dependents_counts(conn: psycopg.Connection) -> dict[str, int]:
     rows = conn.execute(
         "SELECT dependency, count(DISTINCT dependent) FROM dependency_edges GROUP BY dependency"

@@ -6,8 +6,7 @@ import dagster as dg
 import psycopg
 import pytest
 
-from globallm_assets.defs.pipeline import ANALYSIS_STAGES, run_pipeline
-from globallm_assets.defs.resources import PostgresResource, SourceResource
+from globallm_assets.defs.pipeline import ANALYSIS_STAGES, GRAPH, run_pipeline
 from globallm_assets.services.sources import simulated_world
 
 
@@ -20,13 +19,10 @@ def _snapshot(dsn: str) -> list[tuple]:
 
 
 @pytest.mark.slow
-def test_asset_chain_scores_every_discovered_repository_idempotently(dsn):
-    resources = {
-        "store": PostgresResource(url=dsn),
-        "source": SourceResource(kind="simulated", seed=11, repos_per_language=400),
-    }
+def test_asset_chain_scores_every_discovered_repository_idempotently(dsn, use_store):
+    use_store(dsn, kind="simulated", seed=11, repos_per_language=400)
     with dg.DagsterInstance.ephemeral() as instance:
-        results = run_pipeline(instance, resources, ["python", "rust"], stages=ANALYSIS_STAGES)
+        results = run_pipeline(instance, ["python", "rust"], stages=ANALYSIS_STAGES)
         assert all(r.success for r in results)
         checks = [
             evaluation for result in results for evaluation in result.get_asset_check_evaluations()
@@ -56,21 +52,15 @@ def test_asset_chain_scores_every_discovered_repository_idempotently(dsn):
         assert edges > 0
 
         # Materializing again rewrites the same partitions to the same values.
-        run_pipeline(instance, resources, ["python", "rust"], stages=ANALYSIS_STAGES)
+        run_pipeline(instance, ["python", "rust"], stages=ANALYSIS_STAGES)
         assert _snapshot(dsn) == first
 
 
 @pytest.mark.slow
-def test_empty_graph_fails_its_check(dsn):
-    from globallm_assets.defs.analysis import analysis_assets, dependency_graph
-
-    resources = {
-        "store": PostgresResource(url=dsn),
-        "source": SourceResource(kind="simulated", seed=11, repos_per_language=50),
-    }
-    result = dg.materialize(
-        analysis_assets, selection=[dependency_graph], resources=resources, raise_on_error=False
-    )
+def test_empty_graph_fails_its_check(dsn, use_store):
+    use_store(dsn, kind="simulated", seed=11, repos_per_language=50)
+    with dg.DagsterInstance.ephemeral() as instance:
+        [result] = run_pipeline(instance, [], stages=[GRAPH])
     evaluations = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
     # Nothing was discovered, so the graph has no repositories to connect.
     assert evaluations == {"graph_not_empty": False}

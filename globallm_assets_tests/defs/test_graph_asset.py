@@ -9,9 +9,7 @@ import psycopg
 import pytest
 
 from globallm_assets.core.models import RepoMetadata
-from globallm_assets.defs.analysis import dependency_graph
-from globallm_assets.defs.pipeline import all_assets
-from globallm_assets.defs.resources import PostgresResource, SourceResource
+from globallm_assets.defs.pipeline import run_job
 from globallm_assets.store import repositories as repo_store
 from globallm_assets_tests.fakes.registries import python_project
 
@@ -37,7 +35,7 @@ def _index_server(projects: dict[str, dict]):
 
 
 @pytest.mark.slow
-def test_unreachable_registry_skips_only_its_ecosystem(dsn, monkeypatch):
+def test_unreachable_registry_skips_only_its_ecosystem(dsn, monkeypatch, use_store):
     projects = {
         "requests": python_project(
             "requests",
@@ -65,11 +63,9 @@ def test_unreachable_registry_skips_only_its_ecosystem(dsn, monkeypatch):
                 ],
                 source="github",
             )
-        result = dg.materialize(
-            all_assets(),
-            selection=[dependency_graph],
-            resources={"store": PostgresResource(url=dsn), "source": SourceResource(kind="github")},
-        )
+        use_store(dsn, kind="github")
+        with dg.DagsterInstance.ephemeral() as instance:
+            result = run_job(instance, "dependency_graph_job")
     finally:
         server.shutdown()
     assert result.success

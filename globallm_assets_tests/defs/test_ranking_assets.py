@@ -5,18 +5,14 @@ import psycopg
 import pytest
 
 from globallm_assets.defs.pipeline import STAGES, run_pipeline
-from globallm_assets.defs.resources import PostgresResource, SourceResource
 from globallm_assets.services.sources import simulated_world
 
 
 @pytest.mark.slow
-def test_rankings_cover_touchable_open_issues_of_approved_repositories(dsn):
-    resources = {
-        "store": PostgresResource(url=dsn),
-        "source": SourceResource(kind="simulated", seed=7, repos_per_language=1000),
-    }
+def test_rankings_cover_touchable_open_issues_of_approved_repositories(dsn, use_store):
+    use_store(dsn, kind="simulated", seed=7, repos_per_language=1000)
     with dg.DagsterInstance.ephemeral() as instance:
-        results = run_pipeline(instance, resources, ["python"], stages=STAGES)
+        results = run_pipeline(instance, ["python"], stages=STAGES)
     assert all(r.success for r in results)
     evaluations = [e for r in results for e in r.get_asset_check_evaluations()]
     assert evaluations and all(e.passed for e in evaluations)
@@ -52,12 +48,12 @@ def test_rankings_cover_touchable_open_issues_of_approved_repositories(dsn):
 
 
 @pytest.mark.slow
-def test_one_failing_repository_does_not_fail_the_issues_asset(dsn, monkeypatch):
+def test_one_failing_repository_does_not_fail_the_issues_asset(dsn, monkeypatch, use_store):
     from datetime import UTC, datetime
 
     from globallm_assets.core.models import IssueRecord, RepoMetadata
-    from globallm_assets.defs.pipeline import all_assets
-    from globallm_assets.defs.ranking import issues
+    from globallm_assets.definitions import defs
+    from globallm_assets.defs.resources import resources
     from globallm_assets.store import repositories as repo_store
     from globallm_assets_tests.fakes.github_server import FakeGitHub, synthesize_repo
 
@@ -77,11 +73,12 @@ def test_one_failing_repository_does_not_fail_the_issues_asset(dsn, monkeypatch)
                 conn, [(live, "python"), (gone, "python")], source="github"
             )
             repo_store.write_verdicts(conn, [("acme/live", True, "t"), ("acme/gone", True, "t")])
+        use_store(dsn, kind="github")
         result = dg.materialize(
-            all_assets(),
-            selection=[issues],
+            list(defs.assets or []),
+            selection=["issues"],
             partition_key="python",
-            resources={"store": PostgresResource(url=dsn), "source": SourceResource(kind="github")},
+            resources=resources(),
         )
     assert result.success
     metadata = result.asset_materializations_for_node("issues")[0].metadata

@@ -25,7 +25,9 @@ client depends on it:
 - issue comments are ``FakeRepo.comment_associations[number]`` (one ``authorAssociation`` per
   comment, oldest first); an issue without an entry has ``comments`` comments by "NONE";
 - scripted faults: secondary-limit 403 (with or without ``Retry-After``), 429, 5xx, and
-  exhausting a token's primary quota.
+  exhausting a token's primary quota;
+- a renamed repository (``FakeGitHub.moved``) answers its old REST paths with ``301`` to the new
+  ones on the same server, as GitHub does after a rename or transfer.
 
 Every request is counted (by kind, by token, 304s, conditional requests, quota points) so tests
 and the benchmark measure at the server, not in the client under test.
@@ -1344,6 +1346,8 @@ class FakeGitHub:
         self._limits = dict(AUTH_LIMITS) | dict(limits or {})
         self._buckets: dict[tuple[str, str], _Bucket] = {}
         self._faults: dict[str, list[Fault]] = {}
+        # old full name (lower case) -> new full name: REST GETs under the old one answer 301.
+        self.moved: dict[str, str] = {}
         self.stats = FakeStats()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -1503,6 +1507,14 @@ class FakeGitHub:
         inm: str | None,
         body: bytes,
     ) -> tuple[int, dict[str, str], bytes, int]:
+        parts = path.split("/")
+        if kind != "unknown" and parts[1:2] == ["repos"] and len(parts) >= 4:
+            new = self.moved.get(f"{parts[2]}/{parts[3]}".lower())
+            if new is not None:
+                target = "/".join(["", "repos", new, *parts[4:]])
+                query_text = f"?{urlencode(query)}" if query else ""
+                body = {"message": "Moved Permanently", "url": self.url + target}
+                return 301, {"location": self.url + target + query_text}, _json(body), 0
         if token is not None and self._tokens is not None and token not in self._tokens:
             return (
                 401,

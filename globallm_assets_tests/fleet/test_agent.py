@@ -157,7 +157,8 @@ def test_cli_agent_run_reports_each_attempt_and_why_it_stopped(dsn, remotes, cap
 
 
 def test_limits_changed_while_the_agent_runs_apply_at_its_next_claim(dsn, remotes):
-    from globallm_assets.settings import default_config_path, set_config_value
+    from globallm_assets.config_file import set_config_value
+    from globallm_assets.settings import default_config_path
 
     def tighten(attempt: AttemptReport) -> None:
         # After the first fix, an operator caps the fleet at one issue per language.

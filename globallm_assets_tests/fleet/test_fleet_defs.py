@@ -17,6 +17,7 @@ from globallm_assets.defs.fleet.sensors import (
     pr_outcome_sensor,
     stale_assignment_sensor,
 )
+from globallm_assets.defs.resources import StoreResource
 from globallm_assets.store import claims, llm_usage
 from globallm_assets_tests.fleet.doubles import ScriptedGitFixer, make_remote, pushed_branches
 from globallm_assets_tests.fleet.seed import seed
@@ -46,15 +47,21 @@ def world(conn: psycopg.Connection) -> psycopg.Connection:
 
 
 @pytest.fixture
-def instance() -> dg.DagsterInstance:
+def instance(dsn: str, monkeypatch: pytest.MonkeyPatch) -> dg.DagsterInstance:
+    # Resources find the store the way every run does: through the environment.
+    monkeypatch.setenv("GLOBALLM_DATABASE_URL", dsn)
     return dg.DagsterInstance.ephemeral()
 
 
-def _tick(sensor, instance, dsn, cursor=None):
-    context = dg.build_sensor_context(
-        instance=instance, cursor=cursor, resources={"fleet": FleetResource(url=dsn)}
-    )
-    return sensor(context)
+def _fleet() -> FleetResource:
+    return FleetResource(store=StoreResource())
+
+
+def _tick(sensor, instance, cursor=None):
+    with dg.build_sensor_context(
+        instance=instance, cursor=cursor, resources={"fleet": _fleet()}
+    ) as context:
+        return sensor(context)
 
 
 def _keys(result) -> list[str]:
@@ -62,7 +69,7 @@ def _keys(result) -> list[str]:
 
 
 def test_fix_sensor_requests_one_run_per_free_repository_slot(world, dsn, instance):
-    result = _tick(fix_sensor, instance, dsn)
+    result = _tick(fix_sensor, instance)
     assert _keys(result) == [
         "fix:acme/a#1:attempt-1:rankings-0",
         "fix:acme/b#4:attempt-1:rankings-0",
@@ -74,8 +81,8 @@ def test_fix_sensor_requests_one_run_per_free_repository_slot(world, dsn, instan
 
 
 def test_the_same_tick_twice_requests_the_same_run_keys(world, dsn, instance):
-    first = _tick(fix_sensor, instance, dsn, cursor='{"rankings": 0}')
-    again = _tick(fix_sensor, instance, dsn, cursor='{"rankings": 0}')
+    first = _tick(fix_sensor, instance, cursor='{"rankings": 0}')
+    again = _tick(fix_sensor, instance, cursor='{"rankings": 0}')
     assert _keys(first) == _keys(again) and len(_keys(first)) == 3
 
 
@@ -83,14 +90,14 @@ def test_a_failed_attempt_gets_a_new_run_key(world, dsn, instance):
     claims.claim(world, "agent-1", _limits(), target=("acme/a", 1))
     claims.fail(world, "agent-1", "acme/a", 1, "tests fail", max_attempts=3)
     world.commit()
-    assert "fix:acme/a#1:attempt-2:rankings-0" in _keys(_tick(fix_sensor, instance, dsn))
+    assert "fix:acme/a#1:attempt-2:rankings-0" in _keys(_tick(fix_sensor, instance))
 
 
 def test_exhausted_budget_requests_no_runs(world, dsn, instance, monkeypatch):
     monkeypatch.setenv("GLOBALLM_BUDGET__WEEKLY_TOKEN_BUDGET", "1000")
     llm_usage.reserve(world, 1_000, llm_usage.Limits(1_000))
     world.commit()
-    result = _tick(fix_sensor, instance, dsn)
+    result = _tick(fix_sensor, instance)
     assert not result.run_requests
     assert result.skip_reason.skip_message.startswith("weekly token budget exhausted")
 
@@ -103,24 +110,22 @@ def test_no_free_agent_slots_requests_no_runs(world, dsn, instance, monkeypatch)
             run_config={"ops": {"fix_issue": {"config": {"repository": "x/y", "number": number}}}},
             status=dg.DagsterRunStatus.STARTED,
         )
-    result = _tick(fix_sensor, instance, dsn)
+    result = _tick(fix_sensor, instance)
     assert not result.run_requests
     assert result.skip_reason.skip_message == "no free agent slots (2 fix runs in flight)"
     monkeypatch.setenv("GLOBALLM_AGENTS__MAX_CONCURRENT_FIX_RUNS", "3")
-    assert len(_keys(_tick(fix_sensor, instance, dsn))) == 1
+    assert len(_keys(_tick(fix_sensor, instance))) == 1
 
 
 def test_stale_sensor_requests_one_cleanup_per_stale_set(world, dsn, instance):
-    assert isinstance(_tick(stale_assignment_sensor, instance, dsn), dg.SkipReason)
+    assert isinstance(_tick(stale_assignment_sensor, instance), dg.SkipReason)
     claims.claim(world, "dead-1", _limits())
     world.execute("UPDATE issues SET last_heartbeat_at = now() - interval '2 hours'")
     world.commit()
-    first = _tick(stale_assignment_sensor, instance, dsn)
-    again = _tick(stale_assignment_sensor, instance, dsn)
+    first = _tick(stale_assignment_sensor, instance)
+    again = _tick(stale_assignment_sensor, instance)
     assert first.run_key == again.run_key == "stale:acme/a#1@0:dead-1"
-    result = stale_cleanup_job.execute_in_process(
-        instance=instance, resources={"fleet": FleetResource(url=dsn)}
-    )
+    result = stale_cleanup_job.execute_in_process(instance=instance, resources={"fleet": _fleet()})
     assert result.success
     assert world.execute(
         "SELECT assignment_status, attempts FROM issues WHERE number = 1 AND repository = 'acme/a'"
@@ -149,7 +154,7 @@ def _run_fix(instance, dsn, remotes, repository, number, **fixer):
         run_config={"ops": {"fix_issue": {"config": {"repository": repository, "number": number}}}},
         instance=instance,
         resources={
-            "fleet": FleetResource(url=dsn),
+            "fleet": _fleet(),
             "fixer": ScriptedGitFixerResource(dsn=dsn, remotes=str(remotes), **fixer),
         },
         raise_on_error=False,

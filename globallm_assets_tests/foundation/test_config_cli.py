@@ -127,7 +127,7 @@ def test_single_list_item_and_lowercase_level_are_accepted(capsys):
 
 
 def test_secret_file_is_private_before_it_is_renamed(monkeypatch):
-    import globallm_assets.settings as settings_module
+    import globallm_assets.config_file as settings_module
 
     modes: list[int] = []
     real_replace = os.replace
@@ -144,3 +144,42 @@ def test_secret_file_is_private_before_it_is_renamed(monkeypatch):
     assert cli("config", "set", "github.token", FAKE_TOKEN) == 0
     assert modes == [0o600]
     assert path.stat().st_mode & 0o777 == 0o600
+
+
+def test_concurrent_sets_of_different_keys_all_land(tmp_path):
+    # Twelve processes, one key each: a read-modify-write without a lock drops some of them.
+    keys = {
+        "filters.min_stars": "11",
+        "filters.min_dependents": "12",
+        "health_weights.commit_velocity": "0.13",
+        "health_weights.issue_ratio": "0.14",
+        "impact_weights.stars": "0.15",
+        "impact_weights.forks": "0.16",
+        "priority_weights.health": "0.17",
+        "priority_weights.impact": "0.18",
+        "budget.max_issues_per_repo": "19",
+        "budget.max_issues_per_language": "20",
+        "agents.heartbeat_interval": "21",
+        "github.max_concurrency": "22",
+    }
+    env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path)}
+    script = Path(sys.executable).parent / "globallm"
+    procs = [
+        subprocess.Popen(
+            [str(script), "config", "set", key, value],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for key, value in keys.items()
+    ]
+    for proc in procs:
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+    import yaml
+
+    data = yaml.safe_load((tmp_path / "globallm" / "config.yaml").read_text())
+    for key, value in keys.items():
+        section, name = key.split(".")
+        assert str(data[section][name]) == value, key

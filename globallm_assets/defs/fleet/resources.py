@@ -2,20 +2,26 @@
 
 import dagster as dg
 
-from globallm_assets.defs.resources import PostgresResource
+from globallm_assets.defs.resources import StoreResource
 from globallm_assets.services import claim as claims
 from globallm_assets.services.agent import FixFunction, default_fix_function
+from globallm_assets.settings import Settings
 
 
-class FleetResource(PostgresResource):
-    """Budget, free slots, claimable issues and stale claims, read from PostgreSQL; the same
-    settings layers as every command (empty ``url``: env, config file, embedded server)."""
+class FleetResource(dg.ConfigurableResource):
+    """Budget, free slots, claimable issues and stale claims, read from the run's store (its
+    location comes from the environment, as for every resource)."""
+
+    store: dg.ResourceDependency[StoreResource]
+
+    def settings(self) -> Settings:
+        return self.store.settings()
+
+    def dsn(self) -> str:
+        return self.store.dsn()
 
     def max_fix_runs(self) -> int:
         return self.settings().agents.max_concurrent_fix_runs
-
-    def heartbeat_timeout(self) -> int:
-        return self.settings().agents.heartbeat_timeout
 
     def snapshot(self, limit: int) -> claims.FleetSnapshot:
         return claims.fleet_snapshot(self.settings(), self.dsn(), limit)

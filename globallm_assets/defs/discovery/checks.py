@@ -1,0 +1,21 @@
+"""Checks on discovered repositories."""
+
+import dagster as dg
+
+from globallm_assets.services.analysis import DiscoveredPartition
+
+NO_DUPLICATES = "no_duplicate_repositories"
+
+no_duplicates_spec = dg.AssetCheckSpec(
+    NO_DUPLICATES,
+    asset="repositories",
+    description="No two rows name the same repository (GitHub names are case-insensitive).",
+)
+
+
+def no_duplicates(result: DiscoveredPartition) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(
+        check_name=NO_DUPLICATES,
+        passed=not result.duplicate_names,
+        metadata={"duplicates": len(result.duplicate_names)},
+    )
