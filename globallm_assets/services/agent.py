@@ -25,6 +25,7 @@ from globallm_assets.services import claim as claims
 from globallm_assets.services.claim import AgentIdentity, ClaimedIssue
 from globallm_assets.settings import Settings
 from globallm_assets.store.llm_usage import Refusal
+from globallm_assets.store.retry import StoreUnavailable, retrying
 
 log = logging.getLogger(__name__)
 
@@ -141,6 +142,7 @@ def run_attempt(
     finally:
         elapsed = time.monotonic() - started
         budget.settle(
+            settings,
             dsn,
             reservation,
             used_seconds=round(elapsed),
@@ -286,10 +288,10 @@ def run_agent(
 
 def _release_everything(dsn: str, agent_id: str) -> None:
     try:
-        released = claims.retrying(
+        released = retrying(
             lambda: claims.release_agent(dsn, agent_id), deadline_seconds=10, what="release"
         )
-    except claims.StoreUnavailable as exc:
+    except StoreUnavailable as exc:
         log.error("%s; claims of %s come back after the heartbeat timeout", exc, agent_id)
         return
     for repository, number in released:
