@@ -78,11 +78,23 @@ def claim_limits(settings: Settings) -> ClaimLimits:
 
 @contextmanager
 def connection(dsn: str) -> Iterator[psycopg.Connection]:
-    """A pooled connection; agents need two at most (work + heartbeat)."""
+    """A pooled connection in autocommit mode: every claim operation is one statement, so it
+    needs no BEGIN/COMMIT round trips (multi-statement work opens ``conn.transaction()``).
+    Agents need two connections at most (work + heartbeat)."""
     from globallm_assets.store.db import pool
 
     with pool(dsn, min_size=1, max_size=4).connection() as conn:
-        yield conn
+        conn.autocommit = True
+        try:
+            yield conn
+        finally:
+            # Other users of the pool expect transactions; a connection that cannot be put
+            # back that way is closed, and the pool replaces it.
+            try:
+                if not conn.closed:
+                    conn.autocommit = False
+            except psycopg.Error:
+                conn.close()
 
 
 # --- claim ------------------------------------------------------------------------------------
@@ -235,7 +247,7 @@ def release(settings: Settings, dsn: str, claimed: ClaimedIssue) -> bool:
 def release_agent(dsn: str, agent_id: str) -> list[tuple[str, int]]:
     """Free every claim an agent holds (an operator's cure for a dead agent); its open budget
     reservations are settled at their full amount."""
-    with connection(dsn) as conn:
+    with connection(dsn) as conn, conn.transaction():
         released = store.release(conn, agent_id)
         close_reservations_of(conn, [agent_id])
         return released
@@ -248,7 +260,7 @@ def cleanup_stale(
     timeout = settings.agents.heartbeat_timeout if timeout_seconds is None else timeout_seconds
 
     def action() -> list[StaleRelease]:
-        with connection(dsn) as conn:
+        with connection(dsn) as conn, conn.transaction():
             found = store.release_stale(conn, timeout, settings.agents.max_attempts)
             # A silent agent's reservations would otherwise hold its repository's budget.
             close_reservations_of(conn, sorted({item.agent_id for item in found}))
