@@ -14,5 +14,8 @@ defs = dg.Definitions.merge(
     analysis.defs,
     ranking.defs,
     fleet.defs,
-    dg.Definitions(resources=resources()),
+    # In-process: each chain is sequential anyway, a run loads heavy state (the embedding
+    # model) once, steps skip a Python start-up each, and the run worker is one process that
+    # run monitoring can watch.
+    dg.Definitions(resources=resources(), executor=dg.in_process_executor),
 )

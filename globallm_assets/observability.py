@@ -1,15 +1,20 @@
 """Logging with an operation id per command/run, and redaction of every configured secret.
 
 The operation id ties together all log lines of one CLI command or Dagster run, across modules and
-threads that copy the context. Redaction is a filter on the handler, so a secret that reaches a log
-message by any path (an exception text, a URL) is replaced before it is written.
+threads that copy the context. Redaction happens where every log record is made (a record factory,
+installed once secrets are registered), so a secret that reaches a message or an exception text by
+any path is replaced before any handler sees it: ours, Dagster's event log and console (whose
+output the compute logs capture), or a library's.
 """
 
 from __future__ import annotations
 
 import contextvars
+import json
 import logging
 import sys
+import threading
+import traceback
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -50,6 +55,8 @@ def register_secrets(values: Iterable[str | None]) -> None:
         # Very short values would redact ordinary words; real secrets are long.
         if value and len(value) >= 6:
             _secrets.add(value)
+    if _secrets:
+        _install_record_factory()
 
 
 def redact(text: str) -> str:
@@ -59,30 +66,94 @@ def redact(text: str) -> str:
     return text
 
 
+def redact_json(text: str) -> str:
+    """:func:`redact` for JSON text, where a secret appears in its escaped form."""
+    for secret in sorted(_secrets, key=len, reverse=True):
+        escaped = json.dumps(secret)[1:-1]
+        if escaped in text:
+            text = text.replace(escaped, REDACTED)
+    return text
+
+
+def format_exception(exc: BaseException) -> str:
+    """A traceback as Python prints it, redacted (``GLOBALLM_DEBUG=1`` output)."""
+    return redact("".join(traceback.format_exception(exc)))
+
+
+def _redact_record(record: logging.LogRecord) -> None:
+    try:
+        message = record.getMessage()
+    except Exception:
+        return  # a malformed call: the handler reports it, and there is no message to clean
+    cleaned = redact(message)
+    if cleaned != message:
+        record.msg, record.args = cleaned, ()
+    if record.exc_info and record.exc_info[1] is not None:
+        # Formatters use exc_text when set, so the exception is printed from this copy.
+        record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+    if record.stack_info:
+        record.stack_info = redact(record.stack_info)
+
+
+_factory_lock = threading.Lock()
+_factory_installed = False
+
+
+def _install_record_factory() -> None:
+    global _factory_installed
+    with _factory_lock:
+        if _factory_installed:
+            return
+        _factory_installed = True
+        make_record = logging.getLogRecordFactory()
+
+        def redacting_factory(*args, **kwargs) -> logging.LogRecord:
+            record = make_record(*args, **kwargs)
+            if _secrets:
+                _redact_record(record)
+            return record
+
+        logging.setLogRecordFactory(redacting_factory)
+
+
+class _Handler(logging.StreamHandler):
+    def handleError(self, record: logging.LogRecord) -> None:
+        # A closed or broken stderr (a pipe into `head`, a finished capture) is no reason for
+        # logging's own traceback, whose exception context could carry a secret.
+        return None
+
+
 class _ContextFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.operation_id = _operation_id.get()
-        if _secrets:
-            message = record.getMessage()
-            cleaned = redact(message)
-            if cleaned != message:
-                record.msg, record.args = cleaned, None
-            if record.exc_info and record.exc_info[1] is not None:
-                record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
-                record.exc_info = None
         return True
 
 
 def configure_logging(level: str = "INFO", stream=None) -> None:
-    """Install one stderr handler on the ``globallm_assets`` logger (idempotent)."""
-    logger = logging.getLogger("globallm_assets")
-    logger.setLevel(level)
-    for handler in list(logger.handlers):
-        if getattr(handler, "_globallm", False):
-            logger.removeHandler(handler)
-    handler = logging.StreamHandler(stream or sys.stderr)
-    handler._globallm = True  # type: ignore[attr-defined]
+    """Install one stderr handler on the ``globallm_assets`` logger (idempotent).
+
+    Other libraries' records (a connection retry, a pool discarding a connection) are the
+    command's business, not the user's: they reach stderr only at DEBUG. A handler on the root
+    logger also stops ``logging.warning()`` from installing its own default one.
+    """
+    handler = _own(_Handler(stream or sys.stderr))
     handler.setFormatter(logging.Formatter(_FORMAT))
     handler.addFilter(_ContextFilter())
-    logger.addHandler(handler)
+    logger = logging.getLogger("globallm_assets")
+    logger.setLevel(level)
+    _replace_own_handler(logger, handler)
     logger.propagate = False
+    root = logging.getLogger()
+    _replace_own_handler(root, handler if level == "DEBUG" else _own(logging.NullHandler()))
+
+
+def _own(handler: logging.Handler) -> logging.Handler:
+    handler._globallm = True  # type: ignore[attr-defined]
+    return handler
+
+
+def _replace_own_handler(logger: logging.Logger, handler: logging.Handler) -> None:
+    for existing in list(logger.handlers):
+        if getattr(existing, "_globallm", False):
+            logger.removeHandler(existing)
+    logger.addHandler(handler)

@@ -11,21 +11,24 @@ Every section forbids unknown keys so a typo in the YAML file is an error, not a
 from __future__ import annotations
 
 import contextvars
+import json
 import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
     SecretStr,
     ValidationError,
     create_model,
+    field_validator,
 )
 from pydantic.fields import FieldInfo
 from pydantic.functional_validators import BeforeValidator
@@ -33,8 +36,10 @@ from pydantic_settings import (
     BaseSettings,
     DotEnvSettingsSource,
     EnvSettingsSource,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
+    SettingsError,
 )
 
 from globallm_assets.core.models import LANGUAGES, Language
@@ -49,8 +54,60 @@ class ConfigError(ValueError):
     """Bad configuration or bad input to ``config set``; the CLI exits with code 2."""
 
 
+# The integers every consumer (PostgreSQL's bigint, polars, C libraries) can hold.
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+# The simulated world is generated in memory, per language, in superlinear time (1,000: 2 s,
+# 4,000: 20 s on 2 cores): beyond this a demo would take hours.
+MAX_REPOS_PER_LANGUAGE = 10_000
+
+T = TypeVar("T")
+
+
+def _comma_list(value: Any) -> Any:
+    """``a,b`` and JSON ``["a", "b"]`` both mean a list, in every layer (env, .env, YAML)."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if text.startswith("["):
+        try:
+            return json.loads(text)
+        except ValueError:
+            return value  # validation then says the value is not a list
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+# NoDecode: pydantic-settings would otherwise demand JSON for a list from the environment.
+CommaList = Annotated[list[T], NoDecode, BeforeValidator(_comma_list)]
+
+
+def _http_url(value: str) -> str:
+    """An API base URL: http(s) with a host. Credentials are sent there, and a typo should fail
+    when it is set, not after a minute of retries."""
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("must be an http(s) URL with a host, such as https://api.github.com")
+    return value.strip().rstrip("/")
+
+
+HttpUrlText = Annotated[str, AfterValidator(_http_url)]
+
+
+def _not_blank(value: Any) -> Any:
+    if isinstance(value, str) and not value.strip():
+        raise ValueError("must not be empty")
+    return value
+
+
 class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    @field_validator("*")
+    @classmethod
+    def _fits_in_64_bits(cls, value: Any) -> Any:
+        is_int = isinstance(value, int) and not isinstance(value, bool)
+        if is_int and not INT64_MIN <= value <= INT64_MAX:
+            raise ValueError(f"must be at most {INT64_MAX} in size")
+        return value
 
 
 class FilterSettings(Section):
@@ -61,7 +118,7 @@ class FilterSettings(Section):
     exclude_archived: bool = True
     exclude_forks: bool = True
     # Permissive and weak-copyleft licenses an agent may contribute to; None/empty = any license.
-    license_allowlist: list[str] = Field(
+    license_allowlist: CommaList[str] = Field(
         default_factory=lambda: [
             "MIT",
             "Apache-2.0",
@@ -153,8 +210,8 @@ class AgentSettings(Section):
 
 class GitHubSettings(Section):
     token: SecretStr | None = None
-    tokens: list[SecretStr] = Field(default_factory=list)
-    api_url: str = "https://api.github.com"
+    tokens: CommaList[SecretStr] = Field(default_factory=list)
+    api_url: HttpUrlText = "https://api.github.com"
     max_concurrency: int = Field(4, gt=0)
 
     def all_tokens(self) -> list[str]:
@@ -167,12 +224,20 @@ class GitHubSettings(Section):
 
 
 class LLMSettings(Section):
-    provider: Literal["anthropic", "openai"] = "anthropic"
+    """``replay`` plays recorded responses (the demo world's; ``replay_dir`` for others): no
+    live model, and every output says so."""
+
+    provider: Literal["anthropic", "openai", "replay"] = "anthropic"
     model: str | None = None
     anthropic_api_key: SecretStr | None = None
+    anthropic_base_url: str | None = None
     openai_api_key: SecretStr | None = None
-    openai_base_url: str | None = None
+    openai_base_url: HttpUrlText | None = None
     categorize_with_llm: bool = False
+    # US$ per million tokens; unset: the model's list price (llm/providers.py KNOWN_PRICES).
+    input_usd_per_mtok: float | None = Field(None, ge=0)
+    output_usd_per_mtok: float | None = Field(None, ge=0)
+    replay_dir: Path | None = None
 
 
 class SourceSettings(Section):
@@ -180,7 +245,9 @@ class SourceSettings(Section):
 
     kind: Literal["github", "simulated"] = "github"
     seed: int = 7
-    repos_per_language: int = Field(1000, gt=0, description="simulated world size")
+    repos_per_language: int = Field(
+        1000, gt=0, le=MAX_REPOS_PER_LANGUAGE, description="simulated world size"
+    )
     max_results: int = Field(200, gt=0, description="repositories discovered per language run")
 
 
@@ -221,6 +288,46 @@ class DatabaseSettings(Section):
     pool_max: int = Field(10, ge=1)
 
 
+class SandboxSettings(Section):
+    """Limits of every sandboxed process (tests, the agent's shell actions); fixer/sandbox.py."""
+
+    required: bool = Field(True, description="refuse to run tests without bubblewrap")
+    wall_seconds: int = Field(600, gt=0)
+    cpu_seconds: int = Field(600, gt=0)
+    memory_mb: int = Field(4096, ge=64, description="address space per process")
+    file_size_mb: int = Field(1024, gt=0)
+    open_files: int = Field(4096, ge=16)
+    output_kb: int = Field(256, gt=0, description="output kept per command (its tail)")
+    hidden_paths: list[str] = Field(default_factory=list, description="more host paths to hide")
+    env_passthrough: list[str] = Field(
+        default_factory=list, description="more variable names passed in (never credentials)"
+    )
+
+
+class FixSettings(Section):
+    """The solution engine (fixer/): caps per attempt, attempts, workspaces, test commands."""
+
+    max_attempts: int = Field(3, ge=1, le=10)
+    max_turns: int = Field(40, ge=1, description="model turns per attempt")
+    max_tokens_per_attempt: int = Field(300_000, ge=1000)
+    max_cost_usd_per_attempt: float = Field(2.0, ge=0)
+    max_wall_seconds_per_attempt: int = Field(1800, gt=0)
+    max_output_tokens: int = Field(4096, ge=256, description="per model turn")
+    observation_chars: int = Field(6000, ge=500, description="tool output shown to the model")
+    command_seconds: int = Field(300, gt=0, description="wall limit of one agent shell command")
+    clone_depth: int = Field(50, ge=0, description="0 clones full history")
+    work_dir: Path | None = Field(None, description="default: <data_dir>/work")
+    keep_workspaces: bool = Field(False, description="keep clones after the run, to inspect")
+    # Per repository (owner/name) test command, split like a shell would (never run by one).
+    test_commands: dict[str, str] = Field(default_factory=dict)
+    # Per repository (owner/name) clone URL or local path (mirrors; otherwise the code host's).
+    clone_sources: dict[str, str] = Field(default_factory=dict)
+    reports_dir: Path | None = Field(None, description="dry-run patches; default <data_dir>/fixes")
+    deterministic_first: bool = Field(True, description="try codespell before the model")
+    commit_name: str = "GlobaLLM"
+    commit_email: str = "globallm@users.noreply.invalid"
+
+
 def default_data_dir() -> Path:
     """``$XDG_DATA_HOME/globallm``; as root without XDG_DATA_HOME, ``/var/lib/globallm``.
 
@@ -250,6 +357,7 @@ ENV_ALIASES: dict[str, str] = {
     "ANTHROPIC_API_KEY": "llm.anthropic_api_key",
     "OPENAI_API_KEY": "llm.openai_api_key",
     "OPENAI_BASE_URL": "llm.openai_base_url",
+    "ANTHROPIC_BASE_URL": "llm.anthropic_base_url",
     "GLOBALLM_DATABASE_URL": "database.url",
     "GLOBALLM_HEARTBEAT_TIMEOUT": "agents.heartbeat_timeout",
     "GLOBALLM_DATA_DIR": "data_dir",
@@ -319,6 +427,40 @@ class _KnownKeysOnly(PydanticBaseSettingsSource):
         return {key: value for key, value in self._inner().items() if key in fields}
 
 
+class ForgeSettings(Section):
+    """Where fixes become pull requests, and the etiquette that limits them (issue: Forges).
+
+    Caps follow Renovate's lesson that maintainers tolerate a bot only while it is rate-limited:
+    at most ``max_open_prs_per_repo`` open pull requests and ``max_prs_per_hour_per_repo`` new
+    ones per hour in any repository.
+    """
+
+    # auto: the local forge for the simulated world, GitHub for the real one.
+    kind: Literal["auto", "github", "local"] = "auto"
+    max_open_prs_per_repo: int = Field(3, ge=0)
+    max_prs_per_hour_per_repo: int = Field(2, ge=0)
+    auto_merge: bool = True
+    merge_method: Literal["merge", "squash", "rebase"] = "squash"
+    # Repositories never contributed to, whatever their own opt-out files say (owner/name).
+    opted_out_repositories: list[str] = Field(default_factory=list)
+    # Labels per issue category; ``extra_labels`` go on every pull request.
+    labels: dict[str, list[str]] = Field(
+        default_factory=lambda: {
+            "bug": ["bug"],
+            "documentation": ["documentation"],
+            "feature": ["enhancement"],
+            "performance": ["performance"],
+            "security": ["security"],
+            "chore": ["maintenance"],
+        }
+    )
+    extra_labels: list[str] = Field(default_factory=lambda: ["globallm"])
+    # Local forge: bare repositories live here (default: <data_dir>/forge).
+    local_root: Path | None = None
+    fork_wait: int = Field(60, ge=0, description="seconds to wait for a new GitHub fork")
+    git_timeout: int = Field(300, gt=0, description="seconds per git push")
+
+
 class Settings(BaseSettings):
     """Everything configurable in GlobaLLM."""
 
@@ -326,12 +468,13 @@ class Settings(BaseSettings):
         env_prefix="GLOBALLM_",
         env_nested_delimiter="__",
         env_file=".env",
+        env_file_encoding="utf-8",
         extra="forbid",
         validate_assignment=True,
     )
 
-    languages: list[Language] = Field(default_factory=lambda: [Language(x) for x in LANGUAGES])
-    data_dir: Path = Field(default_factory=default_data_dir)
+    languages: CommaList[Language] = Field(default_factory=lambda: [Language(x) for x in LANGUAGES])
+    data_dir: Annotated[Path, BeforeValidator(_not_blank)] = Field(default_factory=default_data_dir)
     log_level: LogLevel = "INFO"
 
     filters: FilterSettings = Field(default_factory=FilterSettings)
@@ -347,6 +490,9 @@ class Settings(BaseSettings):
     registries: RegistrySettings = Field(default_factory=RegistrySettings)
     redundancy: RedundancySettings = Field(default_factory=RedundancySettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
+    fix: FixSettings = Field(default_factory=FixSettings)
+    forge: ForgeSettings = Field(default_factory=ForgeSettings)
 
     @classmethod
     def settings_customise_sources(
@@ -365,7 +511,7 @@ class Settings(BaseSettings):
 
             for path in paths:
                 if Path(path).is_file():
-                    dotenv_values.update(_read(path))
+                    dotenv_values.update(_read(path, encoding="utf-8"))
         assert isinstance(env_settings, EnvSettingsSource)
         return (
             init_settings,
@@ -391,11 +537,25 @@ def load_settings(
     for dotted, value in (overrides or {}).items():
         if value is not None:
             init = _deep_merge(init, _nest(dotted, value))
+    if config_file is not None and not Path(config_file).exists():
+        raise ConfigError(f"{config_file}: config file not found (--config / GLOBALLM_CONFIG)")
+    if env_file is not None and Path(env_file).is_file():
+        # Checked here: the .env layer would otherwise fail with a bare UnicodeDecodeError.
+        try:
+            Path(env_file).read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            raise ConfigError(
+                f"{env_file}: not UTF-8 text (byte {exc.start}); save it as UTF-8"
+            ) from None
     token = _yaml_path.set(config_file)
     try:
         return Settings(_env_file=env_file, **init)  # type: ignore[call-arg]
     except ValidationError as exc:
         raise ConfigError(_describe_validation_error(exc, config_file)) from None
+    except SettingsError as exc:
+        # A value the environment layer could not even parse (e.g. malformed JSON).
+        first = str(exc).strip().splitlines()[0]
+        raise ConfigError(f"{first} (check .env and GLOBALLM_* variables)") from None
     finally:
         _yaml_path.reset(token)
 

@@ -18,7 +18,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from globallm_assets.store.db import close_pools, with_dbname
+from globallm_assets.store.db import DEMO_SUFFIX, close_pools, dbname_of, with_dbname
 from globallm_assets.store.embedded import EmbeddedServer
 from globallm_assets.store.migrations import migrate
 
@@ -28,6 +28,7 @@ _ISOLATED_VARS = (
     "ANTHROPIC_API_KEY",
     "OPENAI_API_KEY",
     "OPENAI_BASE_URL",
+    "ANTHROPIC_BASE_URL",
     "DAGSTER_HOME",
 )
 
@@ -106,13 +107,28 @@ def _drop_database(admin_dsn: str, name: str) -> None:
 
 @pytest.fixture
 def dsn(admin_dsn: str, template_db: str) -> Iterator[str]:
-    """A fresh, fully migrated database for this test."""
+    """A fresh, fully migrated database for this test (the real world's, when a command or
+    asset is pointed at it with ``--database-url``)."""
     name = _create_database(admin_dsn, template_db)
     try:
         yield with_dbname(admin_dsn, name)
     finally:
         close_pools()
         _drop_database(admin_dsn, name)
+        _drop_database(admin_dsn, name + DEMO_SUFFIX)
+
+
+@pytest.fixture
+def demo_dsn(dsn: str, admin_dsn: str, template_db: str) -> str:
+    """The simulated world's database beside ``dsn``: where a command run with
+    ``--database-url dsn`` and the simulated source reads and writes (dropped with ``dsn``)."""
+    name = dbname_of(dsn) + DEMO_SUFFIX
+    query = sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+        sql.Identifier(name), sql.Identifier(template_db)
+    )
+    with psycopg.connect(admin_dsn, autocommit=True) as conn:
+        conn.execute(query)
+    return with_dbname(dsn, name)
 
 
 @pytest.fixture

@@ -1,15 +1,18 @@
-"""`globallm demo`: the whole pipeline, offline, on the simulated ecosystem."""
+"""`globallm demo`: `globallm run` on the simulated world, offline."""
 
 from __future__ import annotations
 
 import typer
-from rich.table import Table
 
-from globallm_assets.cli.common import UsageError, console, err_console, state
+from globallm_assets.cli.common import state
 
 
 def register(app: typer.Typer) -> None:
     app.command("demo")(demo)
+
+
+# Bounded so a typo cannot ask for a world that takes hours and gigabytes to generate.
+MAX_REPOS_PER_LANGUAGE = 20_000
 
 
 def demo(
@@ -21,17 +24,22 @@ def demo(
         None,
         "--repos-per-language",
         min=5,
-        help="repositories per language (default: source.repos_per_language)",
+        max=MAX_REPOS_PER_LANGUAGE,
+        help="size of the simulated world (default: source.repos_per_language)",
     ),
-    seed: int = typer.Option(7, "--seed", help="seed of the simulated world"),
+    seed: int | None = typer.Option(
+        None, "--seed", help="seed of the simulated world (default: source.seed)"
+    ),
 ) -> None:
-    """Bring up the store, migrate it, and materialize every asset on the simulated world.
+    """Bring up the store and materialize every asset on the simulated world, offline.
 
-    Runs are recorded in the Dagster instance (PostgreSQL): open `globallm dev` to see them.
+    The same code path as `globallm run --source simulated`. The simulated world has its own
+    database and Dagster instance (`globallm dev --source simulated` shows the runs); a demo of
+    another seed or size replaces the previous simulated world completely.
 
     Example: globallm demo --languages python,rust
     """
-    from globallm_assets.core.models import LANGUAGES
+    from globallm_assets.cli.run_cmd import run_world
 
     app_state = state(ctx)
     app_state.overrides.update(
@@ -41,59 +49,4 @@ def demo(
             "source.repos_per_language": repos_per_language,
         }
     )
-    settings = app_state.settings()
-    # Later commands (`globallm issues … --source simulated`) see the same world by default.
-    repos_per_language = settings.source.repos_per_language
-    chosen = (
-        [x.strip() for x in languages.split(",")]
-        if languages
-        else [lang.value for lang in settings.languages]
-    )
-    unknown = [x for x in chosen if x not in LANGUAGES]
-    if unknown or not chosen:
-        raise UsageError(f"unknown language(s): {', '.join(unknown) or '(none)'}")
-
-    import dagster as dg
-
-    from globallm_assets.defs.pipeline import run_pipeline
-    from globallm_assets.services.dagster_home import apply_env, prepare_dagster_home
-    from globallm_assets.store import repositories as repo_store
-    from globallm_assets.store.db import pool, prepare
-
-    location = prepare(settings)
-    apply_env(prepare_dagster_home(settings, location, config_file=app_state.config_file))
-    err_console.print(f"store: {location.safe_dsn}")
-    with dg.DagsterInstance.get() as instance, console.status("materializing…") as status:
-        run_pipeline(
-            instance,
-            chosen,
-            on_start=lambda stage, partition: status.update(
-                f"materializing {stage.job}" + (f" [{partition}]" if partition else "")
-            ),
-        )
-    with pool(location.dsn).connection() as conn:
-        table = Table(title="GlobaLLM demo: repositories worth working on")
-        for column in ("language", "discovered", "approved", "top approved (impact)"):
-            table.add_column(column)
-        for language in chosen:
-            repos = repo_store.list_repositories(conn, language=language)
-            approved = [r for r in repos if r.worth_working_on]
-            best = max(approved, key=lambda r: r.impact_score or 0.0, default=None)
-            shown = f"{best.name} ({best.impact_score:.0%})" if best else "—"
-            table.add_row(language, str(len(repos)), str(len(approved)), shown)
-        from globallm_assets.services.issues import rank
-
-        ranked = rank(settings, conn, top=10)
-    console.print(table)
-    top = Table(title="Top 10 issues across languages (globallm prioritize)")
-    for column in ("priority", "repository", "#", "category", "title"):
-        top.add_column(column)
-    for row in ranked.iter_rows(named=True):
-        top.add_row(
-            f"{row['priority']:.3f}",
-            row["repository"],
-            str(row["number"]),
-            row["category"] or "—",
-            (row["title"] or "")[:50],
-        )
-    console.print(top)
+    run_world(app_state, languages, title="GlobaLLM demo")

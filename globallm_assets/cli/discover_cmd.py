@@ -8,32 +8,31 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
-import psycopg
 import typer
 from rich.table import Table
 
 from globallm_assets.cli.common import (
-    CommandFailed,
     UsageError,
     check_export,
     console,
     emit_json,
     err_console,
-    state,
+)
+from globallm_assets.cli.sourcing import (
+    SOURCE_HELP,
+    repo_name_argument,
+    settings_for,
+    source_and_store,
+    source_errors,
+    steps,
 )
 from globallm_assets.settings import Settings
-from globallm_assets.sources.base import RepoSource
-
-SOURCES = ("github", "simulated")
 
 # A GitHub login: what `analyze-user` accepts before asking a source about it.
 _OWNER_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$")
 
-_SOURCE_HELP = "github or simulated (overrides source.kind)"
 _EXPORT_HELP = "json: machine-readable stdout"
 
 
@@ -44,60 +43,6 @@ def register(app: typer.Typer) -> None:
 
 
 # --- shared plumbing ------------------------------------------------------------------------
-
-
-def settings_for(ctx: typer.Context, source: str | None) -> Settings:
-    """Settings with ``--source`` applied as a flag-level override (it must precede loading)."""
-    if source is not None:
-        if source not in SOURCES:
-            raise UsageError(f"--source must be one of: {', '.join(SOURCES)}")
-        state(ctx).overrides["source.kind"] = source
-    return state(ctx).settings()
-
-
-def repo_name_argument(text: str) -> str:
-    """OWNER/REPO or a repository URL, normalised; anything else is a usage error (exit 2)."""
-    from globallm_assets.core.models import parse_repo_name
-
-    try:
-        return parse_repo_name(text)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-
-
-@contextmanager
-def source_errors(what: str) -> Iterator[None]:
-    """Unknown repository/owner is bad input (exit 2); any other source failure is exit 1."""
-    from globallm_assets.sources.base import NotFoundError, SourceError
-
-    try:
-        yield
-    except NotFoundError as exc:
-        raise UsageError(f"{what}: {exc}") from None
-    except SourceError as exc:
-        raise CommandFailed(f"{what}: {exc}") from None
-
-
-@contextmanager
-def source_and_store(
-    settings: Settings, *, transaction: bool
-) -> Iterator[tuple[RepoSource, psycopg.Connection]]:
-    """The configured source and a pooled connection to the migrated store.
-
-    With ``transaction`` everything the command writes commits together or not at all.
-    """
-    from globallm_assets.services.sources import repo_source
-    from globallm_assets.store.db import pool, prepare
-
-    location = prepare(settings)
-    # With a DSN, the GitHub source keeps its ETags in the store, so re-runs cost little quota.
-    source = repo_source(settings, dsn=location.dsn)
-    with pool(location.dsn).connection() as conn:
-        if transaction:
-            with conn.transaction():
-                yield source, conn
-        else:
-            yield source, conn
 
 
 def _pct(value: float | None) -> str:
@@ -129,7 +74,7 @@ def discover(
     library_only: bool = typer.Option(
         False, "--library-only", help="drop applications, lists and tutorials"
     ),
-    source: str | None = typer.Option(None, "--source", help=_SOURCE_HELP),
+    source: str | None = typer.Option(None, "--source", help=SOURCE_HELP),
     export: str | None = typer.Option(None, "--export", help=_EXPORT_HELP),
 ) -> None:
     """Search the source for a domain's repositories, filter them and store the keepers.
@@ -139,10 +84,9 @@ def discover(
     Example: globallm discover --domain ai_ml --language python --min-stars 5000
     """
     from globallm_assets.core.domains import DOMAINS
-    from globallm_assets.core.models import LANGUAGES, RepoMetadata
-    from globallm_assets.core.selection import passes_filters
+    from globallm_assets.core.models import LANGUAGES
     from globallm_assets.services import analysis
-    from globallm_assets.store import repositories as repo_store
+    from globallm_assets.services.sources import available_package_index
 
     check_export(export)
     if domain not in DOMAINS:
@@ -152,43 +96,28 @@ def discover(
     settings = settings_for(ctx, source)
     languages = [language.lower()] if language else [lang.value for lang in settings.languages]
     limit = max_results if max_results is not None else settings.source.max_results
-    stars_floor = settings.filters.min_stars if min_stars is None else min_stars
-    dependents_floor = settings.filters.min_dependents if min_dependents is None else min_dependents
 
-    reports: list[analysis.DiscoveryReport] = []
-    with (
-        source_and_store(settings, transaction=True) as (repos, conn),
-        err_console.status("discovering…") as status,
-        source_errors(f"discover ({settings.source.kind})"),
-    ):
-        for lang in languages:
-            status.update(f"discovering {domain} repositories in {lang}…")
-            reports.append(
-                analysis.discover(
-                    settings,
-                    repos,
-                    conn,
-                    language=lang,
-                    domain=domain,
-                    max_results=limit,
-                    min_stars=min_stars,
-                    min_dependents=min_dependents,
-                    library_only=library_only,
-                )
-            )
-        dependents = repo_store.dependents_counts(conn)
+    repos, dsn = source_and_store(settings)
+    with err_console.status("discovering…") as status, source_errors():
+        reports = analysis.discover_languages(
+            settings,
+            repos,
+            dsn,
+            languages=languages,
+            domain=domain,
+            max_results=limit,
+            min_stars=min_stars,
+            min_dependents=min_dependents,
+            library_only=library_only,
+            index_for=(
+                (lambda eco: available_package_index(settings, eco)) if library_only else None
+            ),
+            on_language=lambda lang: status.update(f"discovering {domain} repositories in {lang}…"),
+        )
 
-    def why(meta: RepoMetadata) -> str:
-        # Only the popularity rule can differ between keepers; the other filters all passed.
-        reason = passes_filters(
-            meta,
-            dependents=dependents.get(meta.full_name),
-            min_stars=stars_floor,
-            min_dependents=dependents_floor,
-            exclude_archived=False,
-            exclude_forks=False,
-        ).reason
-        return f"{reason}, library" if library_only else reason
+    def why(report: analysis.DiscoveryReport, name: str) -> str:
+        reason = report.why_kept[name]
+        return f"{reason}, {report.library[name].reason}" if library_only else reason
 
     if export == "json":
         emit_json(
@@ -207,7 +136,7 @@ def discover(
                                 "name": m.full_name,
                                 "stars": m.stars,
                                 "license": m.license,
-                                "why": why(m),
+                                "why": why(r, m.full_name),
                             }
                             for m in r.kept
                         ],
@@ -228,7 +157,12 @@ def discover(
     table.add_column("why kept")
     for report in reports:
         for meta in report.kept:
-            cells = [meta.full_name, f"{meta.stars:,}", meta.license or "—", why(meta)]
+            cells = [
+                meta.full_name,
+                f"{meta.stars:,}",
+                meta.license or "—",
+                why(report, meta.full_name),
+            ]
             table.add_row(*([report.language, *cells] if many else cells))
     console.print(table)
     for report in reports:
@@ -236,6 +170,7 @@ def discover(
             f"{report.language}: found {report.found}, kept {len(report.kept)}, "
             f"rejected {len(report.rejected)}",
             highlight=False,
+            soft_wrap=True,
         )
 
 
@@ -305,25 +240,46 @@ def verdict_line(worth: bool | None, reason: str | None) -> str:
 
 def analyze(
     ctx: typer.Context,
-    repository: str = typer.Argument(..., help="OWNER/REPO or a repository URL"),
-    source: str | None = typer.Option(None, "--source", help=_SOURCE_HELP),
+    repository: str | None = typer.Argument(None, help="OWNER/REPO or a repository URL"),
+    language: str | None = typer.Option(
+        None, "--language", help="score every stored repository of this language"
+    ),
+    everything: bool = typer.Option(
+        False, "--all", help="score every stored repository of every configured language"
+    ),
+    source: str | None = typer.Option(None, "--source", help=SOURCE_HELP),
     export: str | None = typer.Option(None, "--export", help=_EXPORT_HELP),
 ) -> None:
-    """Score one repository's health and impact, decide whether it is worth working on, store it.
+    """Score health and impact, decide whether a repository is worth working on, store it.
 
-    Example: globallm analyze pallets/flask
+    One repository by name, or with --language L / --all every stored repository of those
+    languages: the dependency graph of their ecosystems is rebuilt first (impact needs it),
+    then health, impact and verdicts, as the Dagster assets compute them.
+
+    Example: globallm analyze pallets/flask   |   globallm analyze --all
     """
-    from globallm_assets.services.analysis import analyze_repository
+    from globallm_assets.core.models import LANGUAGES
 
     check_export(export)
-    name = repo_name_argument(repository)
+    if sum((repository is not None, language is not None, everything)) != 1:
+        raise UsageError("give one of OWNER/REPO, --language L or --all")
+    if language is not None and language.lower() not in LANGUAGES:
+        raise UsageError(f"unknown language {language!r} (choose from {', '.join(LANGUAGES)})")
     settings = settings_for(ctx, source)
-    with (
-        source_and_store(settings, transaction=True) as (repos, conn),
-        err_console.status(f"analyzing {name}…"),
-        source_errors(name),
-    ):
-        result = analyze_repository(settings, repos, conn, name)
+    if repository is None:
+        chosen = [language.lower()] if language else [lang.value for lang in settings.languages]
+        _analyze_languages(settings, chosen, export)
+        return
+    _analyze_one(settings, repo_name_argument(repository), export)
+
+
+def _analyze_one(settings: Settings, name: str, export: str | None) -> None:
+    from globallm_assets.core.models import ECOSYSTEM_BY_LANGUAGE
+    from globallm_assets.services.analysis import analyze_repository
+
+    repos, dsn = source_and_store(settings)
+    with err_console.status(f"analyzing {name}…"), source_errors():
+        result = analyze_repository(settings, repos, dsn, name)
     if export == "json":
         emit_json(dataclasses.asdict(result))
         return
@@ -333,6 +289,73 @@ def analyze(
     console.print(f"Health {_pct(result.health)}   Impact {_pct(result.impact)}", **line)
     console.print(verdict_line(result.worth_working_on, result.reason), **line)
     console.print(component_table(result.health_parts, result.impact_parts))
+    if result.graph_edges == 0 and result.language in ECOSYSTEM_BY_LANGUAGE:
+        ecosystem = ECOSYSTEM_BY_LANGUAGE[result.language]
+        console.print(
+            f"[yellow]no {ecosystem} dependency graph stored: impact counted no dependents; "
+            f"run `globallm graph build --language {result.language}`[/yellow]",
+            **line,
+        )
+
+
+def _analyze_languages(settings: Settings, languages: list[str], export: str | None) -> None:
+    from globallm_assets.core.models import ECOSYSTEM_BY_LANGUAGE
+    from globallm_assets.services.analysis import analyze_languages
+    from globallm_assets.services.repositories import next_step
+    from globallm_assets.services.sources import package_index
+
+    repos, dsn = source_and_store(settings)
+    ecosystems = {ECOSYSTEM_BY_LANGUAGE[lang] for lang in languages}
+    with steps(len(ecosystems) + 3 * len(languages), "analyzing…") as step, source_errors():
+        result = analyze_languages(
+            settings,
+            repos,
+            lambda eco: package_index(settings, eco),
+            dsn,
+            languages=languages,
+            on_step=step,
+        )
+    rows = []
+    for health, impact, verdicts in zip(result.health, result.impact, result.verdicts, strict=True):
+        ecosystem = ECOSYSTEM_BY_LANGUAGE[health.language]
+        rows.append(
+            {
+                "language": health.language,
+                "scored": len(health.rows),
+                "gone_from_source": len(health.gone),
+                "approved": len(verdicts.approved),
+                "rejected": len(verdicts.rows) - len(verdicts.approved),
+                "graph_edges": impact.graph_edges,
+                "graph_skipped": result.graph.skipped.get(ecosystem),
+                "approved_repositories": verdicts.approved,
+            }
+        )
+    if export == "json":
+        emit_json({"languages": rows, "edges_by_ecosystem": result.graph.edges_by_ecosystem})
+        return
+    table = Table(title="Analysis")
+    for column in ("language", "scored", "approved", "rejected", "graph edges", "top approved"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(
+            row["language"],
+            str(row["scored"]),
+            f"[green]{row['approved']}[/green]",
+            str(row["rejected"]),
+            f"{row['graph_edges']:,}",
+            ", ".join(row["approved_repositories"][:3]) or "—",
+        )
+    console.print(table)
+    for ecosystem, why in sorted(result.graph.skipped.items()):
+        console.print(
+            f"[yellow]{ecosystem} graph not rebuilt:[/yellow] {why}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    for language in languages:
+        hint = next_step(dsn, language=language, wanted="approved")
+        if hint:
+            console.print(f"{language}: {hint}", highlight=False, soft_wrap=True)
 
 
 # --- analyze-user ---------------------------------------------------------------------------
@@ -347,7 +370,7 @@ def analyze_user(
         False, "--recommend", help="add keep/archive advice for each repository"
     ),
     max_results: int = typer.Option(100, "--max-results", min=1, help="repositories to score"),
-    source: str | None = typer.Option(None, "--source", help=_SOURCE_HELP),
+    source: str | None = typer.Option(None, "--source", help=SOURCE_HELP),
     export: str | None = typer.Option(None, "--export", help=_EXPORT_HELP),
 ) -> None:
     """Score every repository of one owner; with --recommend, advise which to keep or archive.
@@ -363,15 +386,12 @@ def analyze_user(
     if not _OWNER_RE.match(login):
         raise UsageError(f"not a GitHub user or organisation name: {owner!r}")
     settings = settings_for(ctx, source)
-    with (
-        source_and_store(settings, transaction=False) as (repos, conn),
-        err_console.status(f"analyzing repositories of {login}…"),
-        source_errors(login),
-    ):
+    repos, dsn = source_and_store(settings)
+    with err_console.status(f"analyzing repositories of {login}…"), source_errors():
         rows = analyze_owner(
             settings,
             repos,
-            conn,
+            dsn,
             login,
             min_stars=min_stars,
             include_forks=include_forks,
@@ -383,7 +403,11 @@ def analyze_user(
         emit_json([{f: getattr(r, f) for f in fields} for r in rows])
         return
     if not rows:
-        console.print(f"no repositories of {login} match (min stars {min_stars})", highlight=False)
+        console.print(
+            f"no repositories of {login} match (min stars {min_stars})",
+            highlight=False,
+            soft_wrap=True,
+        )
         return
     table = Table(title=f"Repositories of {login}")
     table.add_column("repository", style="cyan", overflow="fold")

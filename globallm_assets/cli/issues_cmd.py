@@ -9,9 +9,17 @@ import sys
 import typer
 from rich.table import Table
 
-from globallm_assets.cli.common import UsageError, check_export, console, emit_json, state
+from globallm_assets.cli.common import UsageError, check_export, console, emit_json, err_console
+from globallm_assets.cli.sourcing import (
+    SOURCE_HELP,
+    repo_name_argument,
+    settings_for,
+    source_and_store,
+    source_errors,
+    steps,
+)
 from globallm_assets.core.categorize import Category
-from globallm_assets.core.models import LANGUAGES, parse_repo_name
+from globallm_assets.core.models import LANGUAGES
 
 STATES = ("open", "closed", "all")
 SORTS = ("priority", "created", "updated")
@@ -34,7 +42,7 @@ def issues(
     limit: int = typer.Option(30, "--limit", min=1, help="rows to show"),
     category: str | None = typer.Option(None, "--category", help="bug, feature, security, …"),
     sort: str = typer.Option("priority", "--sort", help="priority, created or updated"),
-    source_kind: str | None = typer.Option(None, "--source", help="github or simulated"),
+    source_kind: str | None = typer.Option(None, "--source", help=SOURCE_HELP),
     export: str | None = typer.Option(None, "--export", help="json: machine-readable stdout"),
 ) -> None:
     """Fetch a repository's issues (incrementally), score them, and list them.
@@ -45,55 +53,24 @@ def issues(
     _choice(issue_state, STATES, "--state")
     _choice(sort, SORTS, "--sort")
     _choice(category, tuple(c.value for c in Category), "--category")
-    try:
-        name = parse_repo_name(repository)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-    app_state = state(ctx)
-    if source_kind is not None:
-        _choice(source_kind, ("github", "simulated"), "--source")
-        app_state.overrides["source.kind"] = source_kind
-    settings = app_state.settings()
+    name = repo_name_argument(repository)
+    settings = settings_for(ctx, source_kind)
 
-    from globallm_assets.services import issues as issue_service
-    from globallm_assets.services.sources import repo_source, source_now
-    from globallm_assets.sources.base import NotFoundError
-    from globallm_assets.store import issues as issue_store
-    from globallm_assets.store import repositories as repo_store
-    from globallm_assets.store.db import pool, prepare
+    from globallm_assets.services.issues import repository_issues
 
-    location = prepare(settings)
-    source = repo_source(settings, dsn=location.dsn)
-    with pool(location.dsn).connection() as conn:
-        stored = repo_store.get_repository(conn, name)
-        if stored is None:
-            found = source.repository_metadata([name])
-            meta = found.get(name) or next(iter(found.values()), None)
-            if meta is None:
-                raise UsageError(f"repository {name} not found (run `globallm discover` first?)")
-            language = (meta.language or "unknown").lower()
-            with conn.transaction():
-                repo_store.upsert_repositories(
-                    conn, [(meta, language)], source=settings.source.kind
-                )
-            stored = repo_store.get_repository(conn, meta.full_name)
-        assert stored is not None
-        with console.status(f"fetching issues of {stored.name}…"), conn.transaction():
-            try:
-                report = issue_service.fetch_issues(source, conn, stored)
-            except NotFoundError as exc:
-                raise UsageError(str(exc)) from None
-            issue_service.score_repositories(
-                settings,
-                conn,
-                [stored.name],
-                provider=issue_service.categorization_provider(settings),
-                dsn=location.dsn,
-                now=source_now(settings),
-            )
-        rows = issue_store.list_issues(
-            conn, stored.name, state=issue_state, category=category, sort=sort, limit=limit
+    repos, dsn = source_and_store(settings)
+    with console.status(f"fetching issues of {name}…"), source_errors():
+        result = repository_issues(
+            settings,
+            repos,
+            dsn,
+            name,
+            state=issue_state,
+            category=category,
+            sort=sort,
+            limit=limit,
         )
+    stored, report, rows = result.repository, result.fetch, result.rows
     if export == "json":
         emit_json({"repository": stored.name, "fetched": report.fetched, "issues": rows})
         return
@@ -131,11 +108,21 @@ def prioritize(
     language: str | None = typer.Option(None, "--language", help="one language (default: all)"),
     top: int = typer.Option(20, "--top", min=1, help="how many issues to show"),
     min_priority: str | None = typer.Option(None, "--min-priority", help="number, e.g. 0.4"),
+    refresh: bool = typer.Option(
+        False,
+        "--refresh",
+        help="first fetch, score and rank the issues of every approved repository",
+    ),
+    source_kind: str | None = typer.Option(None, "--source", help=SOURCE_HELP),
     export: str | None = typer.Option(None, "--export", help="json or csv: machine-readable"),
 ) -> None:
-    """Rank open issues of approved repositories across repositories (reads only the store).
+    """Rank open issues of approved repositories across repositories.
 
-    Example: globallm prioritize --language python --top 10 --export csv
+    Without --refresh it reads only the store; with it, the issues of every approved repository
+    (of --language, or of every configured language) are fetched and scored first, as the
+    Dagster assets do.
+
+    Example: globallm prioritize --refresh --language python --top 10 --export csv
     """
     check_export(export, ("json", "csv"))
     if language is not None and language not in LANGUAGES:
@@ -148,16 +135,25 @@ def prioritize(
             raise UsageError(f"--min-priority must be a number, not {min_priority!r}") from None
         if threshold != threshold or threshold in (float("inf"), float("-inf")):
             raise UsageError("--min-priority must be a finite number")
-    settings = state(ctx).settings()
+    settings = settings_for(ctx, source_kind)
 
     from globallm_assets.services import issues as issue_service
-    from globallm_assets.store.db import pool, prepare
+    from globallm_assets.services.sources import store_dsn
 
-    location = prepare(settings)
-    with pool(location.dsn).connection() as conn:
-        ranked = issue_service.rank(
-            settings, conn, language=language, top=top, min_priority=threshold
+    # Only a refresh reads the source (building a GitHub client without a token warns).
+    repos, dsn = source_and_store(settings) if refresh else (None, store_dsn(settings))
+    languages = [language] if language else [lang.value for lang in settings.languages]
+    with steps(2 * len(languages) if refresh else 1, "ranking…") as step, source_errors():
+        result = issue_service.prioritize(
+            settings,
+            dsn,
+            language=language,
+            top=top,
+            min_priority=threshold,
+            refresh_from=repos,
+            on_step=step,
         )
+    ranked = result.ranked
     columns = [
         c
         for c in (
@@ -178,6 +174,18 @@ def prioritize(
         if c in ranked.columns
     ]
     records = ranked.select(columns).to_dicts()
+    # Machine-readable output keeps stdout for the data; the notes go to stderr.
+    notes = err_console if export else console
+    for fetched, ranking in result.refreshed:
+        notes.print(
+            f"{fetched.language}: {fetched.fetched} issues fetched from "
+            f"{fetched.repositories} approved repositories, {ranking.written} ranked"
+            + (f", failed: {', '.join(fetched.failed)}" if fetched.failed else ""),
+            highlight=False,
+            soft_wrap=True,
+        )
+    if result.hint:
+        notes.print(f"no ranked issues: {result.hint}", highlight=False, soft_wrap=True)
     if export == "json":
         emit_json(records)
         return
@@ -187,6 +195,8 @@ def prioritize(
         writer.writeheader()
         writer.writerows(records)
         sys.stdout.write(buffer.getvalue())
+        return
+    if not records:
         return
     table = Table(title=f"Top {top} issues" + (f" ({language})" if language else ""))
     for column in ("priority", "repository", "#", "title", "category", "impact", "solvability"):
@@ -202,5 +212,3 @@ def prioritize(
             _pct(row.get("solvability")),
         )
     console.print(table)
-    if not records:
-        console.print("no ranked issues: run `globallm demo` or materialize issue_rankings first")

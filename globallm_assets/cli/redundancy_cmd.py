@@ -6,7 +6,14 @@ import typer
 from rich.table import Table
 
 from globallm_assets.cli.common import UsageError, check_export, console, emit_json, state
-from globallm_assets.core.models import LANGUAGES, parse_repo_name
+from globallm_assets.cli.sourcing import (
+    SOURCE_HELP,
+    repo_name_argument,
+    settings_for,
+    source_and_store,
+    source_errors,
+)
+from globallm_assets.core.models import LANGUAGES
 
 
 def register(app: typer.Typer) -> None:
@@ -20,7 +27,7 @@ def redundancy(
     threshold: float | None = typer.Option(
         None, "--threshold", min=0.0, max=1.0, help="cosine similarity that counts as overlap"
     ),
-    source_kind: str | None = typer.Option(None, "--source", help="github or simulated"),
+    source_kind: str | None = typer.Option(None, "--source", help=SOURCE_HELP),
     export: str | None = typer.Option(None, "--export", help="json: machine-readable stdout"),
 ) -> None:
     """Find functionally overlapping projects from README + description + topics embeddings.
@@ -39,51 +46,33 @@ def redundancy(
         raise UsageError("give at least two repositories to compare")
     if language is not None and language not in LANGUAGES:
         raise UsageError(f"unknown language {language!r} (choose from {', '.join(LANGUAGES)})")
-    try:
-        parsed = [parse_repo_name(n) for n in names]
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-    app_state = state(ctx)
-    if source_kind is not None:
-        if source_kind not in ("github", "simulated"):
-            raise UsageError("--source must be github or simulated")
-        app_state.overrides["source.kind"] = source_kind
+    parsed = [repo_name_argument(n) for n in names]
     if threshold is not None:
-        app_state.overrides["redundancy.threshold"] = threshold
-    settings = app_state.settings()
+        state(ctx).overrides["redundancy.threshold"] = threshold
+    settings = settings_for(ctx, source_kind)
 
     from globallm_assets.services import redundancy as service
-    from globallm_assets.store.db import pool, prepare
-    from globallm_assets.store.redundancy import replace_language
+    from globallm_assets.services.sources import store_dsn
 
-    location = prepare(settings)
-    model = service.embedder(settings)
-    with pool(location.dsn).connection() as conn:
-        if language is not None:
-            status = console.status(f"embedding and clustering {language} repositories…")
-            with status, conn.transaction():
-                rows = service.language_redundancy(settings, conn, language, model)
-                # The ranking's penalties follow the configured threshold only: an ad-hoc
-                # --threshold explores, it does not re-rank everybody's issues.
-                if threshold is None:
-                    replace_language(conn, language, rows)
-            _print_clusters(rows, export)
-            if threshold is not None and export is None:
-                console.print(
-                    "not stored (ad-hoc --threshold): set redundancy.threshold to make it stick"
-                )
-            return
-        from globallm_assets.services.sources import repo_source
-        from globallm_assets.sources.base import NotFoundError
-
-        with console.status("embedding READMEs…"), conn.transaction():
-            try:
-                repos = service.resolve_repositories(
-                    conn, repo_source(settings, dsn=location.dsn), parsed
-                )
-            except NotFoundError as exc:
-                raise UsageError(str(exc)) from None
-            comparison = service.compare(conn, model, repos, settings.redundancy.threshold)
+    if language is not None:
+        dsn = store_dsn(settings)
+        with console.status(f"embedding and clustering {language} repositories…"):
+            # The ranking's penalties follow the configured threshold only: an ad-hoc
+            # --threshold explores, it does not re-rank everybody's issues.
+            rows = (
+                service.redundancy_partition(settings, dsn, language=language).rows
+                if threshold is None
+                else service.explore_language(settings, dsn, language=language)
+            )
+        _print_clusters(rows, export)
+        if threshold is not None and export is None:
+            console.print(
+                "not stored (ad-hoc --threshold): set redundancy.threshold to make it stick"
+            )
+        return
+    repos, dsn = source_and_store(settings)
+    with console.status("embedding READMEs…"), source_errors():
+        comparison = service.compare_named(settings, repos, dsn, parsed)
     pairs = comparison.verdicts()
     if export == "json":
         emit_json(

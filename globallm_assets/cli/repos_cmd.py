@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import psycopg
 import typer
 from rich.markup import escape
 from rich.table import Table
@@ -19,9 +16,11 @@ from globallm_assets.cli.common import (
     emit_json,
     state,
 )
-from globallm_assets.cli.discover_cmd import component_table, repo_name_argument, verdict_line
-from globallm_assets.settings import Settings
-from globallm_assets.store import repositories as repo_store
+from globallm_assets.cli.discover_cmd import component_table, verdict_line
+from globallm_assets.cli.sourcing import repo_name_argument
+
+if TYPE_CHECKING:
+    from globallm_assets.store.repositories import StoredRepository
 
 app = typer.Typer(
     help="List, inspect and remove stored repositories.\n\nExample: globallm repos list",
@@ -36,12 +35,10 @@ def register(root: typer.Typer) -> None:
     root.add_typer(app, name="repos")
 
 
-@contextmanager
-def _store(settings: Settings) -> Iterator[psycopg.Connection]:
-    from globallm_assets.store.db import pool, prepare
+def _dsn(ctx: typer.Context) -> str:
+    from globallm_assets.services.sources import store_dsn
 
-    with pool(prepare(settings).dsn).connection() as conn:
-        yield conn
+    return store_dsn(state(ctx).settings())
 
 
 def _pct(value: float | None) -> str:
@@ -52,7 +49,7 @@ def _mark(worth: bool | None) -> str:
     return {True: "[green]✓[/green]", False: "[red]✗[/red]", None: "—"}[worth]
 
 
-def as_json(repo: repo_store.StoredRepository, *, full: bool) -> dict[str, Any]:
+def as_json(repo: StoredRepository, *, full: bool) -> dict[str, Any]:
     """One stored repository as plain JSON; ``full`` adds components and source metadata."""
     row: dict[str, Any] = {
         "name": repo.name,
@@ -95,13 +92,21 @@ def list_(
         raise UsageError(f"--filter must be one of: {', '.join(STATUSES)}")
     if language is not None and language.lower() not in LANGUAGES:
         raise UsageError(f"unknown language {language!r} (choose from {', '.join(LANGUAGES)})")
-    with _store(state(ctx).settings()) as conn:
-        repos = repo_store.list_repositories(
-            conn, language=language.lower() if language else None, status=status
-        )
-    shown = repos[:limit]
+    from globallm_assets.services import repositories as catalogue
+
+    dsn = _dsn(ctx)
+    lang = language.lower() if language else None
+    page = catalogue.list_page(dsn, language=lang, status=status, limit=limit)
+    shown = page.rows
     if export == "json":
         emit_json([as_json(r, full=False) for r in shown])
+        return
+    if not shown:
+        wanted = "approved" if status == "approved" else "repositories"
+        hint = catalogue.next_step(dsn, language=lang, wanted=wanted)
+        console.print(
+            hint or f"no {status or 'stored'} repositories", highlight=False, soft_wrap=True
+        )
         return
     table = Table(title="Stored repositories")
     table.add_column("repository", style="cyan", overflow="fold")
@@ -120,7 +125,7 @@ def list_(
             _mark(r.worth_working_on),
         )
     console.print(table)
-    console.print(f"showing {len(shown)} of {len(repos)}")
+    console.print(f"showing {len(shown)} of {page.total}")
 
 
 @app.command("show")
@@ -134,9 +139,10 @@ def show(
     Example: globallm repos show pallets/flask --export json
     """
     check_export(export)
+    from globallm_assets.services import repositories as catalogue
+
     name = repo_name_argument(repository)
-    with _store(state(ctx).settings()) as conn:
-        repo = repo_store.get_repository(conn, name)
+    repo = catalogue.find(_dsn(ctx), name)
     if repo is None:
         raise UsageError(f"{name} is not in the store (run: globallm analyze {name})")
     if export == "json":
@@ -181,20 +187,19 @@ def remove(
 
     Example: globallm repos remove someone/abandoned --yes
     """
+    from globallm_assets.services import repositories as catalogue
+
     name = repo_name_argument(repository)
-    settings = state(ctx).settings()
-    with _store(settings) as conn:
-        known = repo_store.get_repository(conn, name) is not None
-    if not known:
+    dsn = _dsn(ctx)
+    if catalogue.find(dsn, name) is None:
         raise UsageError(f"{name} is not in the store")
     # Ask before opening the transaction: no locks are held while a human thinks.
     if not yes:
         typer.confirm(f"Remove {name} and its issues from the store?", abort=True)
-    with _store(settings) as conn, conn.transaction():
-        try:
-            removed = repo_store.remove_repository(conn, name)
-        except ValueError as exc:
-            raise CommandFailed(str(exc)) from None
+    try:
+        removed = catalogue.remove(dsn, name)
+    except ValueError as exc:
+        raise CommandFailed(str(exc)) from None
     if not removed:
         raise UsageError(f"{name} is not in the store")
-    console.print(f"[green]removed[/green] {name}", highlight=False)
+    console.print(f"[green]removed[/green] {name}", highlight=False, soft_wrap=True)

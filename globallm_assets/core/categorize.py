@@ -24,8 +24,9 @@ Each cue counts once however often it repeats, and each source is capped, so a l
 keywords cannot outvote a label.
 
 Precedence, for ties and several type labels: security > performance > documentation > bug >
-feature > chore > question. Subject categories (security, performance, documentation) are more
-specific than generic types: a "bug" + "documentation" issue is fixed by editing docs.
+feature > chore > question (> unclassified, which has no cues). Subject categories (security,
+performance, documentation) are more specific than generic types: a "bug" + "documentation"
+issue is fixed by editing docs.
 
 Here ``E = evidence_winner``, except for security, where bug and performance cues describe the
 same defect and so support the verdict instead of competing with it: ``E = evidence_security +
@@ -35,9 +36,10 @@ Security beats bug (and performance) whenever a security cue or label of weight 
 ``SECURITY_OVERRIDE_MIN`` is present: a crash that is also an exploitable overflow must be
 handled as a security issue, and misfiling one that way costs far less than the reverse.
 
-No evidence at all yields ``DEFAULT_CATEGORY`` (question: the lowest urgency weight, so an
-unreadable issue never outranks a classified one) with confidence 0 and ``ambiguous=True``, for
-a later stage (an LLM) to decide.
+No evidence at all yields ``DEFAULT_CATEGORY``, ``unclassified``: a category of its own, with
+the lowest urgency weight (an issue nobody can read never outranks a classified one) and
+neither a question's nor a bug's assumptions; confidence 0 and ``ambiguous=True``, for a later
+stage (an LLM) to decide. No cue ever points at it, so it never wins with evidence.
 
 Labels are normalised before lookup: lower case, emoji and punctuation at the ends dropped, type
 prefixes removed (``type:``, ``kind/``, ``C-``, ``T-``, ``category:``, …), and ``- _ / : .``
@@ -65,6 +67,7 @@ class Category(StrEnum):
     performance = "performance"
     question = "question"
     chore = "chore"  # maintenance: refactors, dependencies, CI, tooling
+    unclassified = "unclassified"  # no label or text cue at all
 
 
 LABEL_WEIGHT = 3.0
@@ -80,7 +83,7 @@ EVIDENCE_SCALE = 1.5
 # Share of the strength kept when the runner-up ties the winner.
 MARGIN_FLOOR = 0.5
 AMBIGUOUS_BELOW = 0.5
-DEFAULT_CATEGORY = Category.question
+DEFAULT_CATEGORY = Category.unclassified
 
 PRECEDENCE: tuple[Category, ...] = (
     Category.security,
@@ -90,6 +93,7 @@ PRECEDENCE: tuple[Category, ...] = (
     Category.feature,
     Category.chore,
     Category.question,
+    Category.unclassified,
 )
 SECURITY_BEATS = frozenset({Category.bug, Category.performance})
 # Security evidence needed to take over from bug/performance: one NORMAL title cue, a security

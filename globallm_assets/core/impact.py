@@ -36,6 +36,17 @@ Score
 transitive 0.25, pagerank 0.20, betweenness 0.05, stars 0.15, forks 0.10). Betweenness weighs
 little because it is a sampled estimate.
 
+What it adds to a dependents count
+----------------------------------
+A dependents count treats every dependent alike. Impact weighs them: ``transitive_dependents``
+counts everyone a fix reaches through the graph (a library used by two frameworks reaches
+everything built on them), ``pagerank`` gives each dependent as much weight as its own
+importance, recursively, and ``betweenness`` finds bridges between otherwise separate parts of
+an ecosystem. With the default weights these carry half the score against a quarter for the
+direct count, so a package depended on by important packages outranks one with more leaf
+dependents (``test_depended_on_by_important_packages_beats_more_leaf_dependents``). Stars and
+forks (the last quarter) stand for use no registry sees: applications, vendored copies.
+
 Two paths, same functions
 -------------------------
 Graphs with at most ``SMALL_GRAPH_MAX_EDGES`` distinct edges and ``SMALL_GRAPH_MAX_NODES``

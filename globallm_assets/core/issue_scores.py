@@ -48,7 +48,7 @@ Urgency — how much does it matter that this gets fixed soon? In [0, 1]::
 
 - ``category``: ``CATEGORY_WEIGHTS[category] / CATEGORY_WEIGHT_SCALE``. The seeds' plan: security
   ×10, bug ×5, feature ×2; performance 3 (a defect users feel, rarely harmful), documentation 1,
-  chore 1, question 0.5.
+  chore 1, question 0.5, and unclassified 0.25 (no cue at all: nothing says it matters).
 - ``age``: for defects (security, bug, performance) older means MORE urgent:
   ``capped_log(days open, AGE_CAP_DAYS)``, since a known defect that stays open keeps hurting
   users. For other categories age says nothing (an old feature request is not more pressing)
@@ -59,17 +59,34 @@ Urgency — how much does it matter that this gets fixed soon? In [0, 1]::
 - ``markers``: ``min(1, distinct markers / MARKERS_CAP)`` over regression, crash, data loss,
   segfault, panic, corruption, deadlock, and priority labels (critical, blocker, P0/P1, …).
 
-Complexity — 1..10, how much an agent must read and change::
+Complexity — 1..10, how much an agent must read and change, from what the text says::
 
-    complexity = clamp(1, 10, COMPLEXITY_BASE[category] + hard cues (≤ HARD_CUES_CAP)
-                       − easy cues (≤ EASY_CUES_CAP) + files + long_body − localized_bug)
+    complexity = clamp(1, 10, COMPLEXITY_BASE[category]
+                       + min(HARD_CUES_CAP, hard cues) − min(EASY_CUES_CAP, easy cues)
+                       + spread + min(SCOPE_CAP, scope) + tasks + long_body
+                       − min(LOCATED_CAP, located))
 
-Hard cues: concurrency, flakiness, memory leaks, platform specifics, redesigns, breaking
-changes, migrations, encodings. Easy cues: typo, trivial / one-line, rename, broken link and the
-"easy" labels. ``files`` is +1 from ``MANY_FILES`` referenced paths, +2 from
-``VERY_MANY_FILES``; ``long_body`` is +1 beyond ``BODY_LENGTH_LONG`` prose characters;
-``localized_bug`` is 1 for a bug with both a stack trace and reproduction steps (it points at
-the line to fix).
+The category only sets the starting point; the text moves it. What the reporter *names* is read
+from the title and the prose (the body outside code fences and stack traces): a trace lists the
+call path, not the places to change.
+
+- hard cues: concurrency, flakiness, memory leaks, platform specifics, redesigns, breaking
+  changes, migrations. Easy cues: typo, trivial / one-line, rename, broken link, "easy" labels.
+- ``spread``: +1 from ``MANY_FILES`` named source files, +2 from ``VERY_MANY_FILES``; +1 more
+  from ``MANY_SYMBOLS`` named functions or methods (``parse()``, ``Client.send(x)``).
+- ``scope``: distinct phrases giving the size of the change: "all / every <module, file,
+  endpoint …>", "across the codebase", "throughout", "whole / entire <API, project …>",
+  "several / many <files, modules …>", "a new <subsystem, backend, protocol …>".
+- ``tasks``: +1 for a task list of ``MANY_TASKS`` or more items (``- [ ] …``).
+- ``long_body``: +1 beyond ``BODY_LENGTH_LONG`` prose characters.
+- ``located`` (defects only: a feature is not smaller for being described precisely): +1 for a
+  stack trace (it names the failing line), +1 for reproduction steps (the fix can be checked at
+  once), +1 when the text names at most one file and at most two functions and no scope phrase
+  (the change sits in one place).
+
+So two bugs differ by their text: a crash with a trace, steps and one named function is small;
+a defect "in every module across the codebase" naming six files is large. Adding a stack trace
+to a defect never raises its complexity; adding a scope phrase never lowers it.
 
 Cost — ``cost_estimate(complexity) = COST_TOKENS_BY_COMPLEXITY[complexity]`` expected LLM tokens,
 and ``cost_penalty(tokens, budget) = min(1, tokens / budget)``: the share of the repository's
@@ -116,6 +133,7 @@ SOLVABILITY_CATEGORY_PRIOR: dict[Category, float] = {
     Category.performance: 0.4,
     Category.security: 0.4,
     Category.question: 0.2,
+    Category.unclassified: 0.2,
 }
 NUMBERED_STEPS_VALUE = 0.6
 CODE_BLOCKS_CAP = 2
@@ -166,6 +184,7 @@ CATEGORY_WEIGHTS: dict[Category, float] = {
     Category.documentation: 1.0,
     Category.chore: 1.0,
     Category.question: 0.5,
+    Category.unclassified: 0.25,
 }
 CATEGORY_WEIGHT_SCALE = 10.0
 AGE_CAP_DAYS = 365
@@ -185,11 +204,16 @@ COMPLEXITY_BASE: dict[Category, int] = {
     Category.feature: 5,
     Category.performance: 6,
     Category.security: 6,
+    Category.unclassified: 4,
 }
 HARD_CUES_CAP = 3
 EASY_CUES_CAP = 2
 MANY_FILES = 3
 VERY_MANY_FILES = 6
+MANY_SYMBOLS = 5
+SCOPE_CAP = 2
+MANY_TASKS = 3
+LOCATED_CAP = 2
 # Expected tokens of one fix attempt by complexity 1..10. One agent turn with the issue, a few
 # files and a patch is ~5k tokens; each step adds files to read and a validation retry, about
 # +35% per step, to ~120k for a cross-cutting change.
@@ -314,6 +338,26 @@ _EASY_CUES: dict[str, re.Pattern[str]] = {
         "link": r"\b(?:broken|dead) links?\b",
     }.items()
 }
+# Functions or methods named with a call: ``parse()``, ``Client.send(x)`` (exception classes
+# being raised are not places to change).
+_SYMBOL_RE = re.compile(r"\b([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)\((?:[^()\n]{0,40})\)")
+_SCOPE_CUES: dict[str, re.Pattern[str]] = {
+    name: re.compile(rx, re.IGNORECASE)
+    for name, rx in {
+        "everywhere": r"\b(?:all|every|each)\s+(?:\w+\s+)?(?:modules?|files?|endpoints?|"
+        r"functions?|methods?|call(?:ers| sites?)|backends?|platforms?|commands?|places?|"
+        r"packages?|components?|handlers?|routes?|plugins?|classes|subclasses)\b",
+        "across": r"\bacross (?:the |all )?(?:whole |entire )?(?:code ?base|project|library|"
+        r"api|repo(?:sitory)?|modules|packages|services)\b|\bthroughout\b|\beverywhere\b",
+        "whole": r"\b(?:whole|entire) (?:code ?base|project|library|api|module|system|pipeline"
+        r"|application|stack)\b",
+        "many places": r"\b(?:several|many|multiple|numerous|dozens of) (?:files|modules|places"
+        r"|components|packages|classes|functions|endpoints|call sites|services|crates)\b",
+        "new subsystem": r"\b(?:a |an )?new (?:subsystem|backend|protocol|storage layer|"
+        r"plugin system|architecture|public api|abstraction layer)\b",
+    }.items()
+}
+_TASK_RE = re.compile(r"^\s*[-*+] \[[ xX]\] \S", re.MULTILINE)
 _EASY_LABELS = frozenset(
     {"good first issue", "good first bug", "easy", "e easy", "difficulty easy", "beginner",
      "beginner friendly", "starter", "low hanging fruit", "first timers only"}
@@ -374,6 +418,11 @@ class _Text:
     prose: str  # body outside fences and trace blocks
     code_blocks: int
 
+    @property
+    def named(self) -> str:
+        """What the reporter wrote in words: the title and the prose."""
+        return f"{self.full.split(chr(10), 1)[0]}\n{self.prose}"
+
 
 def _read(issue: IssueRecord) -> _Text:
     body = issue.body or ""
@@ -399,7 +448,8 @@ def _read(issue: IssueRecord) -> _Text:
             continue
         prose_lines.append(line)
     prose = "\n".join(prose_lines).strip()
-    return _Text(full=f"{issue.title or ''}\n\n{body}", prose=prose, code_blocks=code_blocks)
+    title = " ".join((issue.title or "").split())
+    return _Text(full=f"{title}\n\n{body}", prose=prose, code_blocks=code_blocks)
 
 
 def _label_words(label: str) -> str:
@@ -524,23 +574,47 @@ def urgency(issue: IssueRecord, *, category: Category, now: datetime) -> ScoreBr
 
 def complexity(issue: IssueRecord, *, category: Category) -> int:
     """Expected size of the fix, 1 (a typo) to 10 (a redesign); see the module docstring."""
+    return complexity_parts(issue, category=category)["complexity"]
+
+
+def complexity_parts(issue: IssueRecord, *, category: Category) -> dict[str, int]:
+    """Every term of the complexity formula (module docstring), and the clamped total."""
     text = _read(issue)
-    full = text.full
+    named = text.named
     labels = {_norm_label(label) for label in issue.labels}
-    hard = sum(1 for pattern in _HARD_CUES.values() if pattern.search(full))
+    hard = sum(1 for pattern in _HARD_CUES.values() if pattern.search(named))
     if "breaking change" in labels:
         hard += 1
-    easy = sum(1 for pattern in _EASY_CUES.values() if pattern.search(full))
+    easy = sum(1 for pattern in _EASY_CUES.values() if pattern.search(named))
     if labels & _EASY_LABELS:
         easy += 1
-    files = _distinct_files(full)
-    value = COMPLEXITY_BASE[category]
-    value += min(HARD_CUES_CAP, hard) - min(EASY_CUES_CAP, easy)
-    value += 2 if files >= VERY_MANY_FILES else 1 if files >= MANY_FILES else 0
-    value += 1 if len(text.prose) > BODY_LENGTH_LONG else 0
-    if category is Category.bug and _STACK_TRACE_RE.search(full) and _REPRO_RE.search(full):
-        value -= 1
-    return min(10, max(1, value))
+    files = _distinct_files(named)
+    symbols = {
+        m.group(1)
+        for m in _SYMBOL_RE.finditer(named)
+        if not re.search(r"(?:Error|Exception)$", m.group(1))
+    }
+    scope = sum(1 for pattern in _SCOPE_CUES.values() if pattern.search(named))
+    spread = (2 if files >= VERY_MANY_FILES else 1 if files >= MANY_FILES else 0) + (
+        1 if len(symbols) >= MANY_SYMBOLS else 0
+    )
+    located = 0
+    if category in DEFECT_CATEGORIES:
+        located += 1 if _STACK_TRACE_RE.search(text.full) else 0
+        located += 1 if _REPRO_RE.search(text.full) else 0
+        located += 1 if files <= 1 and len(symbols) <= 2 and not scope else 0
+    parts = {
+        "base": COMPLEXITY_BASE[category],
+        "hard": min(HARD_CUES_CAP, hard),
+        "easy": -min(EASY_CUES_CAP, easy),
+        "spread": spread,
+        "scope": min(SCOPE_CAP, scope),
+        "tasks": 1 if len(_TASK_RE.findall(issue.body or "")) >= MANY_TASKS else 0,
+        "long_body": 1 if len(text.prose) > BODY_LENGTH_LONG else 0,
+        "located": -min(LOCATED_CAP, located),
+    }
+    parts["complexity"] = min(10, max(1, sum(parts.values())))
+    return parts
 
 
 def cost_estimate(complexity: int) -> int:

@@ -4,16 +4,20 @@ Discovery filter (seeds): keep a repository when stars >= min_stars OR dependent
 and it is not archived, not a fork (unless allowed), and its SPDX license is on the allow-list
 (an unknown license is refused: an agent must not contribute where reuse terms are unclear).
 
+Library or not (``--library-only``): :func:`library_evidence`, strongest evidence first.
+
 Verdict: worth_working_on = health > health_threshold AND impact > impact_threshold (strict, as in
 the seeds), with a reason naming the deciding numbers.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from globallm_assets.core.models import RepoMetadata
+from globallm_assets.core.models import ECOSYSTEM_BY_LANGUAGE, RepoMetadata
+from globallm_assets.core.packages import install_names
 
 # Topic/description cues for applications, lists and docs rather than reusable libraries.
 NON_LIBRARY_CUES: frozenset[str] = frozenset(
@@ -46,17 +50,62 @@ class FilterDecision:
     reason: str
 
 
-def is_library(meta: RepoMetadata, *, has_package: bool | None = None) -> bool:
-    """A repository that publishes a package, or whose topics/description say it is reusable."""
-    if has_package:
-        return True
+# README lines that run the project as a service rather than install it as a dependency.
+_APPLICATION_README_RE = re.compile(
+    r"\bdocker(?:-compose| compose)? (?:run|up|pull)\b|\bhelm (?:install|upgrade)\b"
+    r"|\bself[- ]hosted\b|\bdocker-compose\.ya?ml\b|\bkubectl apply\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class LibraryEvidence:
+    is_library: bool
+    reason: str
+
+
+def library_evidence(
+    meta: RepoMetadata,
+    *,
+    ecosystem: str | None,
+    publishes: bool | None = None,
+    package: str | None = None,
+) -> LibraryEvidence:
+    """Is the repository a reusable library? The strongest evidence decides:
+
+    1. the registry of its ecosystem links a package to it (``publishes`` True, ``package`` the
+       name) — a library; or a registry that knows every package (a closed world) links none
+       (``publishes`` False) — not one. ``None``: the registry could not tell (real registries
+       are searched by name, and a missed name proves nothing);
+    2. its README installs it with the ecosystem's package manager (``pip install …``,
+       ``cargo add …``; :func:`~globallm_assets.core.packages.install_names`) — a library;
+       a README or description that runs it as a service (``docker run``, ``helm install``,
+       "self-hosted") — not one;
+    3. topics and description: list/tutorial/app words without library words — not a
+       library; library words — a library;
+    4. otherwise it is given the benefit of the doubt.
+    """
+    if publishes:
+        return LibraryEvidence(True, f"publishes {package or 'a package'} on {ecosystem}")
+    if publishes is False:
+        return LibraryEvidence(False, f"publishes no package on {ecosystem}")
+    readme = meta.readme or ""
+    ecosystems = [ecosystem] if ecosystem else list(dict.fromkeys(ECOSYSTEM_BY_LANGUAGE.values()))
+    for eco in ecosystems:
+        installed = install_names(readme, eco)
+        if installed:
+            return LibraryEvidence(True, f"README installs {installed[0]}")
+    service = _APPLICATION_README_RE.search(f"{meta.description or ''}\n{readme}")
+    if service:
+        return LibraryEvidence(False, f"it runs as a service ({service.group(0)})")
     words = {t.lower() for t in meta.topics}
     words |= {w.strip(".,:;()").lower() for w in (meta.description or "").split()}
-    if words & NON_LIBRARY_CUES and not words & LIBRARY_CUES:
-        return False
-    if has_package is False:
-        return bool(words & LIBRARY_CUES)
-    return True
+    against, for_ = sorted(words & NON_LIBRARY_CUES), sorted(words & LIBRARY_CUES)
+    if against and not for_:
+        return LibraryEvidence(False, f"topics or description say {against[0]!r}")
+    if for_:
+        return LibraryEvidence(True, f"topics or description say {for_[0]!r}")
+    return LibraryEvidence(True, "nothing says otherwise")
 
 
 def passes_filters(

@@ -4,11 +4,31 @@ from __future__ import annotations
 
 import math
 import statistics
+import warnings
 from collections.abc import Sequence
 
 import dagster as dg
 
+from globallm_assets.defs.partitions import language_partitions
+
 SCORES_IN_RANGE = "scores_in_unit_interval"
+
+
+def check_spec(
+    name: str, asset: str, description: str, *, per_language: bool, blocking: bool = False
+) -> dg.AssetCheckSpec:
+    """A check of ``asset``; on a per-language asset it is partitioned the same way, so the UI
+    shows one result per language instead of whichever language ran last."""
+    with warnings.catch_warnings():
+        # Partitioned checks are a preview API in Dagster 1.13; it is what the UI needs.
+        warnings.simplefilter("ignore", dg.PreviewWarning)
+        return dg.AssetCheckSpec(
+            name,
+            asset=asset,
+            description=description,
+            blocking=blocking,
+            partitions_def=language_partitions if per_language else None,
+        )
 
 
 def markdown_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
@@ -40,7 +60,14 @@ def score_summary(scores: Sequence[float]) -> dict[str, dg.MetadataValue]:
 
 
 def range_spec(asset: str) -> dg.AssetCheckSpec:
-    return dg.AssetCheckSpec(SCORES_IN_RANGE, asset=asset, description="scores in [0,1], no NaN")
+    """Scores in [0, 1]; blocking, so a broken score never reaches the assets downstream."""
+    return check_spec(
+        SCORES_IN_RANGE,
+        asset,
+        "Every score is a number in [0, 1] (NaN fails).",
+        per_language=True,
+        blocking=True,
+    )
 
 
 def range_check(asset_key: str, scores: Sequence[float]) -> dg.AssetCheckResult:

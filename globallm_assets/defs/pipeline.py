@@ -3,7 +3,7 @@
 `globallm run` and `globallm demo` go through here. Each run belongs to a job of the code
 location (`globallm`), one per stage and language partition, with the same origin a run launched
 from the UI has: it shows on the job's history and the timeline, and can be re-executed from the
-UI. The jobs use the in-process executor, so a run loads heavy state (the embedding model) once.
+UI. Runs use the in-process executor, so a run loads heavy state (the embedding model) once.
 """
 
 from __future__ import annotations
@@ -11,8 +11,13 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import dagster as dg
+
+from globallm_assets.defs.run_monitoring import WORKER_TAG, reap_dead_runs, worker_identity
+from globallm_assets.settings import Settings
+from globallm_assets.store.db import StoreLocation
 
 LOCATION_NAME = "globallm"
 DEFINITIONS_MODULE = "globallm_assets.definitions"
@@ -76,7 +81,7 @@ def run_job(
         ),
         job_name,
     )
-    run_tags = {**(tags or {})}
+    run_tags = {**(tags or {}), WORKER_TAG: worker_identity()}
     if partition is not None:
         run_tags.update(job_def.get_tags_for_partition_key(partition, None))
     run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
@@ -132,3 +137,40 @@ def run_pipeline(
             if on_done:
                 on_done(stage, partition)
     return results
+
+
+@dataclass(frozen=True)
+class Materialized:
+    location: StoreLocation
+    run_ids: list[str]
+    reaped: list[str]
+
+
+def materialize(
+    settings: Settings,
+    languages: Sequence[str],
+    *,
+    config_file: Path | None = None,
+    stages: Sequence[Stage] = STAGES,
+    on_start: Callable[[Stage, str | None], None] | None = None,
+    on_done: Callable[[Stage, str | None], None] | None = None,
+) -> Materialized:
+    """The whole asset graph for the settings' world, through its Dagster instance.
+
+    Runs of an earlier in-process pipeline whose process died are failed first: nothing else
+    would ever end them.
+    """
+    from globallm_assets.services.dagster_home import open_world
+
+    location = open_world(settings, config_file=config_file)
+    with dg.DagsterInstance.get() as instance:
+        reaped = reap_dead_runs(instance)
+        results = run_pipeline(
+            instance,
+            languages,
+            stages=stages,
+            tags={"globallm/source": settings.source.kind},
+            on_start=on_start,
+            on_done=on_done,
+        )
+    return Materialized(location, [r.run_id for r in results], reaped)

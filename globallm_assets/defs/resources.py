@@ -28,6 +28,11 @@ class StoreResource(dg.ConfigurableResource):
         # One operation id per run: the run id ties GlobaLLM's log lines to Dagster's.
         if context.run_id:
             set_operation_id(context.run_id[:12])
+            if context.instance is not None:
+                # Run monitoring fails the run if this process dies (defs/run_monitoring.py).
+                from globallm_assets.defs.run_monitoring import WORKER_TAG, worker_identity
+
+                context.instance.add_run_tags(context.run_id, {WORKER_TAG: worker_identity()})
         register_secrets(secret_values(self.settings()))
 
     def settings(self) -> Settings:

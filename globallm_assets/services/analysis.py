@@ -8,9 +8,9 @@ Each function reads what it needs from a source or the store, calls the pure sco
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import psycopg
@@ -25,14 +25,23 @@ from globallm_assets.core.models import (
     PackageRecord,
     RepoMetadata,
 )
+from globallm_assets.core.packages import candidate_names, canonical_name, dependency_edges
 from globallm_assets.core.selection import (
+    LibraryEvidence,
     archive_recommendation,
-    is_library,
+    library_evidence,
     passes_filters,
     verdict,
 )
 from globallm_assets.settings import Settings
-from globallm_assets.sources.base import NotFoundError, PackageIndex, RepoSource, SearchQuery
+from globallm_assets.sources.base import (
+    NotFoundError,
+    PackageIndex,
+    RepoSource,
+    SearchQuery,
+    SourceError,
+    repository_not_found,
+)
 from globallm_assets.store import repositories as repo_store
 from globallm_assets.store.db import transaction
 
@@ -58,12 +67,23 @@ class DiscoveryReport:
     found: int = 0
     kept: list[RepoMetadata] = field(default_factory=list)
     rejected: list[tuple[str, str]] = field(default_factory=list)
+    # Why each keeper passed (stars or dependents), and whether it counts as a library and why.
+    why_kept: dict[str, str] = field(default_factory=dict)
+    library: dict[str, LibraryEvidence] = field(default_factory=dict)
+
+
+# Candidates looked at per kept repository before a search gives up: ``--max-results N`` keeps N
+# when the source holds them, but a filter that rejects almost everything must not page forever.
+SCAN_PER_KEPT = 20
+MIN_SCAN = 1000
+# Library evidence is gathered for this many candidates at once (one GraphQL batch on GitHub).
+EVIDENCE_BATCH = 25
 
 
 def discover(
     settings: Settings,
     source: RepoSource,
-    conn: psycopg.Connection,
+    dsn: str,
     *,
     language: str,
     domain: str = "overall",
@@ -71,18 +91,53 @@ def discover(
     min_stars: int | None = None,
     min_dependents: int | None = None,
     library_only: bool = False,
+    index: PackageIndex | None = None,
     source_name: str | None = None,
 ) -> DiscoveryReport:
-    """Search the source with the domain's curated queries, filter, upsert the keepers."""
+    """Search the source with the domain's curated queries, filter, upsert the keepers.
+
+    ``max_results`` is the number kept (not the number looked at): the search goes on until that
+    many pass the filters, the source runs out, or ``SCAN_PER_KEPT`` candidates per wanted
+    keeper were seen. With ``library_only``, candidates are judged by
+    :func:`~globallm_assets.core.selection.library_evidence`: the stored ``packages`` table and
+    ``index`` (the ecosystem's registry) first, then the README and topics of fresh batch
+    metadata (search results carry no README).
+
+    The store is read before the search and written after it, each in a short transaction:
+    the keepers of one call are stored together or not at all.
+    """
     filters = settings.filters
     min_stars = filters.min_stars if min_stars is None else min_stars
     min_dependents = filters.min_dependents if min_dependents is None else min_dependents
-    dependents = repo_store.dependents_counts(conn)
+    ecosystem = ECOSYSTEM_BY_LANGUAGE.get(language)
+    with transaction(dsn) as conn:
+        dependents = repo_store.dependents_counts(conn)
+        published = repo_store.package_aliases(conn, ecosystem) if ecosystem else {}
+    evidence = _PublishingEvidence(index, ecosystem, published)
     report = DiscoveryReport(language=language)
     seen: set[str] = set()
+    pending: list[tuple[RepoMetadata, str]] = []
+    budget = max(MIN_SCAN, SCAN_PER_KEPT * max_results)
+
+    def full() -> bool:
+        return len(report.kept) >= max_results
+
+    def judge(batch: list[tuple[RepoMetadata, str]]) -> None:
+        """Keep or reject candidates that passed the filters, by their library evidence."""
+        names = [meta.full_name for meta, _ in batch]
+        fresh = source.repository_metadata(names) if library_only else {}
+        for meta, why in batch:
+            current = fresh.get(meta.full_name, meta) if library_only else meta
+            verdict = library_evidence(current, ecosystem=ecosystem, **evidence.of(current))
+            if library_only and not verdict.is_library:
+                report.rejected.append((meta.full_name, f"not a library: {verdict.reason}"))
+            elif not full():
+                report.kept.append(meta)
+                report.why_kept[meta.full_name] = why
+                report.library[meta.full_name] = verdict
 
     def consider(meta: RepoMetadata) -> bool:
-        """Filter one candidate into the report; True once enough are kept."""
+        """Filter one candidate; True once enough are kept."""
         report.found += 1
         decision = passes_filters(
             meta,
@@ -93,15 +148,16 @@ def discover(
             exclude_forks=filters.exclude_forks,
             license_allowlist=filters.license_allowlist,
         )
-        if decision.keep and library_only and not is_library(meta):
-            decision = decision.__class__(False, "not a library")
-        if decision.keep:
-            report.kept.append(meta)
-        else:
+        if not decision.keep:
             report.rejected.append((meta.full_name, decision.reason))
-        return len(report.kept) >= max_results
+            return False
+        pending.append((meta, decision.reason))
+        if len(pending) >= (EVIDENCE_BATCH if library_only else 1):
+            judge(pending)
+            pending.clear()
+        return full()
 
-    def search() -> None:
+    def candidates() -> Iterator[RepoMetadata]:
         for text in queries_for(domain):
             query = SearchQuery(
                 text=text,
@@ -110,25 +166,68 @@ def discover(
                 include_forks=not filters.exclude_forks,
                 include_archived=not filters.exclude_archived,
             )
-            for meta in source.search_repositories(query, max_results):
-                if meta.full_name not in seen:
-                    seen.add(meta.full_name)
-                    if consider(meta):
-                        return
+            yield from source.search_repositories(query, budget)
         # The OR half of the filter: search goes by stars, so repositories that are depended
         # upon but little starred come from the stored dependency graph instead.
-        for meta in _depended_upon(source, dependents, min_dependents, language, seen):
-            if consider(meta):
-                return
+        yield from _depended_upon(source, dependents, min_dependents, language, seen)
 
-    search()
-    repo_store.upsert_repositories(
-        conn,
-        [(meta, language) for meta in report.kept],
-        source=source_name or getattr(source, "name", "unknown"),
-        is_library={m.full_name: is_library(m) for m in report.kept},
-    )
+    for meta in candidates():
+        if meta.full_name in seen:
+            continue
+        seen.add(meta.full_name)
+        if consider(meta) or report.found >= budget:
+            break
+    if pending and not full():
+        judge(pending)
+    with transaction(dsn) as conn:
+        repo_store.upsert_repositories(
+            conn,
+            [(meta, language) for meta in report.kept],
+            source=source_name or source.name,
+            is_library={name: v.is_library for name, v in report.library.items()},
+        )
     return report
+
+
+class _PublishingEvidence:
+    """Whether a repository publishes a package: the stored ``packages`` table (names the
+    registry linked to it when the graph was built), then the registry itself: exactly for a
+    closed world that lists every package, by candidate names for a real registry (where a miss
+    proves nothing, so it answers "unknown"). A failing registry is asked no more."""
+
+    def __init__(
+        self, index: PackageIndex | None, ecosystem: str | None, published: dict[str, list[str]]
+    ) -> None:
+        self._index = index
+        self._ecosystem = ecosystem
+        self._published = dict(published)
+        self._complete = False
+        if index is not None:
+            everything = index.all_packages()
+            if everything is not None:
+                self._complete = True
+                for record in everything:
+                    if record.repository:
+                        self._published.setdefault(record.repository.lower(), [record.name])
+
+    def of(self, meta: RepoMetadata) -> dict[str, Any]:
+        key = meta.full_name.lower()
+        if key in self._published:
+            return {"publishes": True, "package": self._published[key][0]}
+        if self._complete:
+            return {"publishes": False}
+        if self._index is None or self._ecosystem is None:
+            return {"publishes": None}
+        names = candidate_names(self._ecosystem, meta.full_name, readme=meta.readme)
+        try:
+            for record in self._index.packages(names):
+                if (record.repository or "").lower() == key:
+                    self._published[key] = [record.name]
+                    return {"publishes": True, "package": record.name}
+        except SourceError as exc:
+            log.warning("%s registry not consulted for library evidence: %s", self._ecosystem, exc)
+            self._index = None
+        return {"publishes": None}
 
 
 def _depended_upon(
@@ -138,7 +237,8 @@ def _depended_upon(
     language: str,
     seen: set[str],
 ) -> list[RepoMetadata]:
-    """Repositories of ``language`` with enough dependents in the stored graph, most first."""
+    """Repositories of ``language`` with enough dependents in the stored graph and not in
+    ``seen`` (the search found them already), most depended upon first."""
     names = sorted(
         (n for n, count in dependents.items() if count >= min_dependents and n not in seen),
         key=lambda n: (-dependents[n], n),
@@ -147,7 +247,6 @@ def _depended_upon(
         return []
     found = source.repository_metadata(names)
     metas = [m for m in found.values() if (m.language or "").lower() == language]
-    seen.update(m.full_name for m in metas)
     return sorted(metas, key=lambda m: (-dependents.get(m.full_name, 0), m.full_name))
 
 
@@ -155,15 +254,11 @@ def _depended_upon(
 
 
 def activity_for(source: RepoSource, names: Sequence[str]) -> dict[str, ActivityStats]:
-    """Activity for many repositories, batched when the source can (GitHub GraphQL)."""
-    batch = getattr(source, "activity_batch", None)
-    if callable(batch):
-        return dict(batch(list(names)))
-    found: dict[str, ActivityStats] = {}
+    """Activity for many repositories in the source's batches (GraphQL on GitHub); repositories
+    the source does not know are logged and left out."""
+    found = source.activity_batch(list(names))
     for name in names:
-        try:
-            found[name] = source.activity(name)
-        except NotFoundError:
+        if name not in found:
             log.warning("%s: not found at the source; skipped", name)
     return found
 
@@ -198,9 +293,9 @@ def health_rows(
     now: datetime | None = None,
 ) -> list[tuple[str, float, dict[str, Any]]]:
     """(name, score, components) for each repository the source still knows."""
-    # A source with its own clock (the simulated world is anchored to a fixed date) is scored
-    # at that moment, so recency means the same as in the activity counts it reports.
-    now = now or getattr(source, "now", None)
+    # Scored at the source's moment (the simulated world is anchored to a fixed date), so
+    # recency means the same as in the activity counts it reports.
+    now = now or source.now
     weights = health_weights(settings)
     activity = activity_for(source, [m.full_name for m in repos])
     rows = []
@@ -216,44 +311,67 @@ def health_rows(
 # --- dependency graph -----------------------------------------------------------------------
 
 
-def package_name_guesses(full_name: str) -> list[str]:
-    """Registries are keyed by package name; a repository's name is the usual package name."""
-    repo = full_name.split("/", 1)[1]
-    guesses = [repo, repo.lower()]
-    for prefix in ("python-", "py", "node-", "go-", "rust-"):
-        if repo.lower().startswith(prefix) and len(repo) > len(prefix) + 1:
-            guesses.append(repo[len(prefix) :].lower())
-    return list(dict.fromkeys(guesses))
-
-
 def ecosystem_graph(
-    index: PackageIndex, repositories: Iterable[str], *, max_dependency_fetch: int = 5000
+    index: PackageIndex,
+    repositories: Iterable[str],
+    *,
+    readmes: Mapping[str, str | None] | None = None,
+    aliases: Mapping[str, Sequence[str]] | None = None,
+    max_fetch: int = 5000,
 ) -> tuple[list[DependencyEdge], list[PackageRecord]]:
     """Repository→repository edges of one ecosystem, mapped from package dependencies.
 
     An index that can enumerate itself (the simulated world) yields the whole ecosystem's graph,
     so dependents count everywhere. A real registry lists a package's dependencies but not its
-    dependents, so there the graph covers the known repositories: fetch each one's package,
-    then the packages it depends on (to learn which repository each of those lives in).
+    dependents, so there the graph covers the known repositories. Each repository's packages are
+    looked up under :func:`~globallm_assets.core.packages.candidate_names` (names the registry
+    linked to it before — ``aliases``, keyed by lower-case repository name — names its README
+    installs, then its own name's spellings) and count only when the registry links them back.
+    Then the packages they depend on are fetched, to learn which repository each lives in; a
+    dependency that turns out to be published from a known repository is that repository's
+    package too (the registry's own data names it), so its dependencies are fetched in turn.
+    ``max_fetch`` bounds the dependency look-ups.
     """
-    from globallm_assets.sources.registries import dependency_edges
-
-    enumerate_all = getattr(index, "all_packages", None)
-    if callable(enumerate_all):
-        records = list(enumerate_all())
+    records = index.all_packages()
+    if records is not None:
         packages = [p for p in records if p.repository]
         return dependency_edges(records), packages
 
+    ecosystem = index.ecosystem
     known_spelling = {name.lower(): name for name in repositories}
     known = set(known_spelling)
     wanted: list[str] = []
-    for name in sorted(known_spelling.values()):
-        wanted += package_name_guesses(name)
-    found = {p.name.lower(): p for p in index.packages(wanted)}
-    seeds = [p for p in found.values() if p.repository and p.repository.lower() in known]
-    deps = sorted({d for p in seeds for d in p.dependencies if d.lower() not in found})
-    for record in index.packages(deps[:max_dependency_fetch]):
-        found.setdefault(record.name.lower(), record)
+    for lower, name in sorted(known_spelling.items()):
+        wanted += candidate_names(
+            ecosystem,
+            name,
+            readme=(readmes or {}).get(name),
+            known=(aliases or {}).get(lower, ()),
+        )
+    found: dict[str, PackageRecord] = {}
+
+    def add(batch: Iterable[PackageRecord]) -> list[PackageRecord]:
+        fresh = []
+        for record in batch:
+            key = canonical_name(ecosystem, record.name)
+            if key not in found:
+                found[key] = record
+                fresh.append(record)
+        return fresh
+
+    frontier = [p for p in add(index.packages(wanted)) if (p.repository or "").lower() in known]
+    fetched = 0
+    while frontier and fetched < max_fetch:
+        deps = sorted(
+            {
+                d
+                for p in frontier
+                for d in p.dependencies
+                if canonical_name(ecosystem, d) not in found
+            }
+        )[: max_fetch - fetched]
+        fetched += len(deps)
+        frontier = [p for p in add(index.packages(deps)) if (p.repository or "").lower() in known]
     packages = [p for p in found.values() if p.repository]
     edges = [e for e in dependency_edges(found.values()) if e.dependent.lower() in known]
     return edges, packages
@@ -317,7 +435,11 @@ def ecosystem_impact(
 
 
 def ecosystem_languages(language: str) -> list[str]:
-    ecosystem = ECOSYSTEM_BY_LANGUAGE[language]
+    """The languages sharing ``language``'s ecosystem (JavaScript and TypeScript share npm)."""
+    return ecosystem_languages_of(ECOSYSTEM_BY_LANGUAGE[language])
+
+
+def ecosystem_languages_of(ecosystem: str) -> list[str]:
     return [lang for lang, eco in ECOSYSTEM_BY_LANGUAGE.items() if eco == ecosystem]
 
 
@@ -347,6 +469,16 @@ def verdict_rows(
 # --- one repository / one owner (CLI) ------------------------------------------------------
 
 
+def lookup_repository(source: RepoSource, name: str) -> RepoMetadata:
+    """Current metadata of one repository under the source's canonical spelling, or the one
+    ``NotFoundError`` every command reports the same way."""
+    found = source.repository_metadata([name])
+    meta = found.get(name) or next(iter(found.values()), None)
+    if meta is None:
+        raise repository_not_found(name, source.name)
+    return meta
+
+
 @dataclass(frozen=True)
 class Analysis:
     name: str
@@ -357,36 +489,42 @@ class Analysis:
     reason: str
     health_parts: dict[str, Any]
     impact_parts: dict[str, Any]
+    # Edges stored for the repository's ecosystem: none means impact saw no dependents at all.
+    graph_edges: int = 0
 
 
-def analyze_repository(
-    settings: Settings, source: RepoSource, conn: psycopg.Connection, name: str
-) -> Analysis:
-    """Fetch, score and store one repository (impact from the stored graph of its ecosystem)."""
-    found = source.repository_metadata([name])
-    meta = found.get(name) or next(iter(found.values()), None)
-    if meta is None:
-        raise NotFoundError(f"repository {name} not found at the source")
-    language = (meta.language or "").lower()
-    if language not in ECOSYSTEM_BY_LANGUAGE:
-        stored = repo_store.get_repository(conn, meta.full_name)
-        language = stored.language if stored else (language or "unknown")
-    repo_store.upsert_repositories(
-        conn, [(meta, language)], source=getattr(source, "name", "unknown")
-    )
+def analyze_repository(settings: Settings, source: RepoSource, dsn: str, name: str) -> Analysis:
+    """Fetch, score and store one repository (impact from the stored graph of its ecosystem)
+    (``globallm analyze OWNER/REPO``). The source is read first; everything is then written in
+    one transaction."""
+    meta = lookup_repository(source, name)
     health = health_rows(settings, source, [meta])
     if not health:
         raise NotFoundError(f"repository {meta.full_name} has no activity data at the source")
-    repo_store.write_health(conn, health)
-    impact = _impact_of(settings, conn, language, [repo_store.get_repository(conn, meta.full_name)])
-    repo_store.write_impact(conn, impact)
-    decided = verdict(
-        health[0][1],
-        impact[0][1],
-        health_threshold=settings.thresholds.health,
-        impact_threshold=settings.thresholds.impact,
-    )
-    repo_store.write_verdicts(conn, [(meta.full_name, decided.worth_working_on, decided.reason)])
+    language = (meta.language or "").lower()
+    with transaction(dsn) as conn:
+        if language not in ECOSYSTEM_BY_LANGUAGE:
+            stored = repo_store.get_repository(conn, meta.full_name)
+            language = stored.language if stored else (language or "unknown")
+        repo_store.upsert_repositories(conn, [(meta, language)], source=source.name)
+        repo_store.write_health(conn, health)
+        current = [repo_store.get_repository(conn, meta.full_name)]
+        impact = _impact_of(settings, conn, language, current)
+        repo_store.write_impact(conn, impact)
+        decided = verdict(
+            health[0][1],
+            impact[0][1],
+            health_threshold=settings.thresholds.health,
+            impact_threshold=settings.thresholds.impact,
+        )
+        repo_store.write_verdicts(
+            conn, [(meta.full_name, decided.worth_working_on, decided.reason)]
+        )
+        edges = (
+            repo_store.count_edges(conn, ECOSYSTEM_BY_LANGUAGE[language])
+            if language in ECOSYSTEM_BY_LANGUAGE
+            else 0
+        )
     return Analysis(
         name=meta.full_name,
         language=language,
@@ -396,6 +534,7 @@ def analyze_repository(
         reason=decided.reason,
         health_parts=health[0][2],
         impact_parts=impact[0][2],
+        graph_edges=edges,
     )
 
 
@@ -412,7 +551,7 @@ class OwnerRepository:
 def analyze_owner(
     settings: Settings,
     source: RepoSource,
-    conn: psycopg.Connection,
+    dsn: str,
     owner: str,
     *,
     min_stars: int = 0,
@@ -420,25 +559,27 @@ def analyze_owner(
     max_results: int = 100,
     now: datetime | None = None,
 ) -> list[OwnerRepository]:
-    """Score every repository of one owner, with keep/archive advice (nothing is stored)."""
+    """Score every repository of one owner, with keep/archive advice (``globallm analyze-user``;
+    nothing is stored). The source is read before the store."""
     query = SearchQuery(
         owner=owner, min_stars=min_stars, include_forks=include_forks, include_archived=True
     )
     metas, _ = refreshed_metadata(source, list(source.search_repositories(query, max_results)))
     health = {name: score for name, score, _ in health_rows(settings, source, metas, now=now)}
-    stored = {
-        r.name.lower(): r
-        for r in repo_store.list_repositories(conn, names=[m.full_name for m in metas])
-    }
-    nodes = [stored.get(m.full_name.lower()) or transient_repository(m) for m in metas]
-    by_language: dict[str, list[repo_store.StoredRepository]] = {}
-    for node in nodes:
-        by_language.setdefault(node.language, []).append(node)
     impact: dict[str, float] = {}
-    for language, group in by_language.items():
-        for name, score, _ in _impact_of(settings, conn, language, group):
-            impact[name] = score
-    moment = now or getattr(source, "now", None) or datetime.now(UTC)
+    with transaction(dsn) as conn:
+        stored = {
+            r.name.lower(): r
+            for r in repo_store.list_repositories(conn, names=[m.full_name for m in metas])
+        }
+        nodes = [stored.get(m.full_name.lower()) or transient_repository(m) for m in metas]
+        by_language: dict[str, list[repo_store.StoredRepository]] = {}
+        for node in nodes:
+            by_language.setdefault(node.language, []).append(node)
+        for language, group in by_language.items():
+            for name, score, _ in _impact_of(settings, conn, language, group):
+                impact[name] = score
+    moment = now or source.now
     rows = []
     for meta in metas:
         h, i = health.get(meta.full_name, 0.0), impact.get(meta.full_name, 0.0)
@@ -503,15 +644,14 @@ def discover_partition(
     max_results: int | None = None,
 ) -> DiscoveredPartition:
     """Discover one language's repositories with the configured filters and store the keepers."""
-    with transaction(dsn) as conn:
-        report = discover(
-            settings,
-            source,
-            conn,
-            language=language,
-            max_results=max_results or settings.source.max_results,
-            source_name=settings.source.kind,
-        )
+    report = discover(
+        settings,
+        source,
+        dsn,
+        language=language,
+        max_results=max_results or settings.source.max_results,
+        source_name=settings.source.kind,
+    )
     with transaction(dsn) as conn:
         return DiscoveredPartition(
             report=report,
@@ -560,7 +700,8 @@ def score_health(
 @dataclass(frozen=True)
 class GraphReport:
     edges_by_ecosystem: dict[str, int]
-    skipped: dict[str, str]
+    skipped: dict[str, str]  # ecosystem → why it kept its previous edges
+    repositories: dict[str, int] = field(default_factory=dict)  # known ones per ecosystem
 
     @property
     def edges(self) -> int:
@@ -568,38 +709,56 @@ class GraphReport:
 
 
 def build_graph(
-    settings: Settings, index_for: Callable[[str], PackageIndex], dsn: str
+    settings: Settings,
+    index_for: Callable[[str], PackageIndex],
+    dsn: str,
+    *,
+    languages: Sequence[str] | None = None,
+    on_ecosystem: Callable[[str], None] | None = None,
 ) -> GraphReport:
-    """Rebuild the dependency edges of every configured ecosystem, one ecosystem at a time.
+    """Rebuild the dependency edges of the ecosystems of ``languages`` (default: the configured
+    ones), one ecosystem at a time; the ``dependency_graph`` asset and ``globallm graph build``
+    both run this.
 
-    An unreachable or unconfigured registry keeps its previous edges and does not stop the
-    other ecosystems.
+    Each repository's packages are looked up under the names the registry linked to it before
+    (the stored ``packages`` table), the names its README installs, and its own name's
+    spellings (:func:`ecosystem_graph`). Registry calls happen between short transactions, never
+    inside one. An unreachable or unconfigured registry keeps its previous edges and does not
+    stop the other ecosystems.
     """
-    from globallm_assets.sources.base import SourceError
-
+    chosen = languages or [lang.value for lang in settings.languages]
     counts: dict[str, int] = {}
     skipped: dict[str, str] = {}
-    for ecosystem in sorted({ECOSYSTEM_BY_LANGUAGE[lang.value] for lang in settings.languages}):
-        languages = [lang for lang, eco in ECOSYSTEM_BY_LANGUAGE.items() if eco == ecosystem]
+    known: dict[str, int] = {}
+    for ecosystem in sorted({ECOSYSTEM_BY_LANGUAGE[lang] for lang in chosen}):
+        if on_ecosystem:
+            on_ecosystem(ecosystem)
         with transaction(dsn) as conn:
-            names = [
-                r.name
-                for lang in languages
+            repos = [
+                r
+                for lang in ecosystem_languages_of(ecosystem)
                 for r in repo_store.list_repositories(conn, language=lang)
             ]
-        if not names:
+            aliases = repo_store.package_aliases(conn, ecosystem)
+        known[ecosystem] = len(repos)
+        if not repos:
             counts[ecosystem] = 0
             continue
         try:
-            edges, packages = ecosystem_graph(index_for(ecosystem), names)
+            edges, packages = ecosystem_graph(
+                index_for(ecosystem),
+                [r.name for r in repos],
+                readmes={r.name: r.metadata.readme for r in repos},
+                aliases=aliases,
+            )
         except SourceError as exc:
             log.warning("%s graph not rebuilt: %s", ecosystem, exc)
             skipped[ecosystem] = str(exc)
             continue
         with transaction(dsn) as conn:
             counts[ecosystem] = repo_store.replace_graph(conn, ecosystem, edges, packages)
-        log.info("%s: %d edges among %d repositories", ecosystem, counts[ecosystem], len(names))
-    return GraphReport(edges_by_ecosystem=counts, skipped=skipped)
+        log.info("%s: %d edges among %d repositories", ecosystem, counts[ecosystem], len(repos))
+    return GraphReport(edges_by_ecosystem=counts, skipped=skipped, repositories=known)
 
 
 @dataclass(frozen=True)
@@ -627,6 +786,8 @@ def score_impact(settings: Settings, dsn: str, *, language: str) -> ImpactReport
 class VerdictReport:
     language: str
     rows: list[tuple[str, bool, str]]
+    # Stored verdicts that disagree with the stored scores and the thresholds (a check).
+    inconsistent: list[str]
 
     @property
     def approved(self) -> list[str]:
@@ -635,7 +796,106 @@ class VerdictReport:
 
 def decide_verdicts(settings: Settings, dsn: str, *, language: str) -> VerdictReport:
     """``worth_working_on`` with its reason for every repository of the language."""
+    health, impact = settings.thresholds.health, settings.thresholds.impact
     with transaction(dsn) as conn:
         rows = verdict_rows(settings, repo_store.list_repositories(conn, language=language))
         repo_store.write_verdicts(conn, rows)
-    return VerdictReport(language=language, rows=rows)
+        stored = repo_store.list_repositories(conn, language=language)
+    inconsistent = [
+        r.name
+        for r in stored
+        if r.worth_working_on
+        is not (
+            r.health_score is not None
+            and r.impact_score is not None
+            and r.health_score > health
+            and r.impact_score > impact
+        )
+    ]
+    return VerdictReport(language=language, rows=rows, inconsistent=inconsistent)
+
+
+# --- CLI flows ------------------------------------------------------------------------------
+# The commands' use-cases, on the same functions as the assets, each committing what it writes
+# in one transaction.
+
+
+def discover_languages(
+    settings: Settings,
+    source: RepoSource,
+    dsn: str,
+    *,
+    languages: Sequence[str],
+    domain: str = "overall",
+    max_results: int | None = None,
+    min_stars: int | None = None,
+    min_dependents: int | None = None,
+    library_only: bool = False,
+    index_for: Callable[[str], PackageIndex | None] | None = None,
+    on_language: Callable[[str], None] | None = None,
+) -> list[DiscoveryReport]:
+    """``globallm discover``: each language's keepers, stored together or not at all."""
+    reports = []
+    for language in languages:
+        if on_language:
+            on_language(language)
+        index = index_for(ECOSYSTEM_BY_LANGUAGE[language]) if index_for else None
+        reports.append(
+            discover(
+                settings,
+                source,
+                dsn,
+                language=language,
+                domain=domain,
+                max_results=max_results or settings.source.max_results,
+                min_stars=min_stars,
+                min_dependents=min_dependents,
+                library_only=library_only,
+                index=index,
+                source_name=settings.source.kind,
+            )
+        )
+    return reports
+
+
+@dataclass(frozen=True)
+class LanguagesAnalysis:
+    graph: GraphReport
+    health: list[HealthReport]
+    impact: list[ImpactReport]
+    verdicts: list[VerdictReport]
+
+
+def analyze_languages(
+    settings: Settings,
+    source: RepoSource,
+    index_for: Callable[[str], PackageIndex],
+    dsn: str,
+    *,
+    languages: Sequence[str],
+    on_step: Callable[[str], None] | None = None,
+) -> LanguagesAnalysis:
+    """``globallm analyze --language L`` / ``--all``: the analysis assets' stages in their
+    order: the dependency graph of the languages' ecosystems, then per language health,
+    impact (on that graph) and verdicts."""
+
+    def step(text: str) -> None:
+        if on_step:
+            on_step(text)
+
+    graph = build_graph(
+        settings,
+        index_for,
+        dsn,
+        languages=languages,
+        on_ecosystem=lambda eco: step(f"dependency graph: {eco}"),
+    )
+    health, impact, verdicts = [], [], []
+    for language in languages:
+        step(f"health: {language}")
+        health.append(score_health(settings, source, dsn, language=language))
+        step(f"impact: {language}")
+        impact.append(score_impact(settings, dsn, language=language))
+        step(f"verdicts: {language}")
+        verdicts.append(decide_verdicts(settings, dsn, language=language))
+    return LanguagesAnalysis(graph=graph, health=health, impact=impact, verdicts=verdicts)

@@ -61,7 +61,7 @@ _identity: AgentIdentity | None = None
 
 
 def claim_limits(settings: Settings) -> ClaimLimits:
-    budget, agents = settings.budget, settings.agents
+    budget, agents, forge = settings.budget, settings.agents, settings.forge
     return ClaimLimits(
         max_active_per_repo=agents.max_agents_per_repo,
         max_claims_per_repo=budget.max_issues_per_repo,
@@ -70,6 +70,8 @@ def claim_limits(settings: Settings) -> ClaimLimits:
         max_tokens_per_repo=budget.max_tokens_per_repo,
         max_seconds_per_repo=budget.max_time_per_repo,
         run_seconds=budget.fix_run_seconds,
+        max_open_prs_per_repo=forge.max_open_prs_per_repo,
+        max_prs_per_hour_per_repo=forge.max_prs_per_hour_per_repo,
     )
 
 

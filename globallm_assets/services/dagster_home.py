@@ -49,8 +49,13 @@ def prepare_dagster_home(
     a run-config field), so what the command decided — the store, the world, the config file —
     is exported here for in-process runs, run workers and the daemon alike.
     """
-    home = Path(settings.data_dir) / "dagster_home"
+    # One instance per world (its runs live in that world's Dagster database); local state such
+    # as compute logs must not mix either.
+    suffix = "_demo" if location.world.kind == "simulated" else ""
+    home = Path(settings.data_dir) / f"dagster_home{suffix}"
     home.mkdir(parents=True, exist_ok=True)
+    # Compute logs (a step's stdout/stderr) are kept under it: only this user may read them.
+    home.chmod(0o700)
     target = home / "dagster.yaml"
     source = instance_yaml()
     if not target.exists() or target.read_bytes() != source.read_bytes():
@@ -61,9 +66,10 @@ def prepare_dagster_home(
         os.chmod(tmp, 0o644)
         os.replace(tmp, target)
     env = {"DAGSTER_HOME": str(home), PG_URL_ENV: sqlalchemy_url(location.dagster_dsn)}
-    if location.embedded is None:
-        # Run workers and the daemon must find the same external store.
-        env["GLOBALLM_DATABASE_URL"] = location.dsn
+    if settings.database.url is not None:
+        # Run workers and the daemon must find the same external store. The configured URL,
+        # not the world's database: the world is chosen again from GLOBALLM_SOURCE__KIND.
+        env["GLOBALLM_DATABASE_URL"] = settings.database.url.get_secret_value()
     else:
         env["GLOBALLM_DATA_DIR"] = str(settings.data_dir)
     if config_file is not None:
@@ -83,3 +89,13 @@ def prepare_dagster_home(
 
 def apply_env(env: dict[str, str]) -> None:
     os.environ.update(env)
+
+
+def open_world(settings: Settings, *, config_file: Path | None = None) -> StoreLocation:
+    """Prepare the world's store and point this process's Dagster instance and resources at it
+    (what an in-process pipeline run needs before `DagsterInstance.get()`)."""
+    from globallm_assets.store.db import prepare
+
+    location = prepare(settings)
+    apply_env(prepare_dagster_home(settings, location, config_file=config_file))
+    return location

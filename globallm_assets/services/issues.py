@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -19,7 +19,7 @@ from globallm_assets.core.issue_scores import (
 )
 from globallm_assets.llm.base import LLMProvider
 from globallm_assets.settings import Settings
-from globallm_assets.sources.base import NotFoundError, RepoSource
+from globallm_assets.sources.base import RepoSource
 from globallm_assets.store import issues as issue_store
 from globallm_assets.store.repositories import StoredRepository
 
@@ -36,26 +36,22 @@ class FetchReport:
 
 
 def opt_out_reason(source: RepoSource, repo: StoredRepository) -> str | None:
-    """Opt-out by topic (``no-globallm``) or by ``.github/globallm.yml`` with ``enabled: false``.
-
-    The file is read only when the source can read repository files; otherwise topics decide.
-    """
-    reader = getattr(source, "repository_file", None)
-    text = None
-    if callable(reader):
-        try:
-            text = reader(repo.name, OPT_OUT_CONFIG_PATH)
-        except NotFoundError:
-            text = None
+    """Opt-out by topic (``no-globallm``) or by ``.github/globallm.yml`` with ``enabled: false``
+    (a source without files answers ``None`` for the file, and then topics decide)."""
+    text = source.repository_file(repo.name, OPT_OUT_CONFIG_PATH)
     return repository_opt_out(text, repo.metadata.topics)
 
 
-def fetch_issues(
-    source: RepoSource, conn: psycopg.Connection, repo: StoredRepository
-) -> FetchReport:
+def fetch_issues(source: RepoSource, dsn: str, repo: StoredRepository) -> FetchReport:
     """Incremental fetch: the first time only open issues, then everything updated since the
-    newest ``updated_at`` seen (so issues closed upstream are marked closed, never deleted)."""
-    state = issue_store.fetch_state(conn, repo.name)
+    newest ``updated_at`` seen (so issues closed upstream are marked closed, never deleted).
+
+    The source is read between two short transactions (the fetch state, then the issues and
+    the new state written together), so no transaction waits on the network."""
+    from globallm_assets.store.db import transaction
+
+    with transaction(dsn) as conn:
+        state = issue_store.fetch_state(conn, repo.name)
     since = state.last_updated_at if state else None
     records = [
         r
@@ -64,12 +60,13 @@ def fetch_issues(
     ]
     for record in records:
         record.repository = repo.name
-    issue_store.upsert_issues(conn, records)
     newest = max((r.updated_at for r in records if r.updated_at), default=since)
     reason = opt_out_reason(source, repo)
-    issue_store.save_fetch_state(
-        conn, repo.name, newest, opted_out=reason is not None, opt_out_reason=reason
-    )
+    with transaction(dsn) as conn:
+        issue_store.upsert_issues(conn, records)
+        issue_store.save_fetch_state(
+            conn, repo.name, newest, opted_out=reason is not None, opt_out_reason=reason
+        )
     return FetchReport(
         repository=repo.name,
         fetched=len(records),
@@ -284,8 +281,7 @@ def fetch_partition(source: RepoSource, dsn: str, *, language: str) -> IssueFetc
     failed: list[str] = []
     for repo in approved:
         try:
-            with transaction(dsn) as conn:
-                report = fetch_issues(source, conn, repo)
+            report = fetch_issues(source, dsn, repo)
         except SourceError as exc:
             log.warning("%s: issues not fetched: %s", repo.name, exc)
             failed.append(repo.name)
@@ -368,3 +364,108 @@ def rank_partition(settings: Settings, dsn: str, *, language: str) -> RankingRep
         ranked = rank(settings, conn, language=language)
         written = store_ranking(conn, ranked, language=language)
     return RankingReport(language=language, ranked=ranked, written=written)
+
+
+# --- CLI flows ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RepositoryIssues:
+    repository: StoredRepository
+    fetch: FetchReport
+    rows: list[dict[str, Any]]
+
+
+def repository_issues(
+    settings: Settings,
+    source: RepoSource,
+    dsn: str,
+    name: str,
+    *,
+    state: str = "open",
+    category: str | None = None,
+    sort: str = "priority",
+    limit: int = 30,
+) -> RepositoryIssues:
+    """Fetch one repository's issues incrementally, score them, and list them (``globallm
+    issues``). A repository not stored yet is looked up at the source and stored first; one
+    the source does not know is the shared ``NotFoundError``."""
+    from globallm_assets.services.analysis import lookup_repository
+    from globallm_assets.store import repositories as repo_store
+    from globallm_assets.store.db import transaction
+
+    with transaction(dsn) as conn:
+        stored = repo_store.get_repository(conn, name)
+    if stored is None:
+        meta = lookup_repository(source, name)
+        with transaction(dsn) as conn:
+            repo_store.upsert_repositories(
+                conn, [(meta, (meta.language or "unknown").lower())], source=source.name
+            )
+            stored = repo_store.get_repository(conn, meta.full_name)
+    assert stored is not None
+    report = fetch_issues(source, dsn, stored)
+    with transaction(dsn) as conn:
+        score_repositories(
+            settings,
+            conn,
+            [stored.name],
+            provider=categorization_provider(settings),
+            dsn=dsn,
+            now=source.now,
+        )
+        rows = issue_store.list_issues(
+            conn, stored.name, state=state, category=category, sort=sort, limit=limit
+        )
+    return RepositoryIssues(repository=stored, fetch=report, rows=rows)
+
+
+@dataclass(frozen=True)
+class Prioritized:
+    ranked: Any  # polars.DataFrame
+    refreshed: list[tuple[IssueFetchReport, RankingReport]]
+    # Why the ranking is empty and which command fills it (None when it is not empty).
+    hint: str | None
+
+
+def prioritize(
+    settings: Settings,
+    dsn: str,
+    *,
+    language: str | None = None,
+    top: int = 20,
+    min_priority: float | None = None,
+    refresh_from: RepoSource | None = None,
+    on_step: Callable[[str], None] | None = None,
+) -> Prioritized:
+    """Rank open issues of approved repositories (``globallm prioritize``).
+
+    With ``refresh_from``, first fetch, score and rank the issues of every approved repository
+    of ``language`` (default: the configured languages) through the same stage functions the
+    ``issues``, ``issue_categories`` and ``issue_rankings`` assets run.
+    """
+    from globallm_assets.services.repositories import next_step
+    from globallm_assets.store.db import transaction
+
+    refreshed: list[tuple[IssueFetchReport, RankingReport]] = []
+    if refresh_from is not None:
+        languages = [language] if language else [lang.value for lang in settings.languages]
+        for lang in languages:
+            if on_step:
+                on_step(f"fetching issues of approved {lang} repositories")
+            fetched = fetch_partition(refresh_from, dsn, language=lang)
+            if on_step:
+                on_step(f"scoring and ranking {lang} issues")
+            categorize_partition(settings, dsn, language=lang, now=refresh_from.now)
+            refreshed.append((fetched, rank_partition(settings, dsn, language=lang)))
+    with transaction(dsn) as conn:
+        ranked = rank(settings, conn, language=language, top=top, min_priority=min_priority)
+    hint = None
+    if ranked.height == 0:
+        hint = next_step(dsn, language=language, wanted="ranking")
+        if hint is None and min_priority is not None:
+            with transaction(dsn) as conn:
+                best = rank(settings, conn, language=language, top=1)
+            highest = f" (the highest is {best['priority'][0]:.3f})" if best.height else ""
+            hint = f"no issue has priority ≥ {min_priority:g}{highest}"
+    return Prioritized(ranked=ranked, refreshed=refreshed, hint=hint)

@@ -147,7 +147,7 @@ def resolve_repositories(
 ) -> list[repo_store.StoredRepository]:
     """Stored repositories by name; others are fetched from the source (not stored)."""
     from globallm_assets.services.analysis import transient_repository
-    from globallm_assets.sources.base import NotFoundError
+    from globallm_assets.sources.base import repository_not_found
 
     stored = {r.name.lower(): r for r in repo_store.list_repositories(conn, names=list(names))}
     missing = [n for n in names if n.lower() not in stored]
@@ -160,7 +160,7 @@ def resolve_repositories(
         elif name.lower() in by_lower:
             result.append(transient_repository(by_lower[name.lower()]))
         else:
-            raise NotFoundError(f"repository {name} not found in the store or at the source")
+            raise repository_not_found(name, source.name)
     return result
 
 
@@ -198,3 +198,24 @@ def redundancy_partition(settings: Settings, dsn: str, *, language: str) -> Redu
         rows = language_redundancy(settings, conn, language, model)
         replace_language(conn, language, rows)
     return RedundancyReport(language=language, rows=rows)
+
+
+def explore_language(settings: Settings, dsn: str, *, language: str) -> list[RedundancyRow]:
+    """Clusters at the settings' (possibly ad-hoc) threshold, not stored: exploring a threshold
+    must not re-rank everybody's issues (``globallm redundancy --language L --threshold T``)."""
+    from globallm_assets.store.db import transaction
+
+    model = shared_embedder(settings)
+    with transaction(dsn) as conn:
+        return language_redundancy(settings, conn, language, model)
+
+
+def compare_named(settings: Settings, source, dsn: str, names: Sequence[str]) -> Comparison:
+    """Pairwise README similarity of named repositories, stored or fetched from the source
+    (``globallm redundancy R1 R2 …``); nothing but the embedding cache is written."""
+    from globallm_assets.store.db import transaction
+
+    model = shared_embedder(settings)
+    with transaction(dsn) as conn:
+        repos = resolve_repositories(conn, source, names)
+        return compare(conn, model, repos, settings.redundancy.threshold)

@@ -1,4 +1,5 @@
-"""Build the configured sources: GitHub + registries for real work, or the simulated world.
+"""Build the configured sources: GitHub + registries for real work, or the simulated world
+(and find the store of that world).
 
 Assets and CLI commands both call these, so they can never disagree about where data comes from.
 """
@@ -6,9 +7,12 @@ Assets and CLI commands both call these, so they can never disagree about where 
 from __future__ import annotations
 
 import functools
+import logging
 
 from globallm_assets.settings import Settings
-from globallm_assets.sources.base import PackageIndex, RepoSource
+from globallm_assets.sources.base import PackageIndex, RepoSource, SourceError
+
+log = logging.getLogger(__name__)
 
 
 @functools.lru_cache(maxsize=4)
@@ -20,10 +24,12 @@ def simulated_world(seed: int, repos_per_language: int):
 
 
 def repo_source(settings: Settings, *, dsn: str | None = None) -> RepoSource:
-    """The repository source; with a DSN, GitHub's ETags are cached in PostgreSQL."""
+    """The repository source; with a DSN, GitHub's ETags and rate-limit state are kept in
+    PostgreSQL, shared with every other process using the store."""
     if settings.source.kind == "simulated":
         return simulated_world(settings.source.seed, settings.source.repos_per_language)
     from globallm_assets.sources.github import GitHubSource
+    from globallm_assets.store.ratelimit import PostgresRateLimits
     from globallm_assets.store.repositories import PostgresEtagCache
 
     return GitHubSource(
@@ -31,16 +37,8 @@ def repo_source(settings: Settings, *, dsn: str | None = None) -> RepoSource:
         api_url=settings.github.api_url,
         max_concurrency=settings.github.max_concurrency,
         etag_cache=PostgresEtagCache(dsn) if dsn else None,
+        rate_limits=PostgresRateLimits(dsn) if dsn else None,
     )
-
-
-_REGISTRY_URL_SETTING = {
-    "pypi": "pypi_url",
-    "npm": "npm_url",
-    "crates": "crates_url",
-    "go": "go_proxy",
-    "maven": "maven_url",
-}
 
 
 def package_index(settings: Settings, ecosystem: str) -> PackageIndex:
@@ -50,9 +48,33 @@ def package_index(settings: Settings, ecosystem: str) -> PackageIndex:
         return world.package_index(ecosystem)
     from globallm_assets.sources.registries import registry_for
 
-    attr = _REGISTRY_URL_SETTING.get(ecosystem)
-    base_url = getattr(settings.registries, attr) if attr else None
+    configured = settings.registries
+    base_url = {
+        "pypi": configured.pypi_url,
+        "npm": configured.npm_url,
+        "crates": configured.crates_url,
+        "go": configured.go_proxy,
+        "maven": configured.maven_url,
+    }.get(ecosystem)
     return registry_for(ecosystem, base_url=base_url)
+
+
+def available_package_index(settings: Settings, ecosystem: str) -> PackageIndex | None:
+    """The registry when one is configured, else ``None`` with a warning: for evidence that
+    other signals can stand in for (``discover --library-only``), not for the graph."""
+    try:
+        return package_index(settings, ecosystem)
+    except SourceError as exc:
+        log.warning("%s registry not consulted: %s", ecosystem, exc)
+        return None
+
+
+def store_dsn(settings: Settings) -> str:
+    """The database of the settings' world, started and migrated once per process: where a
+    command's source caches and its services read and write."""
+    from globallm_assets.store.db import prepared
+
+    return prepared(settings).dsn
 
 
 def source_now(settings: Settings):

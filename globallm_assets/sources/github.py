@@ -40,13 +40,19 @@ import httpx
 
 from globallm_assets.core.models import ActivityStats, IssueRecord, RepoMetadata, parse_repo_name
 from globallm_assets.sources import github_graphql as gql
-from globallm_assets.sources.base import NotFoundError, SearchQuery, SourceError
+from globallm_assets.sources.base import (
+    NotFoundError,
+    SearchQuery,
+    SourceError,
+    repository_not_found,
+)
 from globallm_assets.sources.github_transport import (
     EtagCache,
     GitHubPolicyTransport,
     GitHubStats,
     MemoryEtagCache,
     RateLimitBudgetExceeded,
+    RateLimitLedger,
     TokenPool,
     mask_token,
     pool_identity,
@@ -103,6 +109,7 @@ class GitHubSource:
         api_url: str = "https://api.github.com",
         max_concurrency: int = 4,
         etag_cache: EtagCache | None = None,
+        rate_limits: RateLimitLedger | None = None,
         transport: httpx.BaseTransport | None = None,
         batch_size: int = 25,
         probe_batch_size: int = 200,
@@ -119,8 +126,9 @@ class GitHubSource:
         ``tokens``: personal access / app tokens, used round-robin (a comma-separated string is
         split too); none means anonymous REST only. ``max_concurrency``: requests in flight
         overall; each token also carries at most ``PER_TOKEN_IN_FLIGHT`` (2). ``etag_cache``:
-        enables conditional REST GETs and GraphQL snapshot reuse. ``transport``: the real
-        connection underneath (tests may pass ``httpx.MockTransport``). ``batch_size``:
+        enables conditional REST GETs and GraphQL snapshot reuse. ``rate_limits``: where quota
+        and pauses are kept (default: this process; ``store.ratelimit`` shares them). ``transport``:
+        the real connection underneath (tests may pass ``httpx.MockTransport``). ``batch_size``:
         repositories per GraphQL query; 25 keeps each query far below GitHub's node limit and its
         10-second execution timeout even with 100-commit samples. ``probe_batch_size``:
         repositories per freshness probe. ``snapshot_ttl``: seconds a cached snapshot may be
@@ -150,6 +158,7 @@ class GitHubSource:
             max_rate_limit_wait=max_rate_limit_wait,
             stats=self._stats,
             logger=self._log,
+            ledger=rate_limits,
         )
         self._transport = GitHubPolicyTransport(
             self._pool,
@@ -203,7 +212,9 @@ class GitHubSource:
         """Live request counters (requests sent, 304s, retries, per token and resource)."""
         return self._stats
 
-    def _now(self) -> datetime:
+    @property
+    def now(self) -> datetime:
+        """The wall clock (injectable for tests): GitHub's data describes the present."""
         return datetime.fromtimestamp(self._clock(), tz=UTC)
 
     @contextmanager
@@ -288,7 +299,7 @@ class GitHubSource:
         name = parse_repo_name(full_name)
         snap = self._snapshots([name], need_activity=True).get(name)
         if snap is None:
-            raise NotFoundError(f"{name}: not found on GitHub")
+            raise repository_not_found(name, self.name)
         if not self._authenticated:
             return snap.activity
         return snap.activity.model_copy(update={"contributors": self.contributors_count(name)})
@@ -301,7 +312,7 @@ class GitHubSource:
             return {}
         if not self._authenticated:
             return self._rest_snapshots(names, need_activity=need_activity)
-        now = self._now()
+        now = self.now
         result: dict[str, RepoSnapshot] = {}
         to_fetch = names
         if self._cache is not None:
@@ -508,16 +519,15 @@ class GitHubSource:
             return _count_from_link(resp.raw_response)
 
     def _rest_snapshots(self, names: list[str], *, need_activity: bool) -> dict[str, RepoSnapshot]:
-        now = self._now()
+        now = self.now
         out: dict[str, RepoSnapshot] = {}
         for name in names:
             owner, repo = name.split("/")
             try:
                 with self._errors(name):
-                    full = self._gh.rest.repos.get(owner, repo).parsed_data
+                    metadata = _metadata_from_rest(self._gh.rest.repos.get(owner, repo).json())
             except NotFoundError:
                 continue
-            metadata = _metadata_from_rest(full)
             activity = ActivityStats()
             if need_activity:
                 activity = ActivityStats(
@@ -543,19 +553,26 @@ class GitHubSource:
             kwargs["since"] = gql.iso(since)
         pending: list[IssueRecord] = []
         open_pending = 0
-        with self._errors(f"{name} issues"):
-            pages = self._gh.rest.paginate(
-                self._gh.rest.issues.list_for_repo, owner=owner, repo=repo, **kwargs
-            )
-            for issue in pages:
-                if issue.pull_request:
-                    continue
-                record = _issue_record(name, issue)
-                pending.append(record)
-                open_pending += record.state == "open"
-                if open_pending >= gql.LINKED_PR_BATCH:
-                    yield from self._with_linked_prs(name, pending)
-                    pending, open_pending = [], 0
+        try:
+            with self._errors(f"{name} issues"):
+                pages = self._gh.rest.paginate(
+                    self._gh.rest.issues.list_for_repo,
+                    map_func=_json_list,
+                    owner=owner,
+                    repo=repo,
+                    **kwargs,
+                )
+                for issue in pages:
+                    record = _issue_record(name, issue)
+                    if record is None:
+                        continue
+                    pending.append(record)
+                    open_pending += record.state == "open"
+                    if open_pending >= gql.LINKED_PR_BATCH:
+                        yield from self._with_linked_prs(name, pending)
+                        pending, open_pending = [], 0
+        except NotFoundError:
+            raise repository_not_found(name, self.name) from None
         yield from self._with_linked_prs(name, pending)
 
     def search_repositories(self, query: SearchQuery, max_results: int) -> Iterator[RepoMetadata]:
@@ -566,13 +583,13 @@ class GitHubSource:
         while emitted < max_results:
             q = _search_q(query, query.min_stars, upper, query.created_after, query.created_before)
             fetched, lowest = 0, None
-            for item in self._search_pages(q):
+            for meta in self._search_pages(q):
                 fetched += 1
-                lowest = item.stargazers_count
-                if item.full_name.lower() in seen:
+                lowest = meta.stars
+                if meta.full_name.lower() in seen:
                     continue
-                seen.add(item.full_name.lower())
-                yield _metadata_from_rest(item)
+                seen.add(meta.full_name.lower())
+                yield meta
                 emitted += 1
                 if emitted >= max_results:
                     return
@@ -596,7 +613,7 @@ class GitHubSource:
         self, query: SearchQuery, stars: int, seen: set[str]
     ) -> Iterator[RepoMetadata]:
         start = query.created_after or GITHUB_EPOCH
-        end = query.created_before or self._now()
+        end = query.created_before or self.now
         ranges = [(start, end)]
         while ranges:
             lo, hi = ranges.pop(0)
@@ -611,17 +628,18 @@ class GitHubSource:
                 continue
             if total > SEARCH_RESULT_CAP:
                 self._log.warning("GitHub search: more than 1,000 results for %r; truncated", q)
-            for item in pages:
-                if item.full_name.lower() not in seen:
-                    seen.add(item.full_name.lower())
-                    yield _metadata_from_rest(item)
+            for meta in pages:
+                if isinstance(meta, RepoMetadata) and meta.full_name.lower() not in seen:
+                    seen.add(meta.full_name.lower())
+                    yield meta
 
     def _search_pages(self, q: str, *, with_total: bool = False) -> Iterator[Any]:
-        """Items for ``q`` over Link-paginated pages (≤ 1,000); ``with_total``: total first."""
+        """Repositories for ``q`` over Link-paginated pages (≤ 1,000); ``with_total``: the
+        total count first."""
         with self._errors("repository search"):
             pages = self._gh.rest.paginate(
                 self._gh.rest.search.repos,
-                map_func=lambda resp: resp.parsed_data.items,
+                map_func=_search_items,
                 q=q,
                 sort="stars",
                 order="desc",
@@ -631,9 +649,9 @@ class GitHubSource:
             for item in pages:
                 if first and with_total:
                     latest = pages.latest_response
-                    yield latest.parsed_data.total_count if latest is not None else 0
+                    yield _total_count(latest.json()) if latest is not None else 0
                 first = False
-                yield item
+                yield _metadata_from_rest(item)
             if first and with_total:
                 yield 0
 
@@ -711,54 +729,113 @@ def _search_q(
     return " ".join(parts)
 
 
-def _missing(value: Any) -> Any:
-    from githubkit.utils import UNSET
+# REST payloads are read as plain JSON, not through githubkit's generated models: those require
+# every field of the newest API version (``has_discussions``, …), so a recorded answer from an
+# older GitHub, or a GitHub Enterprise Server, would be rejected for lacking a field nothing here
+# reads. Only the fields listed in each reader matter; unknown ones are ignored.
 
-    return None if value is UNSET else value
+
+def _shape_error(what: str) -> SourceError:
+    return SourceError(f"GitHub answered an unexpected response shape ({what})")
+
+
+def _json_list(response: Any) -> list[Any]:
+    body = response.json()
+    if not isinstance(body, list):
+        raise _shape_error("a list was expected")
+    return body
+
+
+def _search_items(response: Any) -> list[Any]:
+    body = response.json()
+    items = body.get("items") if isinstance(body, dict) else None
+    if not isinstance(items, list):
+        raise _shape_error("search results without items")
+    return items
+
+
+def _total_count(body: Any) -> int:
+    total = body.get("total_count") if isinstance(body, dict) else None
+    return total if isinstance(total, int) else 0
+
+
+def _int(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _time(value: Any) -> datetime | None:
+    try:
+        return gql.parse_time(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
 
 
 def _metadata_from_rest(repo: Any) -> RepoMetadata:
     """Map a REST repository (search item or full repository) to :class:`RepoMetadata`.
 
-    REST's ``open_issues_count`` includes open pull requests; GraphQL batches count issues only.
+    Only ``full_name`` is required. REST's ``open_issues_count`` includes open pull requests;
+    GraphQL batches count issues only.
     """
-    license_ = _missing(repo.license_)
-    language = repo.language
+    name = repo.get("full_name") if isinstance(repo, dict) else None
+    if not isinstance(name, str) or "/" not in name:
+        raise _shape_error("a repository without full_name")
+    license_ = repo.get("license")
+    language = _str(repo.get("language"))
+    topics = repo.get("topics")
     return RepoMetadata(
-        full_name=repo.full_name,
+        full_name=name,
         language=language.lower() if language else None,
-        description=repo.description,
-        stars=repo.stargazers_count,
-        forks=repo.forks_count,
-        archived=repo.archived,
-        is_fork=repo.fork,
-        license=gql.spdx(license_.spdx_id) if license_ else None,
-        default_branch=repo.default_branch,
-        created_at=repo.created_at,
-        pushed_at=repo.pushed_at,
-        open_issues=repo.open_issues_count,
-        topics=list(_missing(repo.topics) or []),
-        homepage=repo.homepage or None,
+        description=_str(repo.get("description")),
+        stars=_int(repo.get("stargazers_count")),
+        forks=_int(repo.get("forks_count")),
+        archived=repo.get("archived") is True,
+        is_fork=repo.get("fork") is True,
+        license=gql.spdx(license_.get("spdx_id")) if isinstance(license_, dict) else None,
+        default_branch=_str(repo.get("default_branch")),
+        created_at=_time(repo.get("created_at")),
+        pushed_at=_time(repo.get("pushed_at")),
+        open_issues=_int(repo.get("open_issues_count")),
+        topics=[t for t in topics if isinstance(t, str)] if isinstance(topics, list) else [],
+        homepage=_str(repo.get("homepage")),
     )
 
 
-def _issue_record(full_name: str, issue: Any) -> IssueRecord:
-    labels = [lb if isinstance(lb, str) else _missing(lb.name) for lb in issue.labels]
-    reactions = _missing(issue.reactions)
-    assignees = _missing(issue.assignees) or []
+def _issue_record(full_name: str, issue: Any) -> IssueRecord | None:
+    """An issue from a REST issue list; ``None`` for a pull request (REST lists both).
+
+    ``number`` and ``title`` are required; everything else has a neutral default.
+    """
+    if not isinstance(issue, dict) or not isinstance(issue.get("number"), int):
+        raise _shape_error(f"{full_name} issue without a number")
+    if issue.get("pull_request"):
+        return None
+    labels = [
+        label if isinstance(label, str) else _str(label.get("name"))
+        for label in issue.get("labels") or []
+        if isinstance(label, str | dict)
+    ]
+    reactions = issue.get("reactions")
     return IssueRecord(
         repository=full_name,
-        number=issue.number,
-        title=issue.title,
-        body=_missing(issue.body),
-        state=issue.state,
-        labels=[lb for lb in labels if lb],
-        created_at=issue.created_at,
-        updated_at=issue.updated_at,
-        closed_at=issue.closed_at,
-        comments=issue.comments,
-        reactions=reactions.total_count if reactions else 0,
-        author_association=_missing(issue.author_association),
-        assignees=[a.login for a in assignees],
-        locked=issue.locked,
+        number=issue["number"],
+        title=issue.get("title") if isinstance(issue.get("title"), str) else "",
+        body=_str(issue.get("body")),
+        state=_str(issue.get("state")) or "open",
+        labels=[label for label in labels if label],
+        created_at=_time(issue.get("created_at")),
+        updated_at=_time(issue.get("updated_at")),
+        closed_at=_time(issue.get("closed_at")),
+        comments=_int(issue.get("comments")),
+        reactions=_int(reactions.get("total_count")) if isinstance(reactions, dict) else 0,
+        author_association=_str(issue.get("author_association")),
+        assignees=[
+            a["login"]
+            for a in issue.get("assignees") or []
+            if isinstance(a, dict) and isinstance(a.get("login"), str)
+        ],
+        locked=issue.get("locked") is True,
     )

@@ -16,6 +16,11 @@ Policy, following GitHub's published REST/GraphQL rate-limit guidance:
 - Secondary limits (403/429 with ``Retry-After``, or a body saying "secondary rate limit") pause
   *all* requests until ``Retry-After`` has passed, or for ``secondary_backoff`` seconds doubling
   each time when no header is given (GitHub: "wait at least one minute").
+- Quota and pauses live in a :class:`RateLimitLedger` that every process using a token can share
+  (``store.ratelimit`` keeps it in PostgreSQL): each request first reserves one unit of its
+  token's remaining quota, every answer's ``X-RateLimit-*`` headers correct it, and a pause one
+  process is told about holds every process back. Before GitHub's first answer for a token in a
+  window its quota is unknown, so each process may send up to its in-flight cap on trust.
 - 5xx answers and network errors are retried with exponential backoff (tenacity).
 - The token is sent only to the configured API's origin: a redirect elsewhere is followed
   without it.
@@ -30,6 +35,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import socket
 import threading
 import urllib.request
 from collections import Counter
@@ -91,6 +97,76 @@ class MemoryEtagCache:
             return len(self._items)
 
 
+@runtime_checkable
+class RateLimitLedger(Protocol):
+    """Rate-limit state per token (by :func:`token_key`, never the token) and resource.
+
+    Times are epoch seconds from the caller's clock; a quota window counts as over ``slack``
+    seconds after its reset (``X-RateLimit-Reset`` has one-second resolution).
+    """
+
+    def reserve(self, key: str, resource: str, now: float, slack: float) -> float | None:
+        """Take one unit of quota for a request about to go out: None when it may go (also when
+        the quota is unknown or its window is over), else when the pause or the window ends."""
+        ...
+
+    def observe(
+        self, key: str, resource: str, remaining: int, reset_at: float, *, refund: bool = False
+    ) -> None:
+        """Record GitHub's count from an answer; ``refund`` gives back the unit a free answer
+        (a 304) did not cost."""
+        ...
+
+    def pause(self, keys: Sequence[str], until: float) -> None:
+        """Hold every request with these tokens until ``until`` (a secondary limit)."""
+        ...
+
+
+class MemoryRateLimits:
+    """In-process :class:`RateLimitLedger`: the same rules as the shared one in PostgreSQL."""
+
+    def __init__(self) -> None:
+        self._quota: dict[tuple[str, str], list[float]] = {}  # -> [remaining, reset_at]
+        self._paused: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def reserve(self, key: str, resource: str, now: float, slack: float) -> float | None:
+        with self._lock:
+            paused = self._paused.get(key, 0.0)
+            if paused > now:
+                return paused
+            quota = self._quota.get((key, resource))
+            if quota is None or quota[1] + slack <= now:
+                return None
+            if quota[0] <= 0:
+                return quota[1]
+            quota[0] -= 1
+            return None
+
+    def observe(
+        self, key: str, resource: str, remaining: int, reset_at: float, *, refund: bool = False
+    ) -> None:
+        with self._lock:
+            quota = self._quota.get((key, resource))
+            if quota is None or reset_at > quota[1]:
+                self._quota[(key, resource)] = [remaining, reset_at]
+            else:
+                quota[0] = min(quota[0] + (1 if refund else 0), remaining)
+
+    def pause(self, keys: Sequence[str], until: float) -> None:
+        with self._lock:
+            for key in keys:
+                self._paused[key] = max(self._paused.get(key, 0.0), until)
+
+
+def token_key(token: str | None) -> str:
+    """A token's name in shared state: its SHA-256, never the token. Anonymous requests are
+    limited per IP address, so their key names the machine."""
+    if not token:
+        return f"anonymous@{socket.gethostname()}"
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
 class RateLimitBudgetExceeded(SourceError):
     """Every token is out of primary quota for longer than we are allowed to wait."""
 
@@ -150,10 +226,11 @@ class GitHubStats:
 class _Slot:
     """One token's live state. ``repr`` never shows the token."""
 
-    __slots__ = ("disabled", "exhausted_until", "in_flight", "label", "token")
+    __slots__ = ("disabled", "exhausted_until", "in_flight", "key", "label", "token")
 
     def __init__(self, token: str | None, index: int) -> None:
         self.token = token
+        self.key = token_key(token)
         self.label = f"token{index + 1}({mask_token(token)})" if token else "anonymous"
         self.in_flight = 0
         self.exhausted_until: dict[str, float] = {}
@@ -175,8 +252,10 @@ class TokenPool:
         max_rate_limit_wait: float,
         stats: GitHubStats,
         logger: logging.Logger,
+        ledger: RateLimitLedger | None = None,
     ) -> None:
         self._slots = [_Slot(t, i) for i, t in enumerate(tokens)] or [_Slot(None, 0)]
+        self._ledger = ledger if ledger is not None else MemoryRateLimits()
         self._cursor = 0
         self._cond = threading.Condition()
         self._clock = clock
@@ -194,6 +273,10 @@ class TokenPool:
     def labels(self) -> list[str]:
         return [s.label for s in self._slots]
 
+    @property
+    def tokens(self) -> list[str]:
+        return [s.token for s in self._slots if s.token]
+
     def __repr__(self) -> str:
         return f"TokenPool({', '.join(self.labels)})"
 
@@ -202,6 +285,7 @@ class TokenPool:
         served_pause = 0.0
         while True:
             wait: float | None = None
+            slot: _Slot | None = None
             with self._cond:
                 now = self._clock()
                 if self._pause_until > max(now, served_pause):
@@ -210,34 +294,49 @@ class TokenPool:
                     slot = self._pick(resource, now)
                     if slot is not None:
                         slot.in_flight += 1
-                        return slot
-                    live = [s for s in self._slots if not s.disabled]
-                    if not live:
-                        raise SourceError("GitHub rejected every configured token (401)")
-                    busy = [s for s in live if not self._is_exhausted(s, resource, now)]
-                    if busy:
-                        # Free tokens exist but are at their in-flight cap: wait for a release.
-                        self._cond.wait(timeout=1.0)
-                        continue
-                    reset_at = min(s.exhausted_until[resource] for s in live)
-                    wait = reset_at - now + RESET_SLACK_SECONDS
-                    if wait > self._max_wait:
-                        raise RateLimitBudgetExceeded(
-                            f"GitHub {resource} rate limit exhausted for all {len(live)} "
-                            f"token(s); next reset in {wait:.0f}s exceeds the allowed wait of "
-                            f"{self._max_wait:.0f}s"
-                        )
-                    for s in live:
-                        if s.exhausted_until.get(resource, 0.0) <= reset_at:
-                            s.exhausted_until.pop(resource, None)
-                    self._log.warning(
-                        "GitHub %s rate limit exhausted on every token; sleeping %.0fs",
-                        resource,
-                        wait,
-                    )
-                self._stats.rate_limit_sleeps += 1
-                self._stats.slept_seconds += max(wait, 0.0)
-            self._sleep(max(wait, 0.0))
+                    else:
+                        live = [s for s in self._slots if not s.disabled]
+                        if not live:
+                            raise SourceError("GitHub rejected every configured token (401)")
+                        busy = [s for s in live if not self._is_exhausted(s, resource, now)]
+                        if busy:
+                            # Free tokens exist but are at their in-flight cap: wait for a release.
+                            self._cond.wait(timeout=1.0)
+                            continue
+                        wait = self._wait_for_reset(live, resource, now)
+                if slot is None:
+                    self._stats.rate_limit_sleeps += 1
+                    self._stats.slept_seconds += max(wait or 0.0, 0.0)
+            if slot is not None:
+                # Outside the lock: the ledger may be a database round trip.
+                blocked = self._ledger.reserve(slot.key, resource, now, RESET_SLACK_SECONDS)
+                if blocked is None:
+                    return slot
+                with self._cond:
+                    # Out of quota or paused, as another process (or an earlier answer) found.
+                    slot.in_flight -= 1
+                    slot.exhausted_until[resource] = blocked
+                    self._cond.notify_all()
+                continue
+            self._sleep(max(wait or 0.0, 0.0))
+
+    def _wait_for_reset(self, live: list[_Slot], resource: str, now: float) -> float:
+        """Every live token is spent: how long until the first reset (or fail if too long)."""
+        reset_at = min(s.exhausted_until[resource] for s in live)
+        wait = reset_at - now + RESET_SLACK_SECONDS
+        if wait > self._max_wait:
+            raise RateLimitBudgetExceeded(
+                f"GitHub {resource} rate limit exhausted for all {len(live)} "
+                f"token(s); next reset in {wait:.0f}s exceeds the allowed wait of "
+                f"{self._max_wait:.0f}s"
+            )
+        for s in live:
+            if s.exhausted_until.get(resource, 0.0) <= reset_at:
+                s.exhausted_until.pop(resource, None)
+        self._log.warning(
+            "GitHub %s rate limit exhausted on every token; sleeping %.0fs", resource, wait
+        )
+        return wait
 
     def _is_exhausted(self, slot: _Slot, resource: str, now: float) -> bool:
         until = slot.exhausted_until.get(resource)
@@ -266,7 +365,14 @@ class TokenPool:
             slot.in_flight -= 1
             self._cond.notify_all()
 
+    def observe(
+        self, slot: _Slot, resource: str, remaining: float, reset_at: float, *, refund: bool
+    ) -> None:
+        """GitHub's count from an answer, for every process sharing the ledger."""
+        self._ledger.observe(slot.key, resource, int(remaining), reset_at, refund=refund)
+
     def mark_exhausted(self, slot: _Slot, resource: str, reset_at: float) -> None:
+        self._ledger.observe(slot.key, resource, 0, reset_at)
         with self._cond:
             already = resource in slot.exhausted_until
             slot.exhausted_until[resource] = reset_at
@@ -292,6 +398,7 @@ class TokenPool:
         return remaining
 
     def pause_all(self, until: float) -> None:
+        self._ledger.pause([s.key for s in self._slots], until)
         with self._cond:
             self._pause_until = max(self._pause_until, until)
 
@@ -499,12 +606,18 @@ class GitHubPolicyTransport(httpx.BaseTransport):
         slot: _Slot,
         raw: httpx.Response,
     ) -> httpx.Response:
+        raw = self._scrubbed(raw)
         status = raw.status_code
         remaining = _header_float(raw.headers, "x-ratelimit-remaining")
         reset_at = _header_float(raw.headers, "x-ratelimit-reset")
         upward = httpx.Response(
             status, headers=_clean_headers(raw.headers), content=raw.content, request=request
         )
+
+        if remaining is not None and reset_at is not None:
+            # A 304 is free for an authenticated request: its reserved unit comes back.
+            free = status == 304 and slot.token is not None
+            self._pool.observe(slot, resource, remaining, reset_at, refund=free)
 
         if status == 304 and cached is not None:
             with self._stats_lock:
@@ -556,6 +669,19 @@ class GitHubPolicyTransport(httpx.BaseTransport):
             if key and etag and self._cache is not None:
                 self._cache.put(key, etag, _pack(raw.headers.get("link"), raw.content))
         return upward
+
+    def _scrubbed(self, raw: httpx.Response) -> httpx.Response:
+        """The response with every token of the pool replaced: a server that echoes credentials
+        (in an error message, say) cannot put them into an exception, a log line or a row."""
+        content, headers = raw.content, raw.headers.multi_items()
+        for token in self._pool.tokens:
+            secret = token.encode()
+            if secret in content:
+                content = content.replace(secret, b"***")
+            headers = [(k, v.replace(token, "***")) for k, v in headers]
+        if content is raw.content and headers == raw.headers.multi_items():
+            return raw
+        return httpx.Response(raw.status_code, headers=headers, content=content)
 
     @staticmethod
     def _limit_kind(raw: httpx.Response, remaining: float | None) -> str | None:

@@ -31,6 +31,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from globallm_assets.core.models import IssueRecord
+from globallm_assets.store.forge import STALE_RESERVATION
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,8 @@ class ClaimLimits:
     max_tokens_per_repo: int  # tokens per repository per budget week
     max_seconds_per_repo: int  # fix-run seconds per repository per budget week
     run_seconds: int  # seconds a fix run reserves; a repository must still have them
+    max_open_prs_per_repo: int  # the forge's cap on open pull requests per repository
+    max_prs_per_hour_per_repo: int  # the forge's cap on new pull requests per hour
 
     def params(self) -> dict[str, int]:
         return {
@@ -54,6 +57,8 @@ class ClaimLimits:
             "max_repo_tokens": self.max_tokens_per_repo,
             "max_repo_seconds": self.max_seconds_per_repo,
             "run_seconds": self.run_seconds,
+            "max_open_prs": self.max_open_prs_per_repo,
+            "max_prs_per_hour": self.max_prs_per_hour_per_repo,
         }
 
 
@@ -82,13 +87,33 @@ class ClaimedIssue:
         )
 
 
+# The forge's load per repository, counted as the forge's own caps count it (store/forge.py):
+# open pull requests plus contributions still being pushed, and contributions in the last hour.
+_PR_LOAD = f"""
+    SELECT lower(repository) AS repository, sum(open_now) AS open_now,
+           sum(last_hour) AS last_hour
+    FROM (
+        SELECT repository, 1 AS open_now, 0 AS last_hour FROM pr_outcomes WHERE state = 'open'
+        UNION ALL
+        SELECT repository,
+               (status IN ('reserved', 'pushed')
+                AND updated_at > now() - interval '{STALE_RESERVATION}')::int,
+               (created_at > now() - interval '1 hour')::int
+        FROM contributions
+        WHERE status IN ('reserved', 'pushed', 'opened')
+          AND (status <> 'opened' OR created_at > now() - interval '1 hour')
+    ) load
+    GROUP BY 1
+"""
+
 # Rows a claim may consider at all: the issue is open, ranked and available, its repository is
 # approved and has not opted out. `i` issues, `r` repositories, `rc` repository_claims,
-# `tb`/`tl` this week's budget rows of the repository and the language.
+# `tb`/`tl` this week's budget rows of the repository and the language, `pr` the forge's load.
 _FROM = """
     FROM issues i
     JOIN repositories r ON r.name = i.repository
     JOIN repository_claims rc ON rc.repository = i.repository
+    LEFT JOIN pr_load pr ON pr.repository = lower(i.repository)
     LEFT JOIN issue_fetch_state f ON f.repository = i.repository
     LEFT JOIN token_budget tb
            ON tb.week_start = budget_week(now()) AND tb.scope = 'repository'
@@ -105,13 +130,6 @@ _WEEK_TOKENS = (
     "WHERE week_start = budget_week(now()) AND scope = 'total')"
 )
 
-# Hook for the forge's per-repository open-PR cap. The forge's pull-request table is built on
-# another branch; when it lands, this becomes one predicate on `i`, e.g.
-#   (SELECT count(*) FROM <pull requests> p WHERE p.repository = i.repository
-#    AND p.state = 'open') < %(max_open_prs)s
-# and the caps below (claim and diagnosis) pick it up unchanged.
-FORGE_OPEN_PR_CAP = "TRUE"
-
 # Each cap is named so a claim that finds nothing can say which caps held the candidates back.
 CAPS: dict[str, str] = {
     "per-repository concurrency": "rc.active < %(max_active)s",
@@ -127,13 +145,15 @@ CAPS: dict[str, str] = {
         "COALESCE(tb.seconds, 0) + %(run_seconds)s <= %(max_repo_seconds)s"
     ),
     "weekly token budget": f"{_WEEK_TOKENS} + COALESCE(i.cost_estimate, 0) <= %(weekly_tokens)s",
-    "per-repository open-PR cap": FORGE_OPEN_PR_CAP,
+    "per-repository open-PR cap": "COALESCE(pr.open_now, 0) < %(max_open_prs)s",
+    "per-repository PR rate": "COALESCE(pr.last_hour, 0) < %(max_prs_per_hour)s",
 }
 
 _TARGET = " AND i.repository = %(repository)s AND i.number = %(number)s"
 
 _CLAIM = """
-WITH candidate AS MATERIALIZED (
+WITH pr_load AS MATERIALIZED ({pr_load}),
+candidate AS MATERIALIZED (
     SELECT i.repository, i.number, r.language
     {from_}
       AND {caps}{target}
@@ -170,6 +190,7 @@ def claim_sql(limits: ClaimLimits, *, targeted: bool = False) -> str:
     form is re-planned on every call (about 2 ms of server CPU, four times the execution).
     """
     text = _CLAIM.format(
+        pr_load=_PR_LOAD,
         from_=_FROM,
         caps=" AND ".join(CAPS.values()),
         target=_TARGET if targeted else "",
@@ -240,6 +261,7 @@ def diagnose(
             return Diagnosis(unavailable)
     counts = ", ".join(f"count(*) FILTER (WHERE NOT ({predicate}))" for predicate in CAPS.values())
     row = conn.execute(
+        f"WITH pr_load AS ({_PR_LOAD}) "
         f"SELECT count(*), count(*) FILTER (WHERE {' AND '.join(CAPS.values())}), {counts} "
         f"{_FROM}{_TARGET if target else ''}",
         params,
@@ -479,6 +501,7 @@ def top_available(
     at most as many per repository as it has free agent slots (for the fix sensor)."""
     rows = conn.execute(
         f"""
+        WITH pr_load AS ({_PR_LOAD})
         SELECT repository, number, attempts FROM (
             SELECT i.repository, i.number, i.attempts, i.priority,
                    row_number() OVER (PARTITION BY i.repository

@@ -1,11 +1,18 @@
 """Where the store is and how to reach it: external URL or the embedded cluster, plus the pool.
 
+Worlds never mix: ``settings.source.kind`` selects the database. The real world (GitHub and the
+registries) uses ``globallm`` (or the database named in ``GLOBALLM_DATABASE_URL``) and the
+Dagster instance ``dagster``; the simulated world uses ``<name>_demo`` and ``dagster_demo`` on
+the same server. Callers never choose: everything that calls :func:`prepare` gets its world's
+database, recorded and held in the ``world`` table (``store/world.py``).
+
 Nothing here runs at import time; Dagster re-imports the code location for every step.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,8 +26,16 @@ from psycopg_pool import ConnectionPool
 from globallm_assets.settings import ConfigError, Settings, mask_url
 from globallm_assets.store.embedded import EmbeddedServer
 from globallm_assets.store.migrations import migrate
+from globallm_assets.store.world import World, WorldError, enter, release_all
 
+DATA_DB = "globallm"
 DAGSTER_DB = "dagster"
+DEMO_SUFFIX = "_demo"
+# Serialises creating databases between processes (advisory locks are per database: every
+# process takes it in the server's `postgres` database).
+BOOTSTRAP_LOCK_KEY = 0x61_6C_6C_6D_62_6F_6F  # "allmboo"
+
+log = logging.getLogger(__name__)
 
 
 class StoreError(RuntimeError):
@@ -29,11 +44,12 @@ class StoreError(RuntimeError):
 
 @dataclass(frozen=True)
 class StoreLocation:
-    """Connection strings for GlobaLLM's database and the Dagster instance's database."""
+    """Connection strings for one world's GlobaLLM database and Dagster instance database."""
 
     dsn: str
     dagster_dsn: str
     embedded: EmbeddedServer | None
+    world: World
 
     @property
     def safe_dsn(self) -> str:
@@ -56,37 +72,67 @@ def embedded_server(settings: Settings) -> EmbeddedServer:
     )
 
 
+def settings_world(settings: Settings) -> World:
+    """The world the settings ask for (a simulated one is identified by its seed and size)."""
+    if settings.source.kind == "simulated":
+        return World("simulated", settings.source.seed, settings.source.repos_per_language)
+    return World("github")
+
+
+def world_dbname(dbname: str, world: World) -> str:
+    return dbname + DEMO_SUFFIX if world.kind == "simulated" else dbname
+
+
 def locate(settings: Settings, *, start: bool = True) -> StoreLocation:
-    """Resolve (and with ``start``, bring up) the server; create both databases if missing."""
+    """Resolve (and with ``start``, bring up) the server; create the world's databases."""
+    world = settings_world(settings)
     if settings.database.url is not None:
-        dsn = settings.database.url.get_secret_value()
-        if not dsn.startswith(("postgresql://", "postgres://")):
+        url = settings.database.url.get_secret_value()
+        if not url.startswith(("postgresql://", "postgres://")):
             # Bad input, not a failure: the CLI exits 2.
             raise ConfigError("the database URL must start with postgresql://")
-        location = StoreLocation(dsn, with_dbname(dsn, DAGSTER_DB), None)
+        location = StoreLocation(
+            with_dbname(url, world_dbname(dbname_of(url), world)),
+            with_dbname(url, world_dbname(DAGSTER_DB, world)),
+            None,
+            world,
+        )
     else:
         server = embedded_server(settings)
-        dsn = server.ensure_running() if start else server.dsn()
-        location = StoreLocation(dsn, server.dsn(DAGSTER_DB), server)
+        if start:
+            server.ensure_running()
+        location = StoreLocation(
+            server.dsn(world_dbname(DATA_DB, world)),
+            server.dsn(world_dbname(DAGSTER_DB, world)),
+            server,
+            world,
+        )
     if start:
         ensure_databases(location)
     return location
 
 
 def ensure_databases(location: StoreLocation) -> None:
-    """Create the GlobaLLM and Dagster databases when the server lacks them."""
+    """Create the GlobaLLM and Dagster databases when the server lacks them.
+
+    Two first commands at once would both see a database missing and race to create it
+    (PostgreSQL reports the loser as a unique violation on its catalogue, not always as a
+    duplicate database): creation is serialised on an advisory lock in the admin database.
+    """
     admin = with_dbname(location.dsn, "postgres")
     wanted = [dbname_of(location.dsn), dbname_of(location.dagster_dsn)]
     try:
         with psycopg.connect(admin, autocommit=True, connect_timeout=10) as conn:
-            existing = {
-                row[0] for row in conn.execute("SELECT datname FROM pg_database").fetchall()
-            }
-            for name in wanted:
-                if name not in existing:
-                    # Another process may win the race to create it: that is fine.
-                    with contextlib.suppress(psycopg.errors.DuplicateDatabase):
+            conn.execute("SELECT pg_advisory_lock(%s)", (BOOTSTRAP_LOCK_KEY,))
+            try:
+                existing = {
+                    row[0] for row in conn.execute("SELECT datname FROM pg_database").fetchall()
+                }
+                for name in wanted:
+                    if name not in existing:
                         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            finally:
+                conn.execute("SELECT pg_advisory_unlock(%s)", (BOOTSTRAP_LOCK_KEY,))
     except psycopg.OperationalError as exc:
         # The admin database may be off-limits on a managed server: the target DBs may exist.
         try:
@@ -105,10 +151,48 @@ def _first_line(exc: BaseException) -> str:
 
 
 def prepare(settings: Settings) -> StoreLocation:
-    """Bring the store up and migrate it to head: what every command that needs data calls."""
+    """Bring the store up, migrate the world's database to head and enter the world: what every
+    command and asset that needs data calls.
+
+    Entering a simulated world of another seed or size replaces the previous one completely
+    (``store/world.py``); a database never switches between the real and the simulated world.
+    """
     location = locate(settings)
     migrate(location.dsn)
+    try:
+        if enter(location.dsn, location.world):
+            log.warning(
+                "%s replaced the previous one in %s",
+                location.world.describe(),
+                dbname_of(location.dsn),
+            )
+    except WorldError as exc:
+        raise StoreError(str(exc)) from None
     return location
+
+
+def recorded_world(settings: Settings) -> World | None:
+    """The world the settings' database holds now, without entering it (None: nothing yet)."""
+    from globallm_assets.store.world import recorded
+
+    location = locate(settings)
+    with psycopg.connect(location.dsn, connect_timeout=10) as conn:
+        exists = conn.execute("SELECT to_regclass('world') IS NOT NULL").fetchone()
+        return recorded(conn) if exists and exists[0] else None
+
+
+def with_recorded_world(settings: Settings) -> Settings:
+    """For the simulated world: the settings with the seed and size the store holds now, so
+    opening it (the UI after a demo) inspects that world instead of replacing it."""
+    if settings.source.kind != "simulated":
+        return settings
+    held = recorded_world(settings)
+    if held is None or held.kind != "simulated":
+        return settings
+    source = settings.source.model_copy(
+        update={"seed": held.seed, "repos_per_language": held.repos_per_language}
+    )
+    return settings.model_copy(update={"source": source})
 
 
 _prepared: dict[tuple[object, ...], StoreLocation] = {}
@@ -118,7 +202,7 @@ _prepared_lock = threading.Lock()
 def prepared(settings: Settings) -> StoreLocation:
     """``prepare`` once per process and store: Dagster steps and services reuse the result."""
     url = settings.database.url.get_secret_value() if settings.database.url else None
-    key = (url, str(settings.data_dir), settings.database.port)
+    key = (url, str(settings.data_dir), settings.database.port, settings_world(settings))
     with _prepared_lock:
         if key not in _prepared:
             location = prepare(settings)
@@ -162,3 +246,4 @@ def close_pools() -> None:
         _pools.clear()
     with _prepared_lock:
         _prepared.clear()
+    release_all()

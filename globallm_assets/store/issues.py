@@ -243,3 +243,39 @@ def list_issues(
             params,
         )
         return cur.fetchall()
+
+
+@dataclass(frozen=True)
+class PipelineCounts:
+    """How far the store has come for a language (or all): what each stage has produced."""
+
+    repositories: int
+    analyzed: int  # with a verdict
+    approved: int
+    open_issues: int  # of approved repositories
+    scored: int  # of those, scored (categorized)
+    touchable: int  # of those, not do-not-touch
+
+
+def pipeline_counts(conn: psycopg.Connection, language: str | None = None) -> PipelineCounts:
+    row = conn.execute(
+        """
+        WITH r AS (
+            SELECT name, worth_working_on FROM repositories
+            WHERE %(language)s::text IS NULL OR language = %(language)s
+        ), i AS (
+            SELECT i.solvability, i.do_not_touch FROM issues i
+            JOIN r ON r.name = i.repository
+            WHERE r.worth_working_on IS TRUE AND i.state = 'open'
+        )
+        SELECT (SELECT count(*) FROM r),
+               (SELECT count(*) FROM r WHERE worth_working_on IS NOT NULL),
+               (SELECT count(*) FROM r WHERE worth_working_on IS TRUE),
+               (SELECT count(*) FROM i),
+               (SELECT count(*) FROM i WHERE solvability IS NOT NULL),
+               (SELECT count(*) FROM i WHERE solvability IS NOT NULL AND NOT do_not_touch)
+        """,
+        {"language": language},
+    ).fetchone()
+    assert row is not None
+    return PipelineCounts(*row)

@@ -246,6 +246,20 @@ def replace_graph(
     return len(edge_rows)
 
 
+def package_aliases(conn: psycopg.Connection, ecosystem: str) -> dict[str, list[str]]:
+    """Package names the registry linked to each repository when the graph was last built,
+    keyed by lower-case repository name: next time they are looked up first."""
+    rows = conn.execute(
+        "SELECT lower(repository), name FROM packages "
+        "WHERE ecosystem = %s AND repository IS NOT NULL ORDER BY name",
+        (ecosystem,),
+    ).fetchall()
+    aliases: dict[str, list[str]] = {}
+    for repository, name in rows:
+        aliases.setdefault(repository, []).append(name)
+    return aliases
+
+
 def load_edges(conn: psycopg.Connection, ecosystem: str | None = None) -> list[DependencyEdge]:
     if ecosystem is None:
         rows = conn.execute(

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from globallm_assets.services.sources import simulated_world
-from globallm_assets_tests.cli_runner import cli
+from globallm_assets_tests.cli_runner import cli, simulated_db
 
 
 def _busy_python_repo() -> str:
@@ -34,6 +34,7 @@ def test_issues_fetches_scores_and_lists(dsn, capsys):
             "performance",
             "question",
             "chore",
+            "unclassified",
         }
         assert 0 <= row["solvability"] <= 1 and 1 <= row["complexity"] <= 10
 
@@ -85,16 +86,19 @@ def test_prioritize_reads_approved_repositories_only(dsn, capsys):
     assert cli("--database-url", dsn, "issues", name, "--source", "simulated") == 0
     capsys.readouterr()
     # Not approved yet: nothing to rank.
-    assert cli("--database-url", dsn, "prioritize", "--export", "json") == 0
+    assert (
+        cli("--database-url", dsn, "--source", "simulated", "prioritize", "--export", "json") == 0
+    )
     assert json.loads(capsys.readouterr().out) == []
 
-    with psycopg.connect(dsn) as conn:
+    with psycopg.connect(simulated_db(dsn)) as conn:
         conn.execute(
             "UPDATE repositories SET worth_working_on = true, health_score = 0.8, "
             "impact_score = 0.7 WHERE name = %s",
             (name,),
         )
-    assert cli("--database-url", dsn, "prioritize", "--top", "5", "--export", "csv") == 0
+    top = ("prioritize", "--top", "5", "--export", "csv")
+    assert cli("--database-url", dsn, "--source", "simulated", *top) == 0
     rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
     assert 0 < len(rows) <= 5
     priorities = [float(r["priority"]) for r in rows]
@@ -103,7 +107,10 @@ def test_prioritize_reads_approved_repositories_only(dsn, capsys):
 
     floor = priorities[0] - 1e-9
     assert (
-        cli("--database-url", dsn, "prioritize", "--min-priority", str(floor), "--export", "json")
+        cli(
+            *("--database-url", dsn, "--source", "simulated", "prioritize"),
+            *("--min-priority", str(floor), "--export", "json"),
+        )
         == 0
     )
     assert len(json.loads(capsys.readouterr().out)) >= 1

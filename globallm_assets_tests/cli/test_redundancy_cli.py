@@ -62,7 +62,8 @@ def test_language_clusters_are_stored_with_advice(dsn, capsys):
         == 0
     )
     capsys.readouterr()
-    assert cli("--database-url", dsn, "redundancy", "--language", "python", "--export", "json") == 0
+    args = ("redundancy", "--language", "python", "--source", "simulated", "--export", "json")
+    assert cli("--database-url", dsn, *args) == 0
     rows = json.loads(capsys.readouterr().out)
     assert rows, "the planted clusters are found"
     by_cluster: dict[str, list[dict]] = {}

@@ -14,14 +14,18 @@ import pytest
 
 from globallm_assets.services.sources import simulated_world
 from globallm_assets_tests.cli_runner import cli as run_cli
+from globallm_assets_tests.cli_runner import simulated_db
+
+# Everything here happens in the simulated world, whose database sits beside `dsn`.
+pytestmark = pytest.mark.usefixtures("demo_dsn")
 
 
 def cli(dsn: str, *args: str) -> int:
-    return run_cli("--database-url", dsn, *args)
+    return run_cli("--database-url", dsn, "--source", "simulated", *args)
 
 
 def stored(dsn: str) -> dict[str, tuple]:
-    with psycopg.connect(dsn) as conn:
+    with psycopg.connect(simulated_db(dsn)) as conn:
         found = conn.execute(
             "SELECT name, language, stars, worth_working_on FROM repositories"
         ).fetchall()
@@ -69,7 +73,7 @@ def test_list_language_filter(filled, capsys):
 def test_list_status_filters_follow_the_stored_verdicts(filled, capsys):
     names = sorted(stored(filled))
     good, bad = names[0], names[1]
-    with psycopg.connect(filled) as conn:
+    with psycopg.connect(simulated_db(filled)) as conn:
         conn.execute(
             "UPDATE repositories SET worth_working_on = (name = %s), verdict_reason = 'test' "
             "WHERE name = ANY(%s)",
@@ -131,7 +135,7 @@ def test_show_and_remove_of_an_unknown_or_malformed_repository_exit_2(dsn, capsy
 
 
 def _add_issue(dsn: str, repository: str, number: int, *, claimed_by: str | None) -> None:
-    with psycopg.connect(dsn) as conn:
+    with psycopg.connect(simulated_db(dsn)) as conn:
         conn.execute(
             "INSERT INTO issues (repository, number, title, assignment_status, assigned_to, "
             "assigned_at) VALUES (%s, %s, 'x', %s, %s, CASE WHEN %s THEN now() END)",
@@ -146,7 +150,7 @@ def _add_issue(dsn: str, repository: str, number: int, *, claimed_by: str | None
 
 
 def _count(dsn: str, sql: str, *params: object) -> int:
-    with psycopg.connect(dsn) as conn:
+    with psycopg.connect(simulated_db(dsn)) as conn:
         return conn.execute(sql, params).fetchone()[0]
 
 
@@ -154,7 +158,7 @@ def test_remove_with_yes_deletes_the_repository_its_issues_and_edges(filled, cap
     names = sorted(stored(filled))
     victim, other = names[0], names[1]
     _add_issue(filled, victim, 1, claimed_by=None)
-    with psycopg.connect(filled) as conn:
+    with psycopg.connect(simulated_db(filled)) as conn:
         conn.execute(
             "INSERT INTO dependency_edges (ecosystem, dependent, dependency) VALUES "
             "('pypi', %s, %s), ('pypi', %s, %s)",

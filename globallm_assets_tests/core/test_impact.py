@@ -331,3 +331,60 @@ def test_popularity_weight_can_outrank_the_dependency_graph() -> None:
 def test_invalid_weights_are_rejected(bad: dict[str, float]) -> None:
     with pytest.raises(ValueError):
         ImpactWeights(**bad)
+
+
+# ------------------------------------------------------------- beyond a dependents count
+
+
+def _layered(leaves_per_user: int, users: int, direct_leaves: int) -> tuple:
+    """Node 0 is used by ``users`` packages that each have ``leaves_per_user`` dependents;
+    node 1 has ``direct_leaves`` dependents that nobody uses."""
+    src: list[int] = []
+    dst: list[int] = []
+    nxt = 2
+    for _ in range(users):
+        user = nxt
+        nxt += 1
+        src.append(user)
+        dst.append(0)
+        for _ in range(leaves_per_user):
+            src.append(nxt)
+            dst.append(user)
+            nxt += 1
+    for _ in range(direct_leaves):
+        src.append(nxt)
+        dst.append(1)
+        nxt += 1
+    return nxt, np.array(src, dtype=np.int64), np.array(dst, dtype=np.int64)
+
+
+def test_depended_on_by_important_packages_beats_more_leaf_dependents() -> None:
+    """Node 0 has 2 direct dependents, node 1 has 10; but node 0's dependents are themselves
+    depended upon by 40 packages, so a fix there reaches four times as many. Impact ranks by
+    reach and PageRank, not by the dependents count alone."""
+    n, src, dst = _layered(leaves_per_user=20, users=2, direct_leaves=10)
+    out = _scores(n, src, dst, exact=True)
+    assert out["direct_dependents"][0] < out["direct_dependents"][1]
+    assert out["transitive_dependents"][0] == 42 and out["transitive_dependents"][1] == 10
+    assert out["pagerank"][0] > out["pagerank"][1]
+    assert out["score"][0] > out["score"][1]
+
+
+@settings(max_examples=60, deadline=None)
+@given(graph=graphs(), data=st.data())
+def test_a_dependent_of_a_dependent_raises_impact_without_a_new_direct_dependent(
+    graph: tuple, data: st.DataObject
+) -> None:
+    """A package new to the ecosystem that uses one of the target's dependents leaves the
+    target's dependents count unchanged, yet its reach grows and its impact never falls."""
+    n, src, dst = graph
+    existing = set(zip(src.tolist(), dst.tolist(), strict=True))
+    users = {(a, b) for a, b in existing if a != b}
+    assume(users)
+    user, target = data.draw(st.sampled_from(sorted(users)))
+    newcomer = n  # a brand-new node: it cannot already reach the target
+    before = _scores(n, src, dst, exact=True)
+    after = _scores(n + 1, np.append(src, newcomer), np.append(dst, user), exact=True)
+    assert after["direct_dependents"][target] == before["direct_dependents"][target]
+    assert after["transitive_dependents"][target] == before["transitive_dependents"][target] + 1
+    assert after["score"][target] > before["score"][target] - 1e-12

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from globallm_assets.core.categorize import Category
+from globallm_assets.core.categorize import Category, categorize
 from globallm_assets.core.issue_scores import (
     AGE_CAP_DAYS,
     BODY_LENGTH_GOOD,
@@ -24,6 +24,7 @@ from globallm_assets.core.issue_scores import (
     SOLVABILITY_WEIGHTS,
     body_length_value,
     complexity,
+    complexity_parts,
     cost_estimate,
     cost_penalty,
     do_not_touch,
@@ -376,6 +377,68 @@ def test_localized_bug_is_simpler_than_a_vague_one() -> None:
         body="Steps to reproduce: parse('').\n\n" + STACK_TRACES[0] + "\n\nIt misbehaves."
     )
     assert complexity(localized, category=Category.bug) < complexity(vague, category=Category.bug)
+
+
+def test_two_bugs_of_different_scope_get_different_complexity() -> None:
+    """Same category, same base: the text alone separates a one-line crash from a defect that
+    runs through the code base."""
+    pinpointed = _issue(
+        title="parse() raises ValueError on an empty string",
+        body="Steps to reproduce:\n\n1. Call `parse('')`\n2. See the error\n\n"
+        + STACK_TRACES[0]
+        + "\n\nThe check in src/parser.py forgets the empty case.",
+    )
+    sprawling = _issue(
+        title="Encoding errors across the whole API",
+        body="Every module that reads files assumes UTF-8, so several files need the same "
+        "change: src/io.py, src/config.py, src/cache.py, src/http.py, src/cli.py and "
+        "src/export.py call open(), load(), read_text(), decode() and fetch() without an "
+        "encoding.\n\n- [ ] io\n- [ ] config\n- [ ] cache\n- [ ] http",
+    )
+    assert categorize(pinpointed).category is categorize(sprawling).category is Category.bug
+    small = complexity_parts(pinpointed, category=Category.bug)
+    large = complexity_parts(sprawling, category=Category.bug)
+    assert small["base"] == large["base"]
+    assert small["located"] == -2 and large["located"] == 0
+    assert large["spread"] == 3 and large["scope"] == 2 and large["tasks"] == 1
+    assert large["complexity"] - small["complexity"] >= 5
+
+
+def test_unclassified_issues_have_their_own_lowest_urgency() -> None:
+    vague = _issue(title="Thoughts", body="Let's chat.")
+    scores = score_issue(vague, now=NOW)
+    assert scores.category.category is Category.unclassified
+    assert CATEGORY_WEIGHTS[Category.unclassified] < min(
+        w for c, w in CATEGORY_WEIGHTS.items() if c is not Category.unclassified
+    )
+    question = score_issue(_issue(title="How do I configure the pool?", body=""), now=NOW)
+    assert question.category.category is Category.question
+    assert scores.urgency.score < question.urgency.score
+
+
+@settings(max_examples=150, deadline=None)
+@given(issues, st.sampled_from(STACK_TRACES))
+def test_a_stack_trace_never_makes_a_defect_more_complex(issue: IssueRecord, trace: str) -> None:
+    traced = issue.model_copy(update={"body": f"{issue.body or ''}\n\n{trace}\n"})
+    for category in (Category.bug, Category.security, Category.performance):
+        assert complexity(traced, category=category) <= complexity(issue, category=category)
+
+
+SCOPE_PHRASES = [
+    "The same problem appears in every module.",
+    "It happens across the whole codebase.",
+    "Several files need this change.",
+    "This needs a new storage layer.",
+]
+
+
+@settings(max_examples=150, deadline=None)
+@given(issues, st.sampled_from(SCOPE_PHRASES), st.sampled_from(CATEGORIES))
+def test_a_wider_scope_never_makes_an_issue_simpler(
+    issue: IssueRecord, phrase: str, category: Category
+) -> None:
+    wider = issue.model_copy(update={"body": f"{issue.body or ''}\n\n{phrase}\n"})
+    assert complexity(wider, category=category) >= complexity(issue, category=category)
 
 
 def test_easy_label_lowers_complexity() -> None:

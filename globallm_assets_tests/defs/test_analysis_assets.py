@@ -19,7 +19,7 @@ def _snapshot(dsn: str) -> list[tuple]:
 
 
 @pytest.mark.slow
-def test_asset_chain_scores_every_discovered_repository_idempotently(dsn, use_store):
+def test_asset_chain_scores_every_discovered_repository_idempotently(dsn, demo_dsn, use_store):
     use_store(dsn, kind="simulated", seed=11, repos_per_language=400)
     with dg.DagsterInstance.ephemeral() as instance:
         results = run_pipeline(instance, ["python", "rust"], stages=ANALYSIS_STAGES)
@@ -28,7 +28,7 @@ def test_asset_chain_scores_every_discovered_repository_idempotently(dsn, use_st
             evaluation for result in results for evaluation in result.get_asset_check_evaluations()
         ]
         assert checks and all(c.passed for c in checks), [c.check_name for c in checks]
-        first = _snapshot(dsn)
+        first = _snapshot(demo_dsn)
 
         # Rows: exactly the simulated repositories that pass the default filters.
         world = simulated_world(11, 400)
@@ -47,13 +47,13 @@ def test_asset_chain_scores_every_discovered_repository_idempotently(dsn, use_st
             assert worth == (health > 0.5 and impact > 0.5)
             assert reason
 
-        with psycopg.connect(dsn) as conn:
+        with psycopg.connect(demo_dsn) as conn:
             edges = conn.execute("SELECT count(*) FROM dependency_edges").fetchone()[0]
         assert edges > 0
 
         # Materializing again rewrites the same partitions to the same values.
         run_pipeline(instance, ["python", "rust"], stages=ANALYSIS_STAGES)
-        assert _snapshot(dsn) == first
+        assert _snapshot(demo_dsn) == first
 
 
 @pytest.mark.slow

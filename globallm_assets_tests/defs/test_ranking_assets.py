@@ -9,7 +9,7 @@ from globallm_assets.services.sources import simulated_world
 
 
 @pytest.mark.slow
-def test_rankings_cover_touchable_open_issues_of_approved_repositories(dsn, use_store):
+def test_rankings_cover_touchable_open_issues_of_approved_repositories(dsn, demo_dsn, use_store):
     use_store(dsn, kind="simulated", seed=7, repos_per_language=1000)
     with dg.DagsterInstance.ephemeral() as instance:
         results = run_pipeline(instance, ["python"], stages=STAGES)
@@ -18,7 +18,7 @@ def test_rankings_cover_touchable_open_issues_of_approved_repositories(dsn, use_
     assert evaluations and all(e.passed for e in evaluations)
 
     world = simulated_world(7, 1000)
-    with psycopg.connect(dsn) as conn:
+    with psycopg.connect(demo_dsn) as conn:
         approved = [
             row[0]
             for row in conn.execute(

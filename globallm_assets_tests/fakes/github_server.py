@@ -44,7 +44,7 @@ import socket
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -335,6 +335,7 @@ class Fault:
     message: str
     retry_after: int | None = None
     remaining_zero: bool = False
+    echo_token: bool = False  # append the request's token to the message, as a careless server may
 
     @classmethod
     def secondary_403(cls, retry_after: int | None = 60) -> Fault:
@@ -348,6 +349,11 @@ class Fault:
     def server_error(cls, status: int = 502) -> Fault:
         return cls(status, "Server Error")
 
+    @classmethod
+    def bad_credentials_echo(cls) -> Fault:
+        """A 401 whose message repeats the credentials it was sent."""
+        return cls(401, "Bad credentials:", echo_token=True)
+
 
 @dataclass
 class RequestLog:
@@ -359,6 +365,7 @@ class RequestLog:
     if_none_match: str | None
     status: int = 0
     cost: int = 0
+    at: float = field(default_factory=time.time)  # when the request arrived
 
 
 @dataclass
@@ -1338,7 +1345,12 @@ class FakeGitHub:
         *,
         tokens: Iterable[str] | None = None,
         limits: Mapping[str, tuple[int, int]] | None = None,
+        rest_fields: Callable[[str, dict[str, Any]], dict[str, Any]] | None = None,
     ) -> None:
+        """``rest_fields(kind, body)`` may rewrite each REST repository (``kind`` "repository")
+        and issue ("issue") before it is sent: how tests replay the field sets of older or
+        newer API versions."""
+        self._rest_fields = rest_fields or (lambda _kind, body: body)
         self._repos: dict[str, FakeRepo] = {}
         self._next_id = 1000
         self._lock = threading.RLock()
@@ -1539,10 +1551,11 @@ class FakeGitHub:
                 extra["retry-after"] = str(fault.retry_after)
             if fault.remaining_zero:
                 extra["x-ratelimit-remaining"] = "0"
+            message = f"{fault.message} {token}" if fault.echo_token else fault.message
             return (
                 fault.status,
                 extra,
-                _json({"message": fault.message, "documentation_url": DOCS}),
+                _json({"message": message, "documentation_url": DOCS}),
                 0,
             )
 
@@ -1649,7 +1662,7 @@ class FakeGitHub:
         except KeyError:
             return 404, {}, _not_found()
         if kind == "repo":
-            return 200, {}, _json(urls.repo(repo))
+            return 200, {}, _json(self._rest_fields("repository", urls.repo(repo)))
         if kind == "issues":
             return self._issues(urls, repo, path, query)
         if kind == "contributors":
@@ -1718,7 +1731,11 @@ class FakeGitHub:
         }[sort]
         rows.sort(key=key, reverse=query.get("direction", "desc") == "desc")
         items, link = _paginate(rows, urls.base + path, query)
-        return 200, link, _json([urls.issue(repo, i, is_pr=pr) for i, pr in items])
+        return (
+            200,
+            link,
+            _json([self._rest_fields("issue", urls.issue(repo, i, is_pr=pr)) for i, pr in items]),
+        )
 
     def _contributors(
         self, urls: _Urls, repo: FakeRepo, path: str, query: dict[str, str]
@@ -1794,7 +1811,7 @@ class FakeGitHub:
         body = {
             "total_count": len(matches),
             "incomplete_results": False,
-            "items": [urls.repo(r, score=1.0) for r in items],
+            "items": [self._rest_fields("repository", urls.repo(r, score=1.0)) for r in items],
         }
         return 200, link, _json(body)
 

@@ -17,7 +17,6 @@ from globallm_assets.defs.fleet.sensors import (
     pr_outcome_sensor,
     stale_assignment_sensor,
 )
-from globallm_assets.defs.resources import StoreResource
 from globallm_assets.store import claims, llm_usage
 from globallm_assets_tests.fleet.doubles import ScriptedGitFixer, make_remote, pushed_branches
 from globallm_assets_tests.fleet.seed import seed
@@ -54,7 +53,7 @@ def instance(dsn: str, monkeypatch: pytest.MonkeyPatch) -> dg.DagsterInstance:
 
 
 def _fleet() -> FleetResource:
-    return FleetResource(store=StoreResource())
+    return FleetResource()
 
 
 def _tick(sensor, instance, cursor=None):

@@ -75,7 +75,7 @@ def test_dagster_instance_stores_runs_in_postgres(dsn, monkeypatch):
 
     with dg.DagsterInstance.get() as instance:
         assert type(instance.run_storage).__name__ == "PostgresRunStorage"
-        assert type(instance.event_log_storage).__name__ == "PostgresEventLogStorage"
+        assert type(instance.event_log_storage).__name__ == "RedactingPostgresEventLogStorage"
         result = dg.materialize([probe], instance=instance)
         assert result.success
         run_id = result.run_id

@@ -39,11 +39,11 @@ def _graph(conn: psycopg.Connection, world) -> None:
 def test_discovery_adds_depended_upon_repositories_below_the_star_bar(dsn):
     settings = load_settings(overrides={"source.kind": "simulated"})
     world = simulated_world(7, 200)
-    with psycopg.connect(dsn) as conn:
+    with psycopg.connect(dsn, autocommit=True) as conn:
         _graph(conn, world)
         counts = repo_store.dependents_counts(conn)
         report = analysis.discover(
-            settings, world, conn, language="python", min_stars=10**9, min_dependents=3
+            settings, world, dsn, language="python", min_stars=10**9, min_dependents=3
         )
     assert report.kept, "no repository has a billion stars: all keepers came from the graph"
     for meta in report.kept:
@@ -54,9 +54,9 @@ def test_discovery_adds_depended_upon_repositories_below_the_star_bar(dsn):
 def test_analyze_and_analyze_user_agree_with_the_asset_path(dsn):
     settings = load_settings(overrides={"source.kind": "simulated"})
     world = simulated_world(7, 200)
-    with psycopg.connect(dsn) as conn:
+    with psycopg.connect(dsn, autocommit=True) as conn:
         _graph(conn, world)
-        analysis.discover(settings, world, conn, language="python", max_results=50)
+        analysis.discover(settings, world, dsn, language="python", max_results=50)
         stored = repo_store.list_repositories(conn, language="python")
         target = stored[0]
         mine = [r.name for r in stored]
@@ -65,11 +65,9 @@ def test_analyze_and_analyze_user_agree_with_the_asset_path(dsn):
         }
         fresh, _ = analysis.refreshed_metadata(world, [r.metadata for r in stored])
         asset_health = {n: s for n, s, _ in analysis.health_rows(settings, world, fresh, now=NOW)}
-        single = analysis.analyze_repository(settings, world, conn, target.name)
+        single = analysis.analyze_repository(settings, world, dsn, target.name)
         owner = target.name.split("/")[0]
-        by_owner = {
-            r.name: r for r in analysis.analyze_owner(settings, world, conn, owner, now=NOW)
-        }
+        by_owner = {r.name: r for r in analysis.analyze_owner(settings, world, dsn, owner, now=NOW)}
     assert single.impact == pytest.approx(asset_impact[target.name])
     assert by_owner[target.name].impact == pytest.approx(asset_impact[target.name])
     assert by_owner[target.name].health == pytest.approx(asset_health[target.name])
@@ -96,14 +94,14 @@ def test_health_uses_batch_metadata_not_thin_search_results(dsn):
     with (
         FakeGitHub([repo], tokens=["tok_test_aaaaaaaa"]) as fake,
         GitHubSource(["tok_test_aaaaaaaa"], api_url=fake.url) as source,
-        psycopg.connect(dsn) as conn,
+        psycopg.connect(dsn, autocommit=True) as conn,
     ):
-        analysis.discover(settings, source, conn, language="python", max_results=5)
+        analysis.discover(settings, source, dsn, language="python", max_results=5)
         stored = repo_store.get_repository(conn, "acme/busy")
         assert stored is not None
         fresh, missing = analysis.refreshed_metadata(source, [stored.metadata])
         asset = analysis.health_rows(settings, source, fresh)
-        single = analysis.analyze_repository(settings, source, conn, "acme/busy")
+        single = analysis.analyze_repository(settings, source, dsn, "acme/busy")
         gone, missing_gone = analysis.refreshed_metadata(
             source, [stored.metadata.model_copy(update={"full_name": "acme/deleted"})]
         )

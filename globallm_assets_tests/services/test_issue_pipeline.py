@@ -58,11 +58,11 @@ def test_incremental_fetch_marks_closed_upstream_and_never_deletes(dsn):
     with (
         FakeGitHub([repo], tokens=["tok_test_aaaaaaaa"]) as fake,
         GitHubSource(["tok_test_aaaaaaaa"], api_url=fake.url) as source,
-        psycopg.connect(dsn) as conn,
+        psycopg.connect(dsn, autocommit=True) as conn,
     ):
         _store_repo(conn)
         stored = repo_store.get_repository(conn, "acme/widget")
-        report = issue_service.fetch_issues(source, conn, stored)
+        report = issue_service.fetch_issues(source, dsn, stored)
         assert report.incremental is False
         assert _stored(conn) == {n: ("open", "available", None) for n in range(1, 6)}
 
@@ -76,7 +76,7 @@ def test_incremental_fetch_marks_closed_upstream_and_never_deletes(dsn):
                 issue.state, issue.updated_at, issue.closed_at = "closed", NOW, NOW
         fake.repo("acme/widget").issues.append(_issue(6, updated=NOW))
 
-        report = issue_service.fetch_issues(source, conn, stored)
+        report = issue_service.fetch_issues(source, dsn, stored)
         assert report.incremental is True
         # Only what changed since the newest update seen (GitHub's `since` is inclusive, so
         # the newest issue of the first fetch, #5, comes again).
@@ -141,11 +141,11 @@ def test_opt_out_file_flags_every_issue_of_the_repository(dsn):
     with (
         FakeGitHub([repo], tokens=["tok_test_aaaaaaaa"]) as fake,
         GitHubSource(["tok_test_aaaaaaaa"], api_url=fake.url) as source,
-        psycopg.connect(dsn) as conn,
+        psycopg.connect(dsn, autocommit=True) as conn,
     ):
         _store_repo(conn)
         report = issue_service.fetch_issues(
-            source, conn, repo_store.get_repository(conn, "acme/widget")
+            source, dsn, repo_store.get_repository(conn, "acme/widget")
         )
         assert report.opted_out
         rows = issue_service.score_repositories(settings, conn, ["acme/widget"], now=NOW)
@@ -153,7 +153,7 @@ def test_opt_out_file_flags_every_issue_of_the_repository(dsn):
         # Removing the file lifts the opt-out on the next fetch.
         del fake.repo("acme/widget").files[".github/globallm.yml"]
         report = issue_service.fetch_issues(
-            source, conn, repo_store.get_repository(conn, "acme/widget")
+            source, dsn, repo_store.get_repository(conn, "acme/widget")
         )
         assert report.opted_out is None
 

@@ -11,24 +11,20 @@ import httpx
 import pytest
 
 from globallm_assets.core.models import PackageRecord
+from globallm_assets.core.packages import dependency_edges, github_repository
 from globallm_assets.sources.base import NotFoundError, PackageIndex, SourceError
-from globallm_assets.sources.registries import (
-    CratesIndex,
-    GoProxy,
-    MavenRepository,
-    NpmRegistry,
-    PythonIndex,
+from globallm_assets.sources.registries import default_registry_url, registry_for
+from globallm_assets.sources.registries.crates import CratesIndex
+from globallm_assets.sources.registries.endpoints import (
     cargo_registry_url,
-    default_registry_url,
-    dependency_edges,
-    github_repository,
     go_proxy_url,
     maven_repository_url,
     npm_registry_url,
-    parse_go_mod_requires,
-    registry_for,
-    runtime_requirements,
 )
+from globallm_assets.sources.registries.go import GoProxy, parse_go_mod_requires
+from globallm_assets.sources.registries.maven import MavenRepository
+from globallm_assets.sources.registries.npm import NpmRegistry
+from globallm_assets.sources.registries.python import PythonIndex, runtime_requirements
 from globallm_assets_tests.fakes.registries import (
     CRATES_API,
     CRATES_SPARSE,
@@ -588,17 +584,17 @@ def test_pip_user_config_is_read_and_file_indexes_are_ignored(
     override = isolated_home / "override.conf"
     override.write_text("[global]\nindex-url = file:///opt/wheels/simple\n")
     monkeypatch.setenv("PIP_CONFIG_FILE", str(override))
-    assert default_registry_url("pypi") != "https://user-mirror.test"
-    assert not default_registry_url("pypi").startswith("file:")
+    # The override's file index wins over the user's mirror, and is no HTTP API to read.
+    assert default_registry_url("pypi") is None
 
 
-def test_pip_without_configuration_uses_pips_own_default(
+def test_pip_without_configuration_names_the_setting(
     isolated_home, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from pip._internal.models.index import PyPI
-
     monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
-    assert default_registry_url("pypi") == PyPI.url.rstrip("/")
+    assert default_registry_url("pypi") is None
+    with pytest.raises(SourceError, match=r"set registries\.pypi_url"):
+        registry_for("pypi")
 
 
 def test_explicit_base_url_wins_over_configuration(

@@ -118,6 +118,7 @@ def verdict_metadata(report: VerdictReport) -> dict[str, Any]:
     deps=["repository_health", "impact_scores"],
     group_name="analysis",
     kinds={"postgres"},
+    check_specs=[checks.verdicts_match_spec],
 )
 def repository_verdicts(
     context: dg.AssetExecutionContext, store: StoreResource
@@ -125,4 +126,6 @@ def repository_verdicts(
     """`worth_working_on` (health above its threshold and impact above its threshold) with a
     readable reason, per repository of the partition's language."""
     report = analysis.decide_verdicts(store.settings(), store.dsn(), language=context.partition_key)
-    return dg.MaterializeResult(metadata=verdict_metadata(report))
+    return dg.MaterializeResult(
+        metadata=verdict_metadata(report), check_results=[checks.verdicts_match(report)]
+    )

@@ -7,14 +7,12 @@ from globallm_assets.defs.partitions import language_partitions
 graph_job = dg.define_asset_job(
     "dependency_graph_job",
     selection=dg.AssetSelection.assets("dependency_graph"),
-    executor_def=dg.in_process_executor,
     description="Rebuild the cross-language dependency graph from the registries.",
 )
 analysis_job = dg.define_asset_job(
     "analysis_job",
     selection=dg.AssetSelection.assets("repository_health", "impact_scores", "repository_verdicts"),
     partitions_def=language_partitions,
-    executor_def=dg.in_process_executor,
     description="Analyze one language: health → impact → verdicts.",
 )
 

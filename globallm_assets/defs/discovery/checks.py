@@ -2,14 +2,17 @@
 
 import dagster as dg
 
+from globallm_assets.defs.metadata import check_spec
 from globallm_assets.services.analysis import DiscoveredPartition
 
 NO_DUPLICATES = "no_duplicate_repositories"
 
-no_duplicates_spec = dg.AssetCheckSpec(
+no_duplicates_spec = check_spec(
     NO_DUPLICATES,
-    asset="repositories",
-    description="No two rows name the same repository (GitHub names are case-insensitive).",
+    "repositories",
+    "No two rows name the same repository (GitHub names are case-insensitive).",
+    per_language=True,
+    blocking=True,
 )
 
 

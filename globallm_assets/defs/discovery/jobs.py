@@ -8,7 +8,6 @@ discovery_job = dg.define_asset_job(
     "discovery_job",
     selection=dg.AssetSelection.assets("repositories"),
     partitions_def=language_partitions,
-    executor_def=dg.in_process_executor,
     description="Discover one language's repositories.",
 )
 

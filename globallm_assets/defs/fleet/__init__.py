@@ -10,10 +10,11 @@ from globallm_assets.defs.fleet.sensors import (
     pr_outcome_sensor,
     stale_assignment_sensor,
 )
-from globallm_assets.defs.resources import StoreResource
 
-defs = dg.Definitions(
-    jobs=[fix_job, stale_cleanup_job, pr_outcomes_job],
-    sensors=[fix_sensor, stale_assignment_sensor, pr_outcome_sensor],
-    resources={"fleet": FleetResource(store=StoreResource()), "fixer": FixerResource()},
-)
+fleet_jobs = [fix_job, stale_cleanup_job, pr_outcomes_job]
+fleet_sensors = [fix_sensor, stale_assignment_sensor, pr_outcome_sensor]
+fleet_resources = {"fleet": FleetResource(), "fixer": FixerResource()}
+
+defs = dg.Definitions(jobs=fleet_jobs, sensors=fleet_sensors, resources=fleet_resources)
+
+__all__ = ["defs", "fleet_jobs", "fleet_resources", "fleet_sensors"]

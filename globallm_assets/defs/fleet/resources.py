@@ -5,20 +5,11 @@ import dagster as dg
 from globallm_assets.defs.resources import StoreResource
 from globallm_assets.services import claim as claims
 from globallm_assets.services.agent import FixFunction, default_fix_function
-from globallm_assets.settings import Settings
 
 
-class FleetResource(dg.ConfigurableResource):
-    """Budget, free slots, claimable issues and stale claims, read from the run's store (its
-    location comes from the environment, as for every resource)."""
-
-    store: dg.ResourceDependency[StoreResource]
-
-    def settings(self) -> Settings:
-        return self.store.settings()
-
-    def dsn(self) -> str:
-        return self.store.dsn()
+class FleetResource(StoreResource):
+    """Budget, free slots, claimable issues and stale claims, read from the run's store (found
+    through the environment, like every resource's)."""
 
     def max_fix_runs(self) -> int:
         return self.settings().agents.max_concurrent_fix_runs

@@ -30,6 +30,7 @@ def fetch_metadata(report: IssueFetchReport, source_kind: str) -> dict[str, Any]
     deps=["repository_verdicts"],
     group_name="ranking",
     kinds={"postgres"},
+    check_specs=[checks.every_repository_fetched_spec],
 )
 def issues(
     context: dg.AssetExecutionContext, store: StoreResource, source: SourceResource
@@ -39,7 +40,10 @@ def issues(
     report = issue_service.fetch_partition(
         source.repositories(), store.dsn(), language=context.partition_key
     )
-    return dg.MaterializeResult(metadata=fetch_metadata(report, store.settings().source.kind))
+    return dg.MaterializeResult(
+        metadata=fetch_metadata(report, store.settings().source.kind),
+        check_results=[checks.every_repository_fetched(report)],
+    )
 
 
 def categories_metadata(report: CategorizeReport) -> dict[str, Any]:
@@ -95,6 +99,7 @@ def redundancy_metadata(report: RedundancyReport) -> dict[str, Any]:
     deps=["repository_health", "impact_scores"],
     group_name="ranking",
     kinds={"postgres", "pytorch"},
+    check_specs=[checks.one_keeper_spec],
 )
 def redundancy(context: dg.AssetExecutionContext, store: StoreResource) -> dg.MaterializeResult:
     """Per repository of the language: its most similar peer (README, description and topics
@@ -102,7 +107,9 @@ def redundancy(context: dg.AssetExecutionContext, store: StoreResource) -> dg.Ma
     report = redundancy_service.redundancy_partition(
         store.settings(), store.dsn(), language=context.partition_key
     )
-    return dg.MaterializeResult(metadata=redundancy_metadata(report))
+    return dg.MaterializeResult(
+        metadata=redundancy_metadata(report), check_results=[checks.one_keeper_per_cluster(report)]
+    )
 
 
 def ranking_metadata(report: RankingReport) -> dict[str, Any]:

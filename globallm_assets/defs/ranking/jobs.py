@@ -10,7 +10,6 @@ ranking_job = dg.define_asset_job(
         "issues", "issue_categories", "redundancy", "issue_rankings"
     ),
     partitions_def=language_partitions,
-    executor_def=dg.in_process_executor,
     description="Prioritize one language: issues → categories, redundancy → rankings.",
 )
 

@@ -1,0 +1,99 @@
+"""The ``solutions`` table: one row per fix attempt (see ``sql/0030_solutions.sql``).
+
+Rows go in and come out as plain mappings keyed by column name (``FixResult.as_record`` /
+``FixResult.from_record`` convert), so the store knows nothing of the fixer's types.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
+
+COLUMNS = (
+    "repository", "issue_number", "issue_title", "category", "language", "attempt", "fixer",
+    "provider", "outcome", "reason", "branch", "base_branch", "base_sha", "head_sha", "diff",
+    "files_changed", "tests_added", "before_run", "after_run", "suite_run",
+    "existing_tests_passed", "risk_level", "risk_action", "risk", "summary", "turns",
+    "input_tokens", "output_tokens", "cost_usd", "duration_s", "workspace", "operation_id",
+)  # fmt: skip
+JSON_COLUMNS = frozenset({"before_run", "after_run", "suite_run", "risk"})
+
+
+def insert_solution(conn: psycopg.Connection, record: Mapping[str, Any]) -> int:
+    """Insert one attempt; its id. Unknown keys are an error, missing ones take defaults."""
+    unknown = set(record) - set(COLUMNS)
+    if unknown:
+        raise ValueError(f"unknown solutions columns: {sorted(unknown)}")
+    columns = [c for c in COLUMNS if c in record]
+    values = [
+        Jsonb(record[c]) if c in JSON_COLUMNS and record[c] is not None else record[c]
+        for c in columns
+    ]
+    row = conn.execute(
+        f"INSERT INTO solutions ({', '.join(columns)}) "
+        f"VALUES ({', '.join(['%s'] * len(columns))}) RETURNING id",
+        values,
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def get_solution(conn: psycopg.Connection, solution_id: int) -> dict[str, Any] | None:
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute("SELECT * FROM solutions WHERE id = %s", (solution_id,)).fetchone()
+
+
+def solutions_for(
+    conn: psycopg.Connection, repository: str, issue_number: int
+) -> list[dict[str, Any]]:
+    """Every attempt at one issue, oldest first."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(
+            "SELECT * FROM solutions WHERE lower(repository) = lower(%s) AND issue_number = %s "
+            "ORDER BY id",
+            (repository, issue_number),
+        ).fetchall()
+
+
+# --------------------------------------------------------------------------- the fix queue
+
+_ISSUE_COLUMNS = """
+    i.repository, i.number, i.data, i.state, i.category, i.complexity, i.priority,
+    i.do_not_touch, i.do_not_touch_reason, i.assignment_status, r.language
+"""
+
+
+def issue_for_fix(conn: psycopg.Connection, repository: str, number: int) -> dict[str, Any] | None:
+    """A stored issue with its triage and its repository's language."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(
+            f"SELECT {_ISSUE_COLUMNS} FROM issues i "
+            "LEFT JOIN repositories r ON r.name = i.repository "
+            "WHERE lower(i.repository) = lower(%s) AND i.number = %s",
+            (repository, number),
+        ).fetchone()
+
+
+def ranked_candidates(conn: psycopg.Connection, limit: int = 20) -> list[dict[str, Any]]:
+    """Open, touchable, unclaimed issues of approved repositories, highest priority first,
+    skipping those that already have a validated solution."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(
+            f"""
+            SELECT {_ISSUE_COLUMNS} FROM issues i
+            JOIN repositories r ON r.name = i.repository
+            WHERE i.state = 'open' AND NOT i.do_not_touch AND r.worth_working_on IS TRUE
+              AND i.priority IS NOT NULL AND i.assignment_status = 'available'
+              AND NOT EXISTS (
+                  SELECT 1 FROM solutions s
+                  WHERE lower(s.repository) = lower(i.repository)
+                    AND s.issue_number = i.number AND s.outcome = 'validated')
+            ORDER BY i.priority DESC, i.repository, i.number
+            LIMIT %s
+            """,
+            (limit,),
+        ).fetchall()

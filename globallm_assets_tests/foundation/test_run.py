@@ -1,0 +1,90 @@
+"""`globallm run` / `globallm demo`: the project's own jobs, recorded in the world's instance.
+
+One small demo (two languages, 60 simulated repositories each) serves the assertions: runs
+belong to the project's jobs, with the code location's origin (re-executable from the UI), one
+per stage and language; every check result carries its partition; the real world's instance
+and database stay empty.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import dagster as dg
+import psycopg
+import pytest
+
+from globallm_assets.services.dagster_home import prepare_dagster_home
+from globallm_assets.settings import load_settings
+from globallm_assets.store.db import locate
+from globallm_assets_tests.cli_runner import cli, simulated_db
+from globallm_assets_tests.conftest import _shared_tmpdir
+
+JOBS = {"discovery_job", "dependency_graph_job", "analysis_job", "ranking_job"}
+
+
+def _instance_env(dsn: str, data_dir: str, **overrides: object) -> dict[str, str]:
+    settings = load_settings(overrides={"database.url": dsn, "data_dir": data_dir, **overrides})
+    return prepare_dagster_home(settings, locate(settings))
+
+
+@pytest.mark.slow
+def test_demo_runs_the_projects_jobs_per_partition_with_partitioned_check_results(
+    dsn, capsys, monkeypatch
+):
+    data_dir = str(_shared_tmpdir("globallm-run-"))
+    # Instances are per world and server, not per test database: look at this test's runs only.
+    since = dg.RunsFilter(created_after=datetime.now(UTC))
+    # A small world has few repositories above the default 1000 stars and 0.5 impact.
+    monkeypatch.setenv("GLOBALLM_FILTERS__MIN_STARS", "100")
+    monkeypatch.setenv("GLOBALLM_THRESHOLDS__IMPACT", "0.2")
+    args = ["--database-url", dsn, "--data-dir", data_dir, "demo", "--languages", "python,rust"]
+    assert cli(*args, "--repos-per-language", "60") == 0
+    out = capsys.readouterr().out
+    assert "GlobaLLM demo: repositories worth working on" in out
+    assert "globallm dev --source simulated" in out
+
+    simulated = {"source.kind": "simulated", "source.repos_per_language": 60}
+    for key, value in _instance_env(dsn, data_dir, **simulated).items():
+        monkeypatch.setenv(key, value)
+    with dg.DagsterInstance.get() as instance:
+        runs = instance.get_runs(filters=since)
+        assert {run.job_name for run in runs} == JOBS
+        by_job: dict[str, list[str | None]] = {}
+        for run in runs:
+            assert run.status == dg.DagsterRunStatus.SUCCESS
+            # The UI re-executes a run through this origin: location and repository must match
+            # the code location `globallm dev` loads.
+            assert run.remote_job_origin is not None
+            assert run.remote_job_origin.location_name == "globallm"
+            assert run.remote_job_origin.repository_origin.repository_name == "__repository__"
+            assert run.tags["globallm/source"] == "simulated"
+            by_job.setdefault(run.job_name, []).append(run.tags.get("dagster/partition"))
+        assert by_job["dependency_graph_job"] == [None]
+        for job in ("discovery_job", "analysis_job", "ranking_job"):
+            assert sorted(by_job[job]) == ["python", "rust"]
+
+        evaluations = []
+        for run in runs:
+            for record in instance.all_logs(
+                run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION
+            ):
+                data = record.dagster_event.asset_check_evaluation_data
+                evaluations.append((run.tags.get("dagster/partition"), data))
+        checked = {(d.asset_key.to_user_string(), d.check_name) for _, d in evaluations}
+        assert len(checked) == 9  # every check of every asset reported
+        for partition, data in evaluations:
+            assert data.partition == partition, data.check_name
+            assert data.passed, (data.asset_key, data.check_name, partition)
+
+    # Nothing reached the real world: no rows, no runs in its instance.
+    with psycopg.connect(dsn) as conn:
+        assert conn.execute("SELECT count(*) FROM repositories").fetchone()[0] == 0
+    with psycopg.connect(simulated_db(dsn)) as conn:
+        assert conn.execute("SELECT count(*) FROM repositories").fetchone()[0] > 0
+        ranked = conn.execute("SELECT count(*) FROM issues WHERE priority IS NOT NULL")
+        assert ranked.fetchone()[0] > 0
+    for key, value in _instance_env(dsn, data_dir, **{"source.kind": "github"}).items():
+        monkeypatch.setenv(key, value)
+    with dg.DagsterInstance.get() as instance:
+        assert instance.get_runs(filters=since) == []
