@@ -88,24 +88,20 @@ def default_fix_function() -> FixFunction:
     return fixer.fix_claimed
 
 
-def forge_available() -> bool:
-    """Whether this build has the forge's contribution service (PR outcome polling)."""
-    import importlib.util
+def refresh_pr_outcomes(settings: Settings, dsn: str) -> str:
+    """Refresh ``pr_outcomes`` (each PR's state, reviews and checks) from the forge, and move
+    waiting auto-merges along; returns a one-line summary."""
+    from globallm_assets.services.contribute import refresh_outcomes
 
-    return importlib.util.find_spec("globallm_assets.services.contribute") is not None
+    return str(refresh_outcomes(settings, dsn))
 
 
-def refresh_pr_outcomes(settings: Settings, dsn: str) -> int:
-    """Refresh ``pr_outcomes`` (each PR's state, reviews and checks) from the forge; returns how
-    many PRs were refreshed. The forge's ``services/contribute.py:refresh_outcomes`` does the
-    polling; this is the one place the fleet's automation calls it."""
-    if not forge_available():
-        raise RuntimeError(
-            "no forge in this build (globallm_assets/services/contribute.py is missing)"
-        )
-    from globallm_assets.services import contribute
+def open_pull_requests(dsn: str) -> int:
+    """How many pull requests GlobaLLM opened are still open (there is nothing to poll if 0)."""
+    from globallm_assets.store.claims import open_pull_requests as count
 
-    return contribute.refresh_outcomes(settings, dsn)
+    with claims.connection(dsn) as conn:
+        return count(conn)
 
 
 def run_attempt(

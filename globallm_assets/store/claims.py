@@ -516,3 +516,8 @@ def top_available(
         {**limits.params(), "limit": limit},
     ).fetchall()
     return [(repo, number, attempts) for repo, number, attempts in rows]
+
+
+def open_pull_requests(conn: psycopg.Connection) -> int:
+    row = conn.execute("SELECT count(*) FROM pr_outcomes WHERE state = 'open'").fetchone()
+    return int(row[0]) if row else 0

@@ -131,14 +131,16 @@ def test_stale_sensor_requests_one_cleanup_per_stale_set(world, dsn, instance):
     ).fetchone() == ("available", 1)
 
 
-def test_pr_outcome_sensor_skips_without_a_forge(instance):
-    from globallm_assets.services.agent import forge_available
-
-    result = pr_outcome_sensor(dg.build_sensor_context(instance=instance))
-    if forge_available():
-        assert result.run_key.startswith("pr-outcomes:")
-    else:
-        assert result.skip_message == "no forge in this build: nothing to refresh"
+def test_pr_outcome_sensor_polls_only_while_a_pull_request_is_open(world, instance):
+    assert _tick(pr_outcome_sensor, instance).skip_message == "no open pull requests"
+    world.execute(
+        "INSERT INTO pr_outcomes (forge, repository, number, issue_number, url, head_repository,"
+        " head_branch, head_sha, base_branch, risk_level, draft) VALUES ('local', 'acme/a', 1,"
+        " 1, 'x', 'acme/a', 'b', 'abc', 'main', 'LOW', false)"
+    )
+    world.commit()
+    first, again = _tick(pr_outcome_sensor, instance), _tick(pr_outcome_sensor, instance)
+    assert first.run_key.startswith("pr-outcomes:") and first.run_key == again.run_key
 
 
 def _limits():
@@ -187,3 +189,21 @@ def test_failed_fix_run_fails_and_returns_the_issue_to_the_pool(world, dsn, inst
     assert world.execute(
         "SELECT assignment_status, attempts, last_error FROM issues WHERE repository = 'gopher/c'"
     ).fetchone() == ("available", 1, "tests fail")
+
+
+def test_pr_outcomes_job_polls_the_forge(world, instance, monkeypatch, tmp_path):
+    from globallm_assets.defs.fleet.jobs import pr_outcomes_job
+
+    monkeypatch.setenv("GLOBALLM_FORGE__KIND", "local")
+    monkeypatch.setenv("GLOBALLM_FORGE__LOCAL_ROOT", str(tmp_path / "forge"))
+    world.execute(
+        "INSERT INTO pr_outcomes (forge, repository, number, issue_number, url, head_repository,"
+        " head_branch, head_sha, base_branch, risk_level, draft) VALUES ('local', 'acme/a', 1,"
+        " 1, 'x', 'acme/a', 'b', 'abc', 'main', 'LOW', false)"
+    )
+    world.commit()
+    result = pr_outcomes_job.execute_in_process(instance=instance, resources={"fleet": _fleet()})
+    assert result.success
+    logged = [entry.user_message for entry in instance.all_logs(result.run_id)]
+    # The open pull request was asked for; acme/a is not hosted on this forge, so it failed.
+    assert "0 refreshed, 0 merged, 0 closed, 0 auto-merge armed, 1 error(s)" in logged

@@ -23,6 +23,11 @@ class FleetResource(StoreResource):
     def cleanup_stale(self) -> list[claims.StaleRelease]:
         return claims.cleanup_stale(self.settings(), self.dsn())
 
+    def open_pull_requests(self) -> int:
+        from globallm_assets.services.agent import open_pull_requests
+
+        return open_pull_requests(self.dsn())
+
 
 class FixerResource(dg.ConfigurableResource):
     """The fix a fix run performs: the project's fixer (``services/fix.py``). Tests swap in a
