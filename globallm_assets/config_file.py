@@ -88,12 +88,22 @@ def set_config_value(path: Path, dotted: str, raw: str) -> Any:
 
     Concurrent calls (several ``config set`` at once) serialise, so none loses another's key.
     """
-    value = parse_setting_value(dotted, raw)  # bad input is refused before anything is touched
+    return set_config_values(path, {dotted: raw})[dotted]
+
+
+def set_config_values(path: Path, raw_values: dict[str, str]) -> dict[str, Any]:
+    """Set several dotted keys in one atomic write: all of them, or (on any bad one) none."""
+    # Bad input is refused before anything is touched.
+    values = {dotted: parse_setting_value(dotted, raw) for dotted, raw in raw_values.items()}
     with locked(path):
-        change = apply_setting(read_yaml_config(path), dotted, value, path)
-        mode = 0o600 if change.secret else None  # once a secret is in the file, it stays private
+        content, secret = read_yaml_config(path), False
+        for dotted, value in values.items():
+            change = apply_setting(content, dotted, value, path)
+            content, secret = change.content, secret or change.secret
+            values[dotted] = change.value
+        mode = 0o600 if secret else None  # once a secret is in the file, it stays private
         if path.exists() and path.stat().st_mode & 0o077 == 0:
             mode = 0o600
-        text = yaml.safe_dump(change.content, sort_keys=True, allow_unicode=True)
+        text = yaml.safe_dump(content, sort_keys=True, allow_unicode=True)
         atomic_write_text(path, text, mode=mode)
-    return change.value
+    return values

@@ -48,9 +48,10 @@ def run(
     """
     check_export(export)
     from globallm_assets.services.agent import default_fix_function, run_agent
-    from globallm_assets.services.claim import AgentIdentity, StoreUnavailable
+    from globallm_assets.services.claim import AgentIdentity
     from globallm_assets.settings import load_settings
     from globallm_assets.store.db import prepare
+    from globallm_assets.store.retry import StoreUnavailable
 
     app_state = state(ctx)
     settings = app_state.settings()

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from globallm_assets.observability import redact
 from globallm_assets.services import budget
@@ -25,6 +25,10 @@ from globallm_assets.services import claim as claims
 from globallm_assets.services.claim import AgentIdentity, ClaimedIssue
 from globallm_assets.settings import Settings
 from globallm_assets.store.llm_usage import Refusal
+from globallm_assets.store.retry import StoreUnavailable, retrying
+
+if TYPE_CHECKING:
+    from globallm_assets.services.contribute import RefreshReport
 
 log = logging.getLogger(__name__)
 
@@ -90,24 +94,20 @@ def default_fix_function() -> FixFunction:
     return fixer.fix_claimed
 
 
-def forge_available() -> bool:
-    """Whether this build has the forge's contribution service (PR outcome polling)."""
-    import importlib.util
+def refresh_pr_outcomes(settings: Settings, dsn: str) -> RefreshReport:
+    """Refresh ``pr_outcomes`` (each PR's state, reviews and checks) from the forge, and move
+    waiting auto-merges along (its ``str`` is a one-line summary for a run's log)."""
+    from globallm_assets.services.contribute import refresh_outcomes
 
-    return importlib.util.find_spec("globallm_assets.services.contribute") is not None
+    return refresh_outcomes(settings, dsn=dsn)
 
 
-def refresh_pr_outcomes(settings: Settings, dsn: str) -> int:
-    """Refresh ``pr_outcomes`` (each PR's state, reviews and checks) from the forge; returns how
-    many PRs were refreshed. The forge's ``services/contribute.py:refresh_outcomes`` does the
-    polling; this is the one place the fleet's automation calls it."""
-    if not forge_available():
-        raise RuntimeError(
-            "no forge in this build (globallm_assets/services/contribute.py is missing)"
-        )
-    from globallm_assets.services import contribute
+def open_pull_requests(dsn: str) -> int:
+    """How many pull requests GlobaLLM opened are still open (there is nothing to poll if 0)."""
+    from globallm_assets.store.claims import open_pull_requests as count
 
-    return contribute.refresh_outcomes(settings, dsn=dsn).refreshed
+    with claims.connection(dsn) as conn:
+        return count(conn)
 
 
 def run_attempt(
@@ -146,7 +146,7 @@ def run_attempt(
         elapsed = time.monotonic() - started
         # Time only: the run's model calls were charged their tokens and cost as they were
         # made (charging outcome.cost_usd here too would count it twice).
-        budget.settle(dsn, reservation, used_seconds=round(elapsed))
+        budget.settle(settings, dsn, reservation, used_seconds=round(elapsed))
     if lost:
         return AttemptReport(
             claimed.key, "lost", "claim released as stale meanwhile", elapsed, heartbeats=beats
@@ -311,10 +311,10 @@ def run_agent(
 
 def _release_everything(dsn: str, agent_id: str) -> None:
     try:
-        released = claims.retrying(
+        released = retrying(
             lambda: claims.release_agent(dsn, agent_id), deadline_seconds=10, what="release"
         )
-    except claims.StoreUnavailable as exc:
+    except StoreUnavailable as exc:
         log.error("%s; claims of %s come back after the heartbeat timeout", exc, agent_id)
         return
     for repository, number in released:

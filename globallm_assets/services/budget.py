@@ -13,9 +13,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from globallm_assets.config_file import set_config_value
+from globallm_assets.config_file import set_config_values
 from globallm_assets.services.claim import connection
-from globallm_assets.settings import ConfigError, Settings, parse_setting_value
+from globallm_assets.settings import ConfigError, Settings
 from globallm_assets.store import llm_usage
 from globallm_assets.store.claims import ClaimedIssue
 from globallm_assets.store.llm_usage import Limits, Refusal, Reservation, TokenLedger
@@ -47,6 +47,7 @@ def ledger(settings: Settings, dsn: str) -> TokenLedger:
         budget.weekly_token_budget,
         repository_tokens=budget.max_tokens_per_repo,
         repository_seconds=budget.max_time_per_repo,
+        retry_seconds=settings.agents.db_retry_seconds,
     )
 
 
@@ -67,21 +68,16 @@ def reserve_fix_run(settings: Settings, dsn: str, claimed: ClaimedIssue) -> Rese
     Tokens are not reserved here: the run's model calls reserve their own, each before it is
     made, through ``ledger_for``, so the fleet never runs on an estimate it cannot afford.
     """
-    with connection(dsn) as conn:
-        return llm_usage.reserve(
-            conn,
-            0,
-            limits(settings),
-            seconds=settings.budget.fix_run_seconds,
-            repository=claimed.repository,
-            language=claimed.language,
-            purpose="fix",
-            issue_number=claimed.number,
-            agent_id=claimed.agent_id,
-        )
+    run_ledger = ledger_for(settings, dsn, claimed)
+    reservation = run_ledger.reserve(0, seconds=settings.budget.fix_run_seconds, purpose="fix")
+    if reservation is None:
+        assert run_ledger.last_refusal is not None
+        return run_ledger.last_refusal
+    return reservation
 
 
 def settle(
+    settings: Settings,
     dsn: str,
     reservation: Reservation,
     *,
@@ -89,14 +85,9 @@ def settle(
     used_seconds: int = 0,
     cost_usd: float = 0.0,
 ) -> None:
-    with connection(dsn) as conn:
-        llm_usage.settle(
-            conn,
-            reservation.id,
-            used_tokens=used_tokens,
-            used_seconds=used_seconds,
-            cost_usd=cost_usd,
-        )
+    ledger(settings, dsn).settle(
+        reservation, used_tokens, used_seconds=used_seconds, cost_usd=cost_usd
+    )
 
 
 @dataclass(frozen=True)
@@ -194,14 +185,9 @@ def reset(dsn: str) -> int:
 
 
 def set_limits(config_path: Path, values: dict[str, int | None]) -> dict[str, Any]:
-    """Write the given limits (``LIMIT_KEYS`` names) to the config file.
-
-    Every value is validated before anything is written, so a bad one leaves the file as it
-    was; each key is then written atomically by the same writer ``config set`` uses.
-    """
-    chosen = {LIMIT_KEYS[name]: value for name, value in values.items() if value is not None}
+    """Write the given limits (``LIMIT_KEYS`` names) to the config file in one atomic write, by
+    the writer ``config set`` uses: all of them, or on a bad value none."""
+    chosen = {LIMIT_KEYS[name]: str(value) for name, value in values.items() if value is not None}
     if not chosen:
         raise ConfigError("nothing to set: give at least one limit")
-    for key, value in chosen.items():
-        parse_setting_value(key, str(value))
-    return {key: set_config_value(config_path, key, str(value)) for key, value in chosen.items()}
+    return set_config_values(config_path, chosen)

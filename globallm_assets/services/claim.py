@@ -16,20 +16,19 @@ import secrets
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TypeVar
 
 import psycopg
 
 from globallm_assets.settings import Settings
 from globallm_assets.store import claims as store
 from globallm_assets.store.claims import ClaimedIssue, ClaimLimits, StaleRelease
+from globallm_assets.store.llm_usage import close_reservations_of, reserved_this_week
+from globallm_assets.store.retry import first_line, retrying
 
 log = logging.getLogger(__name__)
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -62,7 +61,7 @@ _identity: AgentIdentity | None = None
 
 
 def claim_limits(settings: Settings) -> ClaimLimits:
-    budget, agents = settings.budget, settings.agents
+    budget, agents, forge = settings.budget, settings.agents, settings.forge
     return ClaimLimits(
         max_active_per_repo=agents.max_agents_per_repo,
         max_claims_per_repo=budget.max_issues_per_repo,
@@ -71,6 +70,8 @@ def claim_limits(settings: Settings) -> ClaimLimits:
         max_tokens_per_repo=budget.max_tokens_per_repo,
         max_seconds_per_repo=budget.max_time_per_repo,
         run_seconds=budget.fix_run_seconds,
+        max_open_prs_per_repo=forge.max_open_prs_per_repo,
+        max_prs_per_hour_per_repo=forge.max_prs_per_hour_per_repo,
     )
 
 
@@ -79,53 +80,23 @@ def claim_limits(settings: Settings) -> ClaimLimits:
 
 @contextmanager
 def connection(dsn: str) -> Iterator[psycopg.Connection]:
-    """A pooled connection; agents need two at most (work + heartbeat)."""
+    """A pooled connection in autocommit mode: every claim operation is one statement, so it
+    needs no BEGIN/COMMIT round trips (multi-statement work opens ``conn.transaction()``).
+    Agents need two connections at most (work + heartbeat)."""
     from globallm_assets.store.db import pool
 
     with pool(dsn, min_size=1, max_size=4).connection() as conn:
-        yield conn
-
-
-class StoreUnavailable(RuntimeError):
-    """PostgreSQL stayed unreachable for longer than ``agents.db_retry_seconds``."""
-
-
-def retrying(
-    action: Callable[[], T],
-    *,
-    deadline_seconds: float,
-    after_error: Callable[[], T | None] | None = None,
-    what: str = "database call",
-) -> T:
-    """Run ``action`` until it succeeds, retrying transient database errors with backoff.
-
-    ``after_error`` runs before each retry: when it returns a value, the failed attempt had in
-    fact committed and that value is the result (a claim or a completion is never repeated).
-    """
-    deadline = time.monotonic() + deadline_seconds
-    delay = 0.1
-    failed = False
-    while True:
+        conn.autocommit = True
         try:
-            if failed and after_error is not None:
-                found = after_error()
-                if found is not None:
-                    return found
-            return action()
-        except psycopg.OperationalError as exc:
-            failed = True
-            if time.monotonic() + delay > deadline:
-                raise StoreUnavailable(
-                    f"{what}: PostgreSQL unreachable for {deadline_seconds:g} s: {_first_line(exc)}"
-                ) from None
-            log.warning("%s failed (%s); retrying in %.1f s", what, _first_line(exc), delay)
-            time.sleep(delay * (0.5 + random.random()))
-            delay = min(delay * 2, 5.0)
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+            yield conn
+        finally:
+            # Other users of the pool expect transactions; a connection that cannot be put
+            # back that way is closed, and the pool replaces it.
+            try:
+                if not conn.closed:
+                    conn.autocommit = False
+            except psycopg.Error:
+                conn.close()
 
 
 # --- claim ------------------------------------------------------------------------------------
@@ -276,9 +247,12 @@ def release(settings: Settings, dsn: str, claimed: ClaimedIssue) -> bool:
 
 
 def release_agent(dsn: str, agent_id: str) -> list[tuple[str, int]]:
-    """Free every claim an agent holds (an operator's cure for a dead agent)."""
-    with connection(dsn) as conn:
-        return store.release(conn, agent_id)
+    """Free every claim an agent holds (an operator's cure for a dead agent); its open budget
+    reservations are settled at their full amount."""
+    with connection(dsn) as conn, conn.transaction():
+        released = store.release(conn, agent_id)
+        close_reservations_of(conn, [agent_id])
+        return released
 
 
 def cleanup_stale(
@@ -286,8 +260,16 @@ def cleanup_stale(
 ) -> list[StaleRelease]:
     """Return claims without a recent heartbeat to the pool (attempts + 1) or fail them."""
     timeout = settings.agents.heartbeat_timeout if timeout_seconds is None else timeout_seconds
-    with connection(dsn) as conn:
-        released = store.release_stale(conn, timeout, settings.agents.max_attempts)
+
+    def action() -> list[StaleRelease]:
+        with connection(dsn) as conn, conn.transaction():
+            found = store.release_stale(conn, timeout, settings.agents.max_attempts)
+            # A silent agent's reservations would otherwise hold its repository's budget.
+            close_reservations_of(conn, sorted({item.agent_id for item in found}))
+            return found
+
+    # Idempotent: a retry after a lost commit finds nothing left to release.
+    released = retrying(action, deadline_seconds=settings.agents.db_retry_seconds, what="cleanup")
     for item in released:
         log.warning(
             "%s#%d: %s stopped heartbeating; issue is %s (attempt %d)",
@@ -361,7 +343,7 @@ class Heartbeat:
                     )
             except psycopg.OperationalError as exc:
                 # The next beat tries again; only a timeout's worth of misses loses the claim.
-                log.warning("%s: heartbeat failed: %s", claimed.key, _first_line(exc))
+                log.warning("%s: heartbeat failed: %s", claimed.key, first_line(exc))
                 continue
             if not held:
                 log.error("%s: claim lost (released as stale by a cleanup)", claimed.key)
@@ -383,8 +365,6 @@ class FleetSnapshot:
 
 def fleet_snapshot(settings: Settings, dsn: str, limit: int) -> FleetSnapshot:
     """Read-only: the weekly budget and the ``limit`` issues claims would take next."""
-    from globallm_assets.store.llm_usage import reserved_this_week
-
     weekly = settings.budget.weekly_token_budget
     with connection(dsn) as conn:
         committed = reserved_this_week(conn)

@@ -15,9 +15,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
+from uuid import UUID, uuid4
 
 import psycopg
 from psycopg.rows import dict_row
+
+from globallm_assets.store.retry import retrying
 
 
 @dataclass(frozen=True)
@@ -86,9 +89,9 @@ charged AS (
 ),
 entry AS (
     INSERT INTO budget_reservations (week_start, purpose, repository, language, issue_number,
-                                     agent_id, tokens, seconds)
+                                     agent_id, tokens, seconds, request_id)
     SELECT budget_week(now()), %(purpose)s, %(repository)s, %(language)s, %(issue_number)s,
-           %(agent_id)s, %(tokens)s, %(seconds)s
+           %(agent_id)s, %(tokens)s, %(seconds)s, %(request_id)s
     WHERE NOT EXISTS (SELECT FROM refused)
     RETURNING id, week_start
 )
@@ -110,9 +113,11 @@ def reserve(
     purpose: str = "llm",
     issue_number: int | None = None,
     agent_id: str | None = None,
+    request_id: UUID | None = None,
 ) -> Reservation | Refusal:
     """Reserve ``tokens`` and ``seconds`` of this week's budget, or refuse if any limit would be
-    exceeded (then nothing is charged)."""
+    exceeded (then nothing is charged). ``request_id`` names the request so a retry after a
+    lost connection can find it (``find_reservation``) instead of reserving twice."""
     if tokens < 0 or seconds < 0:
         raise ValueError("a reservation cannot be negative")
     params: dict[str, Any] = {
@@ -123,6 +128,7 @@ def reserve(
         "purpose": purpose,
         "issue_number": issue_number,
         "agent_id": agent_id,
+        "request_id": request_id,
         "weekly_tokens": limits.weekly_tokens,
         "repo_tokens": limits.repository_tokens,
         "repo_seconds": limits.repository_seconds,
@@ -146,6 +152,16 @@ def reserve(
             f"{max_seconds:,} ({used_seconds:,} committed this week)"
         )
     return Refusal(reason, scope)
+
+
+def find_reservation(conn: psycopg.Connection, request_id: UUID) -> Reservation | None:
+    """The reservation a request made, if it committed."""
+    row = conn.execute(
+        "SELECT id, week_start, tokens, seconds, repository, language FROM budget_reservations "
+        "WHERE request_id = %s",
+        (request_id,),
+    ).fetchone()
+    return Reservation(*row) if row else None
 
 
 # Lock the charged rows in the same (scope, key) order as a reservation, then apply the delta.
@@ -204,6 +220,21 @@ def settle(
             },
         )
     return True
+
+
+def close_reservations_of(conn: psycopg.Connection, agent_ids: list[str]) -> int:
+    """Settle the open reservations of agents known to be gone (stale or released by an
+    operator) at their full reserved amount: what a dead agent spent cannot be measured, and
+    charging all of it never understates spend. Totals already hold the reserved amounts."""
+    if not agent_ids:
+        return 0
+    cur = conn.execute(
+        "UPDATE budget_reservations SET state = 'settled', used_tokens = tokens, "
+        "used_seconds = seconds, settled_at = now() "
+        "WHERE state = 'open' AND agent_id = ANY(%s)",
+        (agent_ids,),
+    )
+    return cur.rowcount
 
 
 def record(
@@ -349,8 +380,10 @@ class TokenLedger:
         repository_tokens: int | None = None,
         repository_seconds: int | None = None,
         scope: dict[str, Any] | None = None,
+        retry_seconds: float = 120,
     ) -> None:
         self._dsn = dsn
+        self.retry_seconds = retry_seconds
         self.weekly_limit = weekly_limit
         self.limits = Limits(weekly_limit, repository_tokens, repository_seconds)
         self._scope = dict(scope or {})
@@ -370,6 +403,7 @@ class TokenLedger:
             self.weekly_limit,
             repository_tokens=self.limits.repository_tokens,
             repository_seconds=self.limits.repository_seconds,
+            retry_seconds=self.retry_seconds,
             scope={
                 "repository": repository,
                 "language": language,
@@ -384,11 +418,32 @@ class TokenLedger:
         return pool(self._dsn).connection()
 
     def reserve(self, tokens: int, *, seconds: int = 0, purpose: str = "llm") -> Reservation | None:
-        """The reservation, or None when it would exceed a limit (``last_refusal`` says which)."""
-        with self._connection() as conn:
-            outcome = reserve(
-                conn, tokens, self.limits, seconds=seconds, purpose=purpose, **self._scope
-            )
+        """The reservation, or None when it would exceed a limit (``last_refusal`` says which).
+        Survives a database restart without ever reserving twice."""
+        request = uuid4()
+
+        def action() -> Reservation | Refusal:
+            with self._connection() as conn:
+                return reserve(
+                    conn,
+                    tokens,
+                    self.limits,
+                    seconds=seconds,
+                    purpose=purpose,
+                    request_id=request,
+                    **self._scope,
+                )
+
+        def committed_already() -> Reservation | None:
+            with self._connection() as conn:
+                return find_reservation(conn, request)
+
+        outcome = retrying(
+            action,
+            deadline_seconds=self.retry_seconds,
+            after_error=committed_already,
+            what="budget reservation",
+        )
         if isinstance(outcome, Refusal):
             self.last_refusal = outcome
             return None
@@ -402,14 +457,19 @@ class TokenLedger:
         used_seconds: int = 0,
         cost_usd: float = 0.0,
     ) -> None:
-        with self._connection() as conn:
-            settle(
-                conn,
-                reservation.id,
-                used_tokens=used_tokens,
-                used_seconds=used_seconds,
-                cost_usd=cost_usd,
-            )
+        """Settle a reservation (idempotent, so safe to retry through a restart)."""
+
+        def action() -> bool:
+            with self._connection() as conn:
+                return settle(
+                    conn,
+                    reservation.id,
+                    used_tokens=used_tokens,
+                    used_seconds=used_seconds,
+                    cost_usd=cost_usd,
+                )
+
+        retrying(action, deadline_seconds=self.retry_seconds, what="budget settlement")
 
     def record(self, **usage: Any) -> None:
         with self._connection() as conn:

@@ -38,7 +38,7 @@ def test_show_defaults_from_the_seeds_and_an_empty_week(dsn, capsys):
 
 def test_show_reports_spend_per_repository_and_language(conn, dsn, capsys):
     seed(conn, {"acme/a": "python"}, [("acme/a", 1, 0.9)])
-    limits = claims.ClaimLimits(1, 5, 50, 5_000_000, 100_000, 3_600, 900)
+    limits = claims.ClaimLimits(1, 5, 50, 5_000_000, 100_000, 3_600, 900, 3, 2)
     claims.claim(conn, "agent-1", limits)
     done = llm_usage.reserve(conn, 5_000, Limits(10**7), repository="acme/a", language="python")
     llm_usage.settle(conn, done.id, used_tokens=3_210, cost_usd=0.042)

@@ -123,3 +123,17 @@ def test_scoped_token_ledger_charges_the_repository(dsn):
         assert conn.execute(
             "SELECT DISTINCT issue_number, agent_id FROM budget_reservations"
         ).fetchall() == [(3, "agent-1")]
+
+
+def test_a_retried_request_finds_its_committed_reservation_and_never_charges_twice(conn):
+    from uuid import uuid4
+
+    request = uuid4()
+    first = llm_usage.reserve(conn, 500, LIMITS, repository="acme/a", request_id=request)
+    conn.commit()
+    assert llm_usage.find_reservation(conn, request) == first
+    assert llm_usage.find_reservation(conn, uuid4()) is None
+    with pytest.raises(psycopg.errors.UniqueViolation):
+        llm_usage.reserve(conn, 500, LIMITS, repository="acme/a", request_id=request)
+    conn.rollback()
+    assert _totals(conn)[("total", "")][0] == 500

@@ -24,6 +24,8 @@ OPEN = ClaimLimits(
     max_tokens_per_repo=100_000,
     max_seconds_per_repo=3_600,
     run_seconds=900,
+    max_open_prs_per_repo=3,
+    max_prs_per_hour_per_repo=2,
 )
 
 
@@ -336,3 +338,35 @@ def test_heartbeat_thread_keeps_the_claim_fresh_and_notices_when_it_is_lost(worl
         assert len(service.cleanup_stale(settings, dsn, timeout_seconds=0.1)) == 1
         assert beat.lost.wait(10)
     assert not service.claim_still_held(settings, dsn, got)
+
+
+def _open_pr(conn, repository: str, number: int) -> None:
+    conn.execute(
+        "INSERT INTO pr_outcomes (forge, repository, number, issue_number, url, head_repository,"
+        " head_branch, head_sha, base_branch, risk_level, draft, opened_at) VALUES ('local', %s,"
+        " %s, %s, 'x', %s, 'b', 'abc', 'main', 'LOW', false, now() - interval '1 day')",
+        (repository, number, number, repository),
+    )
+
+
+def test_the_forges_open_pr_cap_holds_back_a_repositorys_issues(world):
+    for number in (1, 2, 3):
+        _open_pr(world, "Gopher/C", number)  # the forge compares names case-insensitively
+    world.commit()
+    taken = [_claim(world, f"agent-{n}") for n in range(3)]
+    assert [t.key if t else None for t in taken] == ["acme/a#1", "acme/b#1", None]
+    assert "2 by per-repository open-PR cap" in claims.diagnose(world, OPEN).reason
+
+
+def test_the_forges_hourly_pr_rate_holds_back_a_repositorys_issues(world):
+    for status in ("opened", "pushed"):
+        world.execute(
+            "INSERT INTO contributions (forge, repository, issue_number, status, pr_number) "
+            "VALUES ('local', 'gopher/c', 9, %s, %s)",
+            (status, 9 if status == "opened" else None),
+        )
+    world.commit()
+    taken = [_claim(world, f"agent-{n}") for n in range(3)]
+    assert [t.key if t else None for t in taken] == ["acme/a#1", "acme/b#1", None]
+    reason = claims.diagnose(world, OPEN).reason
+    assert "2 by per-repository PR rate" in reason and "open-PR cap" not in reason

@@ -48,15 +48,21 @@ def world(conn: psycopg.Connection, dsn: str, use_store) -> psycopg.Connection:
 
 
 @pytest.fixture
-def instance() -> dg.DagsterInstance:
+def instance(dsn: str, monkeypatch: pytest.MonkeyPatch) -> dg.DagsterInstance:
+    # Resources find the store the way every run does: through the environment.
+    monkeypatch.setenv("GLOBALLM_DATABASE_URL", dsn)
     return dg.DagsterInstance.ephemeral()
 
 
-def _tick(sensor, instance, dsn, cursor=None):
-    context = dg.build_sensor_context(
-        instance=instance, cursor=cursor, resources={"fleet": FleetResource()}
-    )
-    return sensor(context)
+def _fleet() -> FleetResource:
+    return FleetResource()
+
+
+def _tick(sensor, instance, cursor=None):
+    with dg.build_sensor_context(
+        instance=instance, cursor=cursor, resources={"fleet": _fleet()}
+    ) as context:
+        return sensor(context)
 
 
 def _keys(result) -> list[str]:
@@ -64,7 +70,7 @@ def _keys(result) -> list[str]:
 
 
 def test_fix_sensor_requests_one_run_per_free_repository_slot(world, dsn, instance):
-    result = _tick(fix_sensor, instance, dsn)
+    result = _tick(fix_sensor, instance)
     assert _keys(result) == [
         "fix:acme/a#1:attempt-1:rankings-0",
         "fix:acme/b#4:attempt-1:rankings-0",
@@ -76,8 +82,8 @@ def test_fix_sensor_requests_one_run_per_free_repository_slot(world, dsn, instan
 
 
 def test_the_same_tick_twice_requests_the_same_run_keys(world, dsn, instance):
-    first = _tick(fix_sensor, instance, dsn, cursor='{"rankings": 0}')
-    again = _tick(fix_sensor, instance, dsn, cursor='{"rankings": 0}')
+    first = _tick(fix_sensor, instance, cursor='{"rankings": 0}')
+    again = _tick(fix_sensor, instance, cursor='{"rankings": 0}')
     assert _keys(first) == _keys(again) and len(_keys(first)) == 3
 
 
@@ -85,14 +91,14 @@ def test_a_failed_attempt_gets_a_new_run_key(world, dsn, instance):
     claims.claim(world, "agent-1", _limits(), target=("acme/a", 1))
     claims.fail(world, "agent-1", "acme/a", 1, "tests fail", max_attempts=3)
     world.commit()
-    assert "fix:acme/a#1:attempt-2:rankings-0" in _keys(_tick(fix_sensor, instance, dsn))
+    assert "fix:acme/a#1:attempt-2:rankings-0" in _keys(_tick(fix_sensor, instance))
 
 
 def test_exhausted_budget_requests_no_runs(world, dsn, instance, monkeypatch):
     monkeypatch.setenv("GLOBALLM_BUDGET__WEEKLY_TOKEN_BUDGET", "1000")
     llm_usage.reserve(world, 1_000, llm_usage.Limits(1_000))
     world.commit()
-    result = _tick(fix_sensor, instance, dsn)
+    result = _tick(fix_sensor, instance)
     assert not result.run_requests
     assert result.skip_reason.skip_message.startswith("weekly token budget exhausted")
 
@@ -105,38 +111,38 @@ def test_no_free_agent_slots_requests_no_runs(world, dsn, instance, monkeypatch)
             run_config={"ops": {"fix_issue": {"config": {"repository": "x/y", "number": number}}}},
             status=dg.DagsterRunStatus.STARTED,
         )
-    result = _tick(fix_sensor, instance, dsn)
+    result = _tick(fix_sensor, instance)
     assert not result.run_requests
     assert result.skip_reason.skip_message == "no free agent slots (2 fix runs in flight)"
     monkeypatch.setenv("GLOBALLM_AGENTS__MAX_CONCURRENT_FIX_RUNS", "3")
-    assert len(_keys(_tick(fix_sensor, instance, dsn))) == 1
+    assert len(_keys(_tick(fix_sensor, instance))) == 1
 
 
 def test_stale_sensor_requests_one_cleanup_per_stale_set(world, dsn, instance):
-    assert isinstance(_tick(stale_assignment_sensor, instance, dsn), dg.SkipReason)
+    assert isinstance(_tick(stale_assignment_sensor, instance), dg.SkipReason)
     claims.claim(world, "dead-1", _limits())
     world.execute("UPDATE issues SET last_heartbeat_at = now() - interval '2 hours'")
     world.commit()
-    first = _tick(stale_assignment_sensor, instance, dsn)
-    again = _tick(stale_assignment_sensor, instance, dsn)
+    first = _tick(stale_assignment_sensor, instance)
+    again = _tick(stale_assignment_sensor, instance)
     assert first.run_key == again.run_key == "stale:acme/a#1@0:dead-1"
-    result = stale_cleanup_job.execute_in_process(
-        instance=instance, resources={"fleet": FleetResource()}
-    )
+    result = stale_cleanup_job.execute_in_process(instance=instance, resources={"fleet": _fleet()})
     assert result.success
     assert world.execute(
         "SELECT assignment_status, attempts FROM issues WHERE number = 1 AND repository = 'acme/a'"
     ).fetchone() == ("available", 1)
 
 
-def test_pr_outcome_sensor_skips_without_a_forge(instance):
-    from globallm_assets.services.agent import forge_available
-
-    result = pr_outcome_sensor(dg.build_sensor_context(instance=instance))
-    if forge_available():
-        assert result.run_key.startswith("pr-outcomes:")
-    else:
-        assert result.skip_message == "no forge in this build: nothing to refresh"
+def test_pr_outcome_sensor_polls_only_while_a_pull_request_is_open(world, instance):
+    assert _tick(pr_outcome_sensor, instance).skip_message == "no open pull requests"
+    world.execute(
+        "INSERT INTO pr_outcomes (forge, repository, number, issue_number, url, head_repository,"
+        " head_branch, head_sha, base_branch, risk_level, draft) VALUES ('local', 'acme/a', 1,"
+        " 1, 'x', 'acme/a', 'b', 'abc', 'main', 'LOW', false)"
+    )
+    world.commit()
+    first, again = _tick(pr_outcome_sensor, instance), _tick(pr_outcome_sensor, instance)
+    assert first.run_key.startswith("pr-outcomes:") and first.run_key == again.run_key
 
 
 def _limits():
@@ -151,7 +157,7 @@ def _run_fix(instance, dsn, remotes, repository, number, **fixer):
         run_config={"ops": {"fix_issue": {"config": {"repository": repository, "number": number}}}},
         instance=instance,
         resources={
-            "fleet": FleetResource(),
+            "fleet": _fleet(),
             "fixer": ScriptedGitFixerResource(dsn=dsn, remotes=str(remotes), **fixer),
         },
         raise_on_error=False,
@@ -185,3 +191,21 @@ def test_failed_fix_run_fails_and_returns_the_issue_to_the_pool(world, dsn, inst
     assert world.execute(
         "SELECT assignment_status, attempts, last_error FROM issues WHERE repository = 'gopher/c'"
     ).fetchone() == ("available", 1, "tests fail")
+
+
+def test_pr_outcomes_job_polls_the_forge(world, instance, monkeypatch, tmp_path):
+    from globallm_assets.defs.fleet.jobs import pr_outcomes_job
+
+    monkeypatch.setenv("GLOBALLM_FORGE__KIND", "local")
+    monkeypatch.setenv("GLOBALLM_FORGE__LOCAL_ROOT", str(tmp_path / "forge"))
+    world.execute(
+        "INSERT INTO pr_outcomes (forge, repository, number, issue_number, url, head_repository,"
+        " head_branch, head_sha, base_branch, risk_level, draft) VALUES ('local', 'acme/a', 1,"
+        " 1, 'x', 'acme/a', 'b', 'abc', 'main', 'LOW', false)"
+    )
+    world.commit()
+    result = pr_outcomes_job.execute_in_process(instance=instance, resources={"fleet": _fleet()})
+    assert result.success
+    logged = [entry.user_message for entry in instance.all_logs(result.run_id)]
+    # The open pull request was asked for; acme/a is not hosted on this forge, so it failed.
+    assert "0 refreshed, 0 merged, 0 closed, 0 auto-merge armed, 1 error(s)" in logged

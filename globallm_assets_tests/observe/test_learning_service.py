@@ -128,7 +128,7 @@ def test_a_closed_pull_request_lowers_priority_without_opting_out(site: Site) ->
     )  # fmt: skip
     site.forge.close_pull_request("acme/declines", report.pr_number)
     # The fleet's poll (pr_outcomes_job) learns as `prs refresh` does.
-    assert refresh_pr_outcomes(site.settings, site.dsn) == 1
+    assert refresh_pr_outcomes(site.settings, site.dsn).refreshed == 1
     site.rank()
     after = site.issue("acme/declines", 2)
     assert _component(after) == pytest.approx(-0.04)

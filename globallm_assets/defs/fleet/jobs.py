@@ -71,8 +71,7 @@ def stale_cleanup_job() -> None:
 @dg.op
 def refresh_pr_outcomes(context: dg.OpExecutionContext, fleet: FleetResource) -> None:
     """Poll the forge for the state, reviews and checks of every open PR (``pr_outcomes``)."""
-    refreshed = agent_service.refresh_pr_outcomes(fleet.settings(), fleet.dsn())
-    context.log.info(f"refreshed {refreshed} pull request(s)")
+    context.log.info(str(agent_service.refresh_pr_outcomes(fleet.settings(), fleet.dsn())))
 
 
 @dg.job(description="Refresh pr_outcomes from the forge (launched by pr_outcome_sensor).")

@@ -8,14 +8,11 @@ from globallm_assets.services.agent import FixFunction, default_fix_function
 
 
 class FleetResource(StoreResource):
-    """Budget, free slots, claimable issues and stale claims, read from PostgreSQL; the same
-    settings layers as every command (empty ``url``: env, config file, embedded server)."""
+    """Budget, free slots, claimable issues and stale claims, read from the run's store (found
+    through the environment, like every resource's)."""
 
     def max_fix_runs(self) -> int:
         return self.settings().agents.max_concurrent_fix_runs
-
-    def heartbeat_timeout(self) -> int:
-        return self.settings().agents.heartbeat_timeout
 
     def snapshot(self, limit: int) -> claims.FleetSnapshot:
         return claims.fleet_snapshot(self.settings(), self.dsn(), limit)
@@ -25,6 +22,11 @@ class FleetResource(StoreResource):
 
     def cleanup_stale(self) -> list[claims.StaleRelease]:
         return claims.cleanup_stale(self.settings(), self.dsn())
+
+    def open_pull_requests(self) -> int:
+        from globallm_assets.services.agent import open_pull_requests
+
+        return open_pull_requests(self.dsn())
 
 
 class FixerResource(dg.ConfigurableResource):

@@ -14,7 +14,6 @@ from globallm_assets.defs.fleet.jobs import (
     stale_cleanup_job,
 )
 from globallm_assets.defs.fleet.resources import FleetResource
-from globallm_assets.services import agent as agent_service
 
 RANKINGS = dg.AssetKey("issue_rankings")
 IN_FLIGHT = [
@@ -100,10 +99,12 @@ def stale_assignment_sensor(
 @dg.sensor(
     job=pr_outcomes_job,
     minimum_interval_seconds=60,
-    description="Refresh pull-request outcomes every 15 minutes.",
+    description="Refresh pull-request outcomes every 15 minutes while any is open.",
 )
-def pr_outcome_sensor(context: dg.SensorEvaluationContext) -> dg.RunRequest | dg.SkipReason:
-    if not agent_service.forge_available():
-        return dg.SkipReason("no forge in this build: nothing to refresh")
+def pr_outcome_sensor(
+    context: dg.SensorEvaluationContext, fleet: FleetResource
+) -> dg.RunRequest | dg.SkipReason:
+    if fleet.open_pull_requests() == 0:
+        return dg.SkipReason("no open pull requests")
     window = int(time.time() // PR_OUTCOME_INTERVAL)
     return dg.RunRequest(run_key=f"pr-outcomes:{window}")
