@@ -22,7 +22,8 @@ import numpy as np
 import pandas as pd
 import polars as pl
 
-from globallm_assets.core.priority import PriorityWeights, rank, rank_pandas
+from globallm_assets.core.priority import rank, rank_pandas
+from globallm_assets.core.weights import PriorityWeights
 
 TARGET_SECONDS = 2.0
 DO_NOT_TOUCH_SHARE = 0.2

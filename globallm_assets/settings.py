@@ -11,6 +11,7 @@ Every section forbids unknown keys so a typo in the YAML file is an error, not a
 from __future__ import annotations
 
 import contextvars
+import dataclasses
 import json
 import os
 import re
@@ -42,7 +43,10 @@ from pydantic_settings import (
     SettingsError,
 )
 
+from globallm_assets.core.health import HealthWeights
+from globallm_assets.core.impact import ImpactWeights
 from globallm_assets.core.models import LANGUAGES, Language
+from globallm_assets.core.weights import PriorityWeights
 
 LogLevel = Annotated[
     Literal["DEBUG", "INFO", "WARNING", "ERROR"],
@@ -137,43 +141,29 @@ class FilterSettings(Section):
     )
 
 
-class HealthWeightSettings(Section):
-    """Weights of the health score components (normalised by their sum)."""
-
-    commit_velocity: float = Field(0.4, ge=0)
-    issue_ratio: float = Field(0.2, ge=0)
-    ci_pass_rate: float = Field(0.2, ge=0)
-    contributors: float = Field(0.2, ge=0)
-    # Kept in every row but outside the seeds' four-part score unless given a weight.
-    issue_resolution: float = Field(0.0, ge=0)
-    maintainer_response: float = Field(0.0, ge=0)
-    recent_activity: float = Field(0.0, ge=0)
-    documentation: float = Field(0.0, ge=0)
+def _weight_section(name: str, weights: type, doc: str) -> type[Section]:
+    """A settings section whose keys and defaults are the core dataclass's fields: the defaults
+    are defined once, beside the formula that uses them."""
+    fields = {f.name: (float, Field(f.default, ge=0)) for f in dataclasses.fields(weights)}
+    return create_model(name, __base__=Section, __doc__=doc, **fields)
 
 
-class ImpactWeightSettings(Section):
-    """Weights of the impact score components (normalised by their sum; core/impact.py)."""
-
-    direct_dependents: float = Field(0.25, ge=0)
-    transitive_dependents: float = Field(0.25, ge=0)
-    pagerank: float = Field(0.20, ge=0)
-    betweenness: float = Field(0.05, ge=0)
-    stars: float = Field(0.15, ge=0)
-    forks: float = Field(0.10, ge=0)
-
-
-class PriorityWeightSettings(Section):
-    """Priority = wH·health + wI·impact + wS·solvability + wU·urgency − wR·redundancy − cost
-    + wA·(2·acceptance − 1)."""
-
-    health: float = Field(0.15, ge=0)
-    impact: float = Field(0.35, ge=0)
-    solvability: float = Field(0.30, ge=0)
-    urgency: float = Field(0.20, ge=0)
-    redundancy: float = Field(0.20, ge=0)
-    cost: float = Field(0.10, ge=0)
-    # Learned from pull-request outcomes (core/learning.py): ± this much at most.
-    acceptance: float = Field(0.20, ge=0)
+HealthWeightSettings = _weight_section(
+    "HealthWeightSettings",
+    HealthWeights,
+    "Weights of the health score components, normalised by their sum (core/health.py).",
+)
+ImpactWeightSettings = _weight_section(
+    "ImpactWeightSettings",
+    ImpactWeights,
+    "Weights of the impact score components, normalised by their sum (core/impact.py).",
+)
+PriorityWeightSettings = _weight_section(
+    "PriorityWeightSettings",
+    PriorityWeights,
+    "Priority = wH·health + wI·impact + wS·solvability + wU·urgency − wR·redundancy − wC·cost"
+    " + wA·(2·acceptance − 1) (core/priority.py).",
+)
 
 
 class ThresholdSettings(Section):

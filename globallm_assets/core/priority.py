@@ -45,11 +45,11 @@ comparison and as an executable second reading of the formula.
 
 from __future__ import annotations
 
-import math
-from dataclasses import asdict, dataclass, fields
 from typing import TYPE_CHECKING
 
 import polars as pl
+
+from globallm_assets.core.weights import PriorityWeights
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -82,28 +82,6 @@ REQUIRED_COLUMNS: tuple[str, ...] = (
 )
 COMPONENT_COLUMNS: tuple[str, ...] = (*(out for _, _, out, _ in TERMS), ACCEPTANCE_TERM[2])
 SORT_COLUMNS = ("priority", "repository", "number")
-
-
-@dataclass(frozen=True, slots=True)
-class PriorityWeights:
-    """Weights of the priority formula; used as given (not normalised)."""
-
-    health: float = 0.15
-    impact: float = 0.35
-    solvability: float = 0.30
-    urgency: float = 0.20
-    redundancy: float = 0.20
-    cost: float = 0.10
-    acceptance: float = 0.20
-
-    def __post_init__(self) -> None:
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
-                raise ValueError(f"priority weight {f.name} must be finite and >= 0: {value!r}")
-
-    def as_dict(self) -> dict[str, float]:
-        return asdict(self)
 
 
 def _check(columns: list[str], top: int | None) -> None:

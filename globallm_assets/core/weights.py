@@ -1,9 +1,11 @@
-"""Shared behaviour of relative weight sets (health, impact): validated, normalised by their sum."""
+"""Weight sets: the relative ones (health, impact), validated and normalised by their sum, and
+the priority formula's absolute weights (core/priority.py), kept here so settings can read their
+defaults without importing the ranking's dataframe library."""
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields
+from dataclasses import asdict, dataclass, fields
 from typing import ClassVar
 
 
@@ -23,3 +25,25 @@ class RelativeWeights:
     def normalized(self) -> dict[str, float]:
         total = sum(getattr(self, f.name) for f in fields(self))
         return {f.name: getattr(self, f.name) / total for f in fields(self)}
+
+
+@dataclass(frozen=True, slots=True)
+class PriorityWeights:
+    """Weights of the priority formula; used as given (not normalised)."""
+
+    health: float = 0.15
+    impact: float = 0.35
+    solvability: float = 0.30
+    urgency: float = 0.20
+    redundancy: float = 0.20
+    cost: float = 0.10
+    acceptance: float = 0.20
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
+                raise ValueError(f"priority weight {f.name} must be finite and >= 0: {value!r}")
+
+    def as_dict(self) -> dict[str, float]:
+        return asdict(self)

@@ -212,7 +212,7 @@ def write_scores(
 
 
 def priority_weights(settings: Settings):
-    from globallm_assets.core.priority import PriorityWeights
+    from globallm_assets.core.weights import PriorityWeights
 
     return PriorityWeights(**settings.priority_weights.model_dump())
 

@@ -21,7 +21,8 @@ from globallm_assets.core.learning import (
     posterior,
     signal,
 )
-from globallm_assets.core.priority import PriorityWeights, rank, rank_pandas
+from globallm_assets.core.priority import rank, rank_pandas
+from globallm_assets.core.weights import PriorityWeights
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 counts = st.integers(min_value=0, max_value=500)
