@@ -121,7 +121,7 @@ def test_agent_serves_its_own_counters_while_it_works(conn, dsn) -> None:
     seed(conn, {"acme/a": "python", "acme/b": "python"}, [("acme/a", 1, 0.9), ("acme/b", 2, 0.8)])
     conn.commit()
     # A claim its agent abandoned an hour ago: the working agent returns it to the pool.
-    limits = claim_store.ClaimLimits(1, 5, 50, 5_000_000, 100_000, 3600, 900)
+    limits = claim_store.ClaimLimits(1, 5, 50, 5_000_000, 100_000, 3600, 900, 3, 2)
     assert claim_store.claim(conn, "dead-agent", limits, target=("acme/b", 2)) is not None
     conn.execute("UPDATE issues SET last_heartbeat_at = now() - interval '1 hour'")
     conn.commit()
