@@ -113,7 +113,7 @@ class BudgetReport:
 def show(settings: Settings, dsn: str, *, top: int = 20) -> BudgetReport:
     """This week's limits, commitments and spend: the fleet, each repository, each language."""
     with connection(dsn) as conn:
-        week = conn.execute("SELECT budget_week(now())").fetchone()
+        week = llm_usage.current_week(conn)
         rows = llm_usage.week_totals(conn)
         claimed = llm_usage.repository_claims_this_week(conn)
     budget = settings.budget
@@ -162,7 +162,7 @@ def show(settings: Settings, dsn: str, *, top: int = 20) -> BudgetReport:
             f"{budget.weekly_token_budget:,} tokens committed this week)"
         )
     return BudgetReport(
-        week_start=week[0] if week else None,
+        week_start=week,
         limits={
             "max_tokens_per_repo": budget.max_tokens_per_repo,
             "max_time_per_repo": budget.max_time_per_repo,

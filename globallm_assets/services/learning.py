@@ -57,12 +57,12 @@ def _ourselves(settings: Settings, rows: list[dict[str, Any]]) -> set[str]:
 def learn_from_outcomes(settings: Settings, dsn: str) -> LearningReport:
     """Recompute every repository's acceptance from its pull requests, in one transaction."""
     from globallm_assets.store import learning as store
-    from globallm_assets.store.db import transaction
+    from globallm_assets.store.db import server_now, transaction
 
     prior = learning_prior(settings)
     report = LearningReport()
     with transaction(dsn) as conn:
-        now = conn.execute("SELECT now()").fetchone()[0]  # type: ignore[index]
+        now = server_now(conn)
         learned = []
         for repository, rows in store.pull_requests_by_repository(conn).items():
             outcomes = [

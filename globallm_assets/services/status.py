@@ -88,12 +88,12 @@ def collect(
 ) -> StatusReport:
     """The whole report: ``repositories`` rows of activity, the ``failures`` newest failures."""
     from globallm_assets.store import status as store
-    from globallm_assets.store.db import pool
+    from globallm_assets.store.db import pool, read_only_snapshot, server_now
 
     budget = budget_summary(settings, dsn)
     with pool(dsn).connection() as conn, conn.transaction():
-        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        now = conn.execute("SELECT now()").fetchone()[0]  # type: ignore[index]
+        read_only_snapshot(conn)
+        now = server_now(conn)
         repos = store.repository_counts(conn)
         issues = store.issue_counts(conn)
         agents = store.agent_counts(conn, settings.agents.heartbeat_timeout)

@@ -16,6 +16,7 @@ import logging
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -235,6 +236,16 @@ def pool(dsn: str, *, min_size: int = 2, max_size: int = 10) -> ConnectionPool:
         )
         _pools[dsn] = created
         return created
+
+
+def server_now(conn: psycopg.Connection) -> datetime:
+    """The server's clock: every agent on every machine ages and compares by one time."""
+    return conn.execute("SELECT now()").fetchone()[0]  # type: ignore[index]
+
+
+def read_only_snapshot(conn: psycopg.Connection) -> None:
+    """Make the open transaction one consistent read-only view (a report's numbers add up)."""
+    conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
 
 
 def close_pools() -> None:

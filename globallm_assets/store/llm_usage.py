@@ -474,3 +474,8 @@ class TokenLedger:
     def record(self, **usage: Any) -> None:
         with self._connection() as conn:
             record(conn, **usage)
+
+
+def current_week(conn: psycopg.Connection) -> date:
+    """The budget week the server is in now (weeks start where ``budget_week`` says)."""
+    return conn.execute("SELECT budget_week(now())").fetchone()[0]  # type: ignore[index]
