@@ -102,6 +102,11 @@ def refresh(
             if report.abandoned
             else ""
         )
+        + (
+            f"; {report.branches_deleted} branch(es) of failed contributions deleted"
+            if report.branches_deleted
+            else ""
+        )
     )
     for name, reason in report.opted_out.items():
         console.print(f"[yellow]opted out[/yellow] {escape(name)}: {escape(reason)}")

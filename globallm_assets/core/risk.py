@@ -17,7 +17,9 @@ CRITICAL complexity ≥ 8, security, breaking change      do not automate
 
 The level is the highest one any rule reaches (each rule adds a reason):
 
-- **complexity**: the issue's complexity from the rules (``core/issue_scores.py``), by the table;
+- **complexity**: the issue's complexity from the rules (``core/issue_scores.py``), by the table,
+  but never below the diff's own (:func:`diff_complexity`: size and public API), so words in
+  the issue such as "trivial" cannot lower it; the assessment reports the larger one;
 - **category**: a security issue is CRITICAL (a wrong security fix is worse than none);
 - **sensitive files**: CI/workflow definitions, dependency manifests and lock files, build
   scripts, code-host settings (``.github/…``) and secret-bearing files (``.env``, keys,
@@ -520,6 +522,29 @@ def level_for_complexity(complexity: int) -> RiskLevel:
     return RiskLevel.CRITICAL
 
 
+def diff_complexity(files: Sequence[FileDiff], api: ApiChanges | None = None) -> int:
+    """The change's own complexity on the issue scale (1..10), from the diff alone.
+
+    It is a floor under the issue's complexity: an issue whose text calls the work "trivial" or
+    "one line" rates low, but the diff shows what was really changed, and the assessment keeps
+    the larger of the two. Non-test files count as in the size rule; the size and public-API
+    thresholds map onto the table's rows (MEDIUM from 4, HIGH from 6, CRITICAL from 8).
+    """
+    api = api if api is not None else api_changes(files)
+    code = [f for f in files if not is_test_path(f.path)]
+    lines = sum(f.changed_lines for f in code)
+    score = 1 + (lines > 10) + (lines > 25) + (len(code) > 1)  # small changes: 1..3
+    if lines > MEDIUM_LINES or len(code) > MEDIUM_FILES or api.added:
+        score = max(score, 4)
+    if lines > (MEDIUM_LINES + HIGH_LINES) // 2:
+        score = max(score, 5)
+    if lines > HIGH_LINES or len(code) > HIGH_FILES or api.changed:
+        score = max(score, 6)
+    if api.removed:
+        score = max(score, 8)
+    return min(10, score)
+
+
 def assess(
     diff: str,
     *,
@@ -546,8 +571,21 @@ def assess(
     if not files:
         raise_to(RiskLevel.CRITICAL, "the diff is empty or unreadable")
 
+    api = api_changes(files)
     if complexity is not None:
         raise_to(level_for_complexity(complexity), f"issue complexity {complexity}")
+    if files:
+        # The issue's wording cannot make the change smaller than the diff shows.
+        shown = diff_complexity(files, api)
+        issue_level = level_for_complexity(complexity or 1)
+        if shown > (complexity or 0):
+            if level_for_complexity(shown).rank > issue_level.rank:
+                raise_to(
+                    level_for_complexity(shown),
+                    f"the diff's own complexity is {shown}"
+                    + (f" (the issue's text suggests {complexity})" if complexity else ""),
+                )
+            complexity = shown
     if category == "security":
         raise_to(RiskLevel.CRITICAL, "security issue: a human must own the fix")
 
@@ -567,7 +605,6 @@ def assess(
         if is_test_path(file.path) and (file.status == "deleted" or file.removed):
             raise_to(RiskLevel.HIGH, f"removes or rewrites existing test lines: {file.path}")
 
-    api = api_changes(files)
     if api.removed:
         raise_to(RiskLevel.CRITICAL, "breaking change, public API removed: " + _few(api.removed))
     if api.changed:

@@ -293,6 +293,11 @@ class Forge(Protocol):
         """Ask the host to merge once requirements pass (or merge now if they already do)."""
         ...
 
+    def disable_auto_merge(self, pr: PullRequest) -> None:
+        """Withdraw the request to merge automatically (its checks failed: the base branch's
+        one auto-merge slot goes back to other pull requests)."""
+        ...
+
     def merge_if_green(self, pr: PullRequest, method: MergeMethod) -> MergeAttempt:
         """Merge now when required checks are green and the branch is up to date."""
         ...

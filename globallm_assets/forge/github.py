@@ -19,6 +19,9 @@ What each operation asks GitHub (REST unless noted, shapes as GitHub documents t
 - auto-merge: GraphQL ``enablePullRequestAutoMerge`` (with ``expectedHeadOid``, so a branch
   changed after our checks cannot be merged); when GitHub answers that the pull request is
   already mergeable ("clean status") it is merged at once through ``PUT …/pulls/{n}/merge``.
+  Auto-merge is not armed while a required check has already failed on the head (GitHub would
+  hold it, and with it GlobaLLM's one auto-merge slot of the base branch, until someone re-runs
+  the check); ``disablePullRequestAutoMerge`` withdraws an armed one whose checks failed.
 - merge once green: ``GET …/pulls/{n}`` (``mergeable_state``), ``PUT …/update-branch`` when it
   is behind its base, else ``PUT …/merge`` with the tested head ``sha``.
 """
@@ -88,6 +91,13 @@ mutation EnableAutoMerge($id: ID!, $method: PullRequestMergeMethod!, $head: GitO
     input: {pullRequestId: $id, mergeMethod: $method, expectedHeadOid: $head}
   ) {
     pullRequest { number autoMergeRequest { enabledAt mergeMethod } }
+  }
+}
+"""
+_DISABLE_AUTO_MERGE = """
+mutation DisableAutoMerge($id: ID!) {
+  disablePullRequestAutoMerge(input: {pullRequestId: $id}) {
+    pullRequest { number autoMergeRequest { enabledAt } }
   }
 }
 """
@@ -347,9 +357,17 @@ class GitHubForge:
         )
 
     def delete_branch(self, target: PushTarget, branch: str) -> None:
+        """Idempotent: a branch that is already gone ("Reference does not exist") is fine."""
+        from githubkit.exception import RequestFailed
+
         owner, repo = target.repository.split("/")
         with self._errors(f"delete branch {branch} of {target.repository}"):
-            self._gh.rest.git.delete_ref(owner, repo, f"heads/{branch}")
+            try:
+                self._gh.rest.git.delete_ref(owner, repo, f"heads/{branch}")
+            except RequestFailed as exc:
+                gone = exc.response.status_code == 422 and "does not exist" in _message(exc)
+                if not gone:
+                    raise
 
     # ------------------------------------------------------------------ pull requests
 
@@ -482,6 +500,11 @@ class GitHubForge:
 
         if pr.node_id is None:
             raise ForgeError(f"{pr.repository}#{pr.number}: no GraphQL id to enable auto-merge")
+        owner, repo = parse_repo_name(pr.repository).split("/")
+        required = self.required_checks(pr.repository, pr.base_branch)
+        verdict = checks_verdict(required, self._checks_for(owner, repo, pr.head_sha))
+        if verdict.failing:
+            return MergeAttempt(False, reason=verdict.reason, failing=True)
         variables = {"id": pr.node_id, "method": method.upper(), "head": pr.head_sha}
         with self._errors(f"{pr.repository}#{pr.number} auto-merge"):
             try:
@@ -498,6 +521,12 @@ class GitHubForge:
         if not request:
             return MergeAttempt(merged=False, armed=False, reason="GitHub did not arm auto-merge")
         return MergeAttempt(merged=False, armed=True, reason="auto-merge enabled on GitHub")
+
+    def disable_auto_merge(self, pr: PullRequest) -> None:
+        if pr.node_id is None:
+            raise ForgeError(f"{pr.repository}#{pr.number}: no GraphQL id to disable auto-merge")
+        with self._errors(f"{pr.repository}#{pr.number} disable auto-merge"):
+            self._gh.graphql.request(_DISABLE_AUTO_MERGE, {"id": pr.node_id})
 
     def merge_if_green(self, pr: PullRequest, method: MergeMethod) -> MergeAttempt:
         from githubkit.exception import RequestFailed

@@ -432,6 +432,11 @@ class LocalForge:
             store.update_pull_request(conn, row["id"], auto_merge=True, merge_method=method)
         return self.merge_if_green(pr, method)
 
+    def disable_auto_merge(self, pr: PullRequest) -> None:
+        with self._connect() as conn:
+            row = self._pr(conn, pr.repository, pr.number)
+            store.update_pull_request(conn, row["id"], auto_merge=False)
+
     def merge_if_green(self, pr: PullRequest, method: MergeMethod) -> MergeAttempt:
         if method == "rebase":
             raise ForgeError("the local forge merges with 'merge' or 'squash', not 'rebase'")

@@ -16,7 +16,9 @@ request, in this order, stopping at the first refusal with nothing pushed:
    open pull request already references is skipped — asked of the forge right before pushing.
    Per-repository caps on open pull requests and new ones per hour are taken as a slot in SQL.
 5. **Push and open**; everything above LOW opens as a draft. A failure after the push deletes
-   the branch again; a pull request that cannot be recorded is closed again. Every attempt,
+   the branch again; a pull request that cannot be recorded is closed again. Where the branch
+   goes is recorded before the push, so the poll deletes any branch a failed or abandoned
+   contribution left behind (:func:`delete_abandoned_branches`). Every attempt,
    refused or failed included, is a ``contributions`` row; every pull request a ``pr_outcomes``
    row.
 
@@ -110,6 +112,7 @@ class RefreshReport:
     closed: list[str] = field(default_factory=list)
     armed: list[str] = field(default_factory=list)
     abandoned: int = 0  # contributions whose agent died mid-push, now marked failed
+    branches_deleted: int = 0  # branches of failed or abandoned contributions removed
     errors: list[str] = field(default_factory=list)
     # Repositories whose maintainers asked for no automated pull requests (services/learning).
     opted_out: dict[str, str] = field(default_factory=dict)
@@ -181,17 +184,28 @@ def contribute(
 
         dsn = prepare(settings).dsn
     forge = forge or open_forge(settings, dsn)
-    run = _Run(settings, fix, forge, dsn, auto_merge=auto_merge and settings.forge.auto_merge)
-    return run.execute(dry_run=dry_run)
+    run = _Run(
+        settings, fix, forge, dsn, auto_merge=auto_merge and settings.forge.auto_merge,
+        dry_run=dry_run,
+    )  # fmt: skip
+    return run.execute()
 
 
 class _Run:
     """One contribution attempt; every exit goes through ``_finish`` so it is recorded."""
 
     def __init__(
-        self, settings: Settings, fix: FixResult, forge: Forge, dsn: str, *, auto_merge: bool
+        self,
+        settings: Settings,
+        fix: FixResult,
+        forge: Forge,
+        dsn: str,
+        *,
+        auto_merge: bool,
+        dry_run: bool = False,
     ) -> None:
         self.settings = settings
+        self.dry_run = dry_run
         self.fix = fix
         self.forge = forge
         self.kind = forge.info.kind
@@ -221,8 +235,12 @@ class _Run:
         )
 
     def _stop(self, status: str, reason: str) -> ContributionReport:
-        """A contribution that never reached the forge: recorded, nothing pushed."""
+        """A contribution that never reached the forge: recorded, nothing pushed. A dry run
+        records nothing: it only previews what a real run would do."""
         fix = self.fix
+        if self.dry_run:
+            log.info("dry run %s#%s: %s (%s)", fix.repository, fix.issue_number, status, reason)
+            return self._report(status, reason)
         with self._connect() as conn:
             cid = store.record_contribution(
                 conn,
@@ -240,7 +258,7 @@ class _Run:
         log.info("contribute %s#%s: %s (%s)", fix.repository, fix.issue_number, status, reason)
         return self._report(status, reason, contribution_id=cid)
 
-    def execute(self, *, dry_run: bool) -> ContributionReport:
+    def execute(self) -> ContributionReport:
         fix = self.fix
         if not fix.validated or fix.head_sha is None:
             why = fix.reason or "no validated change"
@@ -272,7 +290,7 @@ class _Run:
             return self._stop("refused", leak)
         labels = _labels(self.settings, fix.category)
         draft = self.risk.draft
-        if dry_run:
+        if self.dry_run:
             return self._report("dry_run", "stopped before the push (--dry-run)", draft=draft)
 
         with self._connect() as conn:
@@ -320,6 +338,10 @@ class _Run:
         target = None
         try:
             target = self.forge.ensure_push_access(fix.repository)
+            with self._connect() as conn:
+                store.set_push_target(
+                    conn, cid, target.repository, target.remote_url, target.is_fork
+                )
             self.forge.push_branch(target, fix.workspace, fix.head_sha, fix.branch)
             pushed = True
             with self._connect() as conn:
@@ -328,8 +350,11 @@ class _Run:
         except Exception as exc:
             reason = _one_line(exc, "push" if not pushed else "open the pull request")
             if pushed and target is not None:
-                self._undo_push(target)
+                self._undo_push(target, cid)
             with self._connect() as conn:
+                if not pushed:
+                    # Nothing of ours landed; a branch of that name, if any, is not ours.
+                    store.set_push_target(conn, cid, None, None, None)
                 store.set_contribution(conn, cid, "failed", reason=reason)
             return self._report("failed", reason, contribution_id=cid)
         try:
@@ -359,7 +384,7 @@ class _Run:
         except Exception as exc:
             # A pull request nobody tracks would be exactly the half-done state to avoid.
             reason = _one_line(exc, "record the pull request")
-            self._withdraw(pr, target, reason)
+            self._withdraw(pr, target, reason, cid)
             with self._connect() as conn:
                 store.set_contribution(conn, cid, "failed", reason=reason)
             return self._report("failed", reason, contribution_id=cid, pr_url=pr.url)
@@ -368,13 +393,17 @@ class _Run:
     def _may_auto_merge(self) -> bool:
         return self.auto_merge and self.risk is not None and self.risk.auto_merge_allowed
 
-    def _undo_push(self, target: Any) -> None:
+    def _undo_push(self, target: Any, cid: int) -> None:
+        """Delete the pushed branch again; when that fails the poll retries it
+        (:func:`delete_abandoned_branches`)."""
         try:
             self.forge.delete_branch(target, self.fix.branch)
+            with self._connect() as conn:
+                store.mark_branch_deleted(conn, cid)
         except Exception as exc:
             log.warning("could not delete branch %s again: %s", self.fix.branch, _one_line(exc))
 
-    def _withdraw(self, pr: PullRequest, target: Any, reason: str) -> None:
+    def _withdraw(self, pr: PullRequest, target: Any, reason: str, cid: int) -> None:
         try:
             self.forge.close_pull_request(
                 pr.repository,
@@ -385,7 +414,7 @@ class _Run:
         except Exception as exc:
             log.error("pull request %s is open but untracked: %s", pr.url, _one_line(exc))
         if target is not None:
-            self._undo_push(target)
+            self._undo_push(target, cid)
 
     def _after_open(self, cid: int, pr: PullRequest) -> ContributionReport:
         assert self.risk is not None
@@ -461,7 +490,9 @@ def advance_auto_merge(
 
     ``waiting`` → (a draft: once green and no changes requested, mark it ready) → take the base
     branch's slot → ask the forge to auto-merge (``enabled`` via ``forge``) or, where it
-    cannot, keep the slot and merge here once green (``enabled`` via ``poll``).
+    cannot, keep the slot and merge here once green (``enabled`` via ``poll``). A required
+    check that fails gives the slot back (``waiting`` again): via ``poll`` the merge attempt
+    says so; via ``forge`` the host's auto-merge is disabled first.
     """
     from globallm_assets.store.db import pool
 
@@ -500,6 +531,19 @@ def advance_auto_merge(
         if attempt.armed:
             return save(auto_merge_via="forge", auto_merge_reason=attempt.reason)
         return _settle(attempt, save)
+    if row["auto_merge"] == "enabled" and row["auto_merge_via"] == "forge":
+        # The host merges once green; a failed required check only a new push (or a re-run)
+        # can fix, so the base branch's slot is not held for it meanwhile.
+        status = forge.pull_request_status(repo, number)
+        verdict = checks_verdict(status.required_checks, status.checks)
+        if status.state is not PRState.open or not verdict.failing:
+            return row
+        forge.disable_auto_merge(pr)
+        return save(
+            auto_merge="waiting",
+            auto_merge_via=None,
+            auto_merge_reason=f"{verdict.reason}: auto-merge disabled until they pass",
+        )
     if row["auto_merge"] == "enabled" and row["auto_merge_via"] == "poll":
         try:
             attempt = forge.merge_if_green(pr, method)
@@ -568,6 +612,7 @@ def refresh_outcomes(
     with pool(dsn).connection() as conn:
         report.abandoned = store.expire_reservations(conn, kind)
         rows = store.outcomes_to_refresh(conn, kind, limit=limit)
+    report.branches_deleted = delete_abandoned_branches(forge, dsn, report.errors)
     for row in rows:
         key = f"{row['repository']}#{row['number']}"
         try:
@@ -590,6 +635,30 @@ def refresh_outcomes(
 
     report.opted_out = learn_from_outcomes(settings, dsn).opted_out
     return report
+
+
+def delete_abandoned_branches(forge: Forge, dsn: str, errors: list[str] | None = None) -> int:
+    """Delete the pushed branches of contributions that failed or were abandoned after their
+    push (an agent that died mid-push, a deletion that failed at the time), so no branch of
+    work GlobaLLM gave up on stays on the forge. Returns how many were deleted."""
+    from globallm_assets.forge.base import PushTarget
+    from globallm_assets.store.db import pool
+
+    with pool(dsn).connection() as conn:
+        rows = store.branches_to_delete(conn, forge.info.kind)
+    deleted = 0
+    for row in rows:
+        target = PushTarget(row["push_repository"], row["push_url"], bool(row["push_is_fork"]))
+        try:
+            forge.delete_branch(target, row["branch"])
+        except ForgeError as exc:
+            if errors is not None:
+                errors.append(f"branch {row['branch']} of {target.repository}: {_one_line(exc)}")
+            continue
+        with pool(dsn).connection() as conn:
+            store.mark_branch_deleted(conn, row["id"])
+        deleted += 1
+    return deleted
 
 
 def _record_status(
@@ -819,6 +888,7 @@ __all__ = [
     "RefreshReport",
     "advance_auto_merge",
     "contribute",
+    "delete_abandoned_branches",
     "list_outcomes",
     "open_forge",
     "pr_body",

@@ -106,9 +106,22 @@ _PR_LOAD = f"""
     GROUP BY 1
 """
 
+# This week's claim count per language, read once per statement: the language cap then tests a
+# row of this small set instead of re-reading the budget table for every candidate the claim
+# walks past (the guarded upsert in the claim still enforces the cap exactly).
+_LANGUAGE_WEEK = """
+    SELECT key AS language, claims FROM token_budget
+    WHERE week_start = budget_week(now()) AND scope = 'language'
+"""
+
+# The per-statement sets the candidate rows are joined with; every statement over ``_FROM``
+# starts with these.
+_COUNTS = f"pr_load AS MATERIALIZED ({_PR_LOAD}), language_week AS MATERIALIZED ({_LANGUAGE_WEEK})"
+
 # Rows a claim may consider at all: the issue is open, ranked and available, its repository is
 # approved and has not opted out. `i` issues, `r` repositories, `rc` repository_claims,
-# `tb`/`tl` this week's budget rows of the repository and the language, `pr` the forge's load.
+# `tb` this week's budget row of the repository, `tl` the language's claims this week, `pr` the
+# forge's load.
 _FROM = """
     FROM issues i
     JOIN repositories r ON r.name = i.repository
@@ -118,8 +131,7 @@ _FROM = """
     LEFT JOIN token_budget tb
            ON tb.week_start = budget_week(now()) AND tb.scope = 'repository'
           AND tb.key = i.repository
-    LEFT JOIN token_budget tl
-           ON tl.week_start = budget_week(now()) AND tl.scope = 'language' AND tl.key = r.language
+    LEFT JOIN language_week tl ON tl.language = r.language
     WHERE i.assignment_status = 'available' AND i.state = 'open' AND NOT i.do_not_touch
       AND i.priority IS NOT NULL AND r.worth_working_on IS TRUE
       AND NOT COALESCE(f.opted_out, false)
@@ -152,7 +164,7 @@ CAPS: dict[str, str] = {
 _TARGET = " AND i.repository = %(repository)s AND i.number = %(number)s"
 
 _CLAIM = """
-WITH pr_load AS MATERIALIZED ({pr_load}),
+WITH {counts},
 candidate AS MATERIALIZED (
     SELECT i.repository, i.number, r.language
     {from_}
@@ -190,7 +202,7 @@ def claim_sql(limits: ClaimLimits, *, targeted: bool = False) -> str:
     form is re-planned on every call (about 2 ms of server CPU, four times the execution).
     """
     text = _CLAIM.format(
-        pr_load=_PR_LOAD,
+        counts=_COUNTS,
         from_=_FROM,
         caps=" AND ".join(CAPS.values()),
         target=_TARGET if targeted else "",
@@ -261,7 +273,7 @@ def diagnose(
             return Diagnosis(unavailable)
     counts = ", ".join(f"count(*) FILTER (WHERE NOT ({predicate}))" for predicate in CAPS.values())
     row = conn.execute(
-        f"WITH pr_load AS ({_PR_LOAD}) "
+        f"WITH {_COUNTS} "
         f"SELECT count(*), count(*) FILTER (WHERE {' AND '.join(CAPS.values())}), {counts} "
         f"{_FROM}{_TARGET if target else ''}",
         params,
@@ -501,7 +513,7 @@ def top_available(
     at most as many per repository as it has free agent slots (for the fix sensor)."""
     rows = conn.execute(
         f"""
-        WITH pr_load AS ({_PR_LOAD})
+        WITH {_COUNTS}
         SELECT repository, number, attempts FROM (
             SELECT i.repository, i.number, i.attempts, i.priority,
                    row_number() OVER (PARTITION BY i.repository

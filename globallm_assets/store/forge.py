@@ -388,6 +388,47 @@ def set_contribution(
     )
 
 
+def set_push_target(
+    conn: psycopg.Connection,
+    contribution_id: int,
+    repository: str | None,
+    url: str | None,
+    is_fork: bool | None,
+) -> None:
+    """Where the branch is about to be pushed; recorded first, so a branch left by an agent
+    that dies mid-push can still be found and deleted (None: the push failed, nothing to
+    delete)."""
+    conn.execute(
+        "UPDATE contributions SET push_repository = %s, push_url = %s, push_is_fork = %s, "
+        "updated_at = now() WHERE id = %s",
+        (repository, url, is_fork, contribution_id),
+    )
+
+
+def mark_branch_deleted(conn: psycopg.Connection, contribution_id: int) -> None:
+    conn.execute(
+        "UPDATE contributions SET branch_deleted_at = now() WHERE id = %s", (contribution_id,)
+    )
+
+
+def branches_to_delete(
+    conn: psycopg.Connection, forge: str, limit: int = 100
+) -> list[dict[str, Any]]:
+    """Failed (or abandoned) contributions whose pushed branch may still be on the forge."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        cur.execute(
+            """
+            SELECT id, repository, branch, push_repository, push_url, push_is_fork
+            FROM contributions
+            WHERE forge = %s AND status = 'failed' AND push_repository IS NOT NULL
+              AND branch_deleted_at IS NULL AND branch IS NOT NULL
+            ORDER BY id LIMIT %s
+            """,
+            (forge, limit),
+        )
+        return cur.fetchall()
+
+
 def expire_reservations(conn: psycopg.Connection, forge: str) -> int:
     """Reservations older than ``STALE_RESERVATION`` belong to an agent that died mid-push:
     mark them failed so no row keeps looking like work in progress."""

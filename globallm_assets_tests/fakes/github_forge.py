@@ -23,6 +23,7 @@ Behaviour modelled where the client depends on it:
   pull request is a draft, ``expectedHeadOid`` differs, or it is already mergeable ("clean
   status"); once armed, the pull request merges itself when its checks turn green
   (:meth:`FakeForgeGitHub.complete_check`), as on GitHub;
+- ``disablePullRequestAutoMerge`` disarms it (no merge when checks later pass);
 - ``markPullRequestReadyForReview`` clears the draft flag.
 """
 
@@ -92,18 +93,23 @@ input EnablePullRequestAutoMergeInput {
   pullRequestId: ID! mergeMethod: PullRequestMergeMethod expectedHeadOid: GitObjectID
   commitHeadline: String commitBody: String authorEmail: String clientMutationId: String
 }
+input DisablePullRequestAutoMergeInput { pullRequestId: ID! clientMutationId: String }
 input MarkPullRequestReadyForReviewInput { pullRequestId: ID! clientMutationId: String }
 type AutoMergeRequest { enabledAt: DateTime mergeMethod: PullRequestMergeMethod! }
 type PullRequest {
   id: ID! number: Int! isDraft: Boolean! state: String! autoMergeRequest: AutoMergeRequest
 }
 type EnablePullRequestAutoMergePayload { clientMutationId: String pullRequest: PullRequest }
+type DisablePullRequestAutoMergePayload { clientMutationId: String pullRequest: PullRequest }
 type MarkPullRequestReadyForReviewPayload { clientMutationId: String pullRequest: PullRequest }
 type Query { node(id: ID!): PullRequest }
 type Mutation {
   enablePullRequestAutoMerge(
     input: EnablePullRequestAutoMergeInput!
   ): EnablePullRequestAutoMergePayload
+  disablePullRequestAutoMerge(
+    input: DisablePullRequestAutoMergeInput!
+  ): DisablePullRequestAutoMergePayload
   markPullRequestReadyForReview(
     input: MarkPullRequestReadyForReviewInput!
   ): MarkPullRequestReadyForReviewPayload
@@ -1053,6 +1059,17 @@ class _MutationRoot:
                 "commit_message": None,
             }
             pr.auto_merge_enabled_at = datetime.now(UTC)
+            return {
+                "clientMutationId": input.get("clientMutationId"),
+                "pullRequest": self._pr_node(pr),
+            }
+
+    def disablePullRequestAutoMerge(self, info: Any, input: dict[str, Any]) -> dict[str, Any]:
+        with self._fake._lock:
+            _, pr = self._fake._by_node_id(input["pullRequestId"])
+            if pr.state != "open":
+                raise _Unprocessable("Pull request is not open")
+            pr.auto_merge, pr.auto_merge_enabled_at = None, None
             return {
                 "clientMutationId": input.get("clientMutationId"),
                 "pullRequest": self._pr_node(pr),

@@ -260,6 +260,47 @@ def test_a_failure_after_the_push_leaves_no_branch_and_is_recorded(
     assert _branches(hosted) == ["main"]
     assert _rows(hosted.dsn, "SELECT status FROM contributions") == [("failed",)]
     assert _rows(hosted.dsn, "SELECT count(*) FROM pr_outcomes") == [(0,)]
+    assert _rows(
+        hosted.dsn, "SELECT push_repository, branch_deleted_at IS NOT NULL FROM contributions"
+    ) == [(REPO, True)]  # fmt: skip
+
+
+def test_the_poll_deletes_the_branch_of_a_contribution_abandoned_after_its_push(
+    hosted: Hosted, tmp_path: Path
+) -> None:
+    """An agent that dies between the push and the pull request leaves a pushed branch; once
+    the reservation expires, the poll deletes it from the forge (once)."""
+    fix = _fix(hosted, tmp_path)
+    with psycopg.connect(hosted.dsn) as conn:
+        cid, _ = store.reserve_contribution(
+            conn, forge="local", repository=REPO, issue_number=1, solution_id=None,
+            branch=fix.branch, base_branch="main", head_sha=fix.head_sha, risk_level="LOW",
+            max_open=3, max_per_hour=2,
+        )  # fmt: skip
+        assert cid is not None
+        target = hosted.forge.ensure_push_access(REPO)
+        store.set_push_target(conn, cid, target.repository, target.remote_url, target.is_fork)
+        conn.commit()
+        hosted.forge.push_branch(target, fix.workspace, fix.head_sha, fix.branch)  # then dies
+        store.set_contribution(conn, cid, "pushed")
+        conn.commit()
+    settings = _settings(hosted.dsn)
+    young = refresh_outcomes(settings, forge=hosted.forge, dsn=hosted.dsn)
+    assert young.abandoned == 0 and young.branches_deleted == 0  # its agent may be alive
+    assert fix.branch in _branches(hosted)
+    with psycopg.connect(hosted.dsn) as conn:
+        conn.execute(
+            "UPDATE contributions SET updated_at = now() - interval '2 hours' WHERE id = %s",
+            (cid,),
+        )
+    report = refresh_outcomes(settings, forge=hosted.forge, dsn=hosted.dsn)
+    assert report.abandoned == 1 and report.branches_deleted == 1, report.errors
+    assert _branches(hosted) == ["main"]
+    assert _rows(
+        hosted.dsn, "SELECT status, branch_deleted_at IS NOT NULL FROM contributions"
+    ) == [("failed", True)]  # fmt: skip
+    again = refresh_outcomes(settings, forge=hosted.forge, dsn=hosted.dsn)
+    assert again.branches_deleted == 0 and again.errors == []
 
 
 def test_one_auto_merge_per_base_branch_is_enforced_by_the_database(
@@ -334,6 +375,34 @@ def test_dry_run_builds_the_pull_request_and_pushes_nothing(hosted: Hosted, tmp_
     assert report.status == "dry_run" and report.body.startswith("Fixes #1")
     assert _branches(hosted) == ["main"]
     assert _rows(hosted.dsn, "SELECT count(*) FROM contributions") == [(0,)]
+
+
+def test_a_dry_run_that_stops_early_records_no_contribution(hosted: Hosted, tmp_path: Path) -> None:
+    """Refused (risk), skipped (etiquette) and unvalidated dry runs preview only: the same
+    guards answer, but no contributions row is written (a real run would write one each)."""
+    from dataclasses import replace
+
+    critical = _fix(
+        hosted, tmp_path, files={".github/workflows/ci.yml": "on: push\n", "calc.py": FIXED},
+        name="critical",
+    )  # fmt: skip
+    opted_out = _settings(hosted.dsn, **{"forge.opted_out_repositories": [REPO]})
+    unvalidated = replace(
+        _fix(hosted, tmp_path, name="failed"), outcome=Outcome.failed, reason="tests still fail"
+    )
+    reports = [
+        _go(hosted, critical, dry_run=True),
+        _go(hosted, _fix(hosted, tmp_path, name="skipped"), dry_run=True, settings=opted_out),
+        _go(hosted, unvalidated, dry_run=True),
+    ]
+    assert [r.status for r in reports] == ["refused", "skipped", "refused"]
+    assert "CRITICAL" in reports[0].reason and "opted out" in reports[1].reason
+    assert all(r.contribution_id is None for r in reports)
+    assert _rows(hosted.dsn, "SELECT count(*) FROM contributions") == [(0,)]
+    assert _branches(hosted) == ["main"]
+    # The same refusal without --dry-run is recorded.
+    assert _go(hosted, critical).contribution_id is not None
+    assert _rows(hosted.dsn, "SELECT status FROM contributions") == [("refused",)]
 
 
 def test_pr_body_says_plainly_who_made_it(hosted: Hosted, tmp_path: Path) -> None:

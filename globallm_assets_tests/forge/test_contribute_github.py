@@ -3,11 +3,13 @@ service path as the local forge, through fork, push, pull request, labels and au
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
 import pytest
 
+from globallm_assets.core.models import IssueRecord
 from globallm_assets.core.risk import RiskLevel
 from globallm_assets.services.contribute import contribute, refresh_outcomes
 from globallm_assets.settings import ConfigError, load_settings
@@ -17,6 +19,7 @@ from globallm_assets_tests.forge.conftest import GH_REPO as REPO
 from globallm_assets_tests.forge.fixes import make_fix
 from globallm_assets_tests.forge.gitrepos import fix_workspace
 
+BRANCH = "globallm/issue-1-add"
 PARSE_TEST = "from lib import parse\n\n\ndef test_strip():\n    assert parse(' a ') == 'a'\n"
 
 
@@ -141,3 +144,107 @@ def test_github_without_a_token_is_a_configuration_error(dsn: str, tmp_path: Pat
     init_repo(upstream, {"lib.py": "x = 1\n"})
     with pytest.raises(ConfigError, match="GITHUB_TOKEN"):
         contribute(settings, _fix(upstream, tmp_path), dsn=dsn)
+
+
+def test_failing_checks_disable_github_auto_merge_and_free_the_base_branch_slot(
+    github_world,
+    dsn: str,
+    tmp_path: Path,
+) -> None:
+    """One auto-merge per base branch: a pull request whose required check failed must not keep
+    the slot (GitHub would hold it armed until someone re-runs the check)."""
+    fake, upstream = github_world
+    fake.allow_auto_merge.add(REPO.lower())
+    fake.protect(REPO, "main", ["ci/tests"], strict=False)
+    fake.repo(REPO).issues.append(
+        IssueRecord(
+            repository=REPO, number=2, title="parse() ignores tabs", body="tabs stay",
+            state="open", created_at=datetime(2024, 1, 2, tzinfo=UTC),
+        )
+    )  # fmt: skip
+    settings = _settings(fake, dsn)
+    first = _fix(upstream, tmp_path)
+    report = contribute(settings, first, dsn=dsn)
+    assert report.status == "auto_merge", report.reason
+    pull = fake.pull(REPO, report.pr_number)
+    assert pull.auto_merge is not None
+
+    fake.complete_check(REPO, first.head_sha, "ci/tests", "failure")
+    refresh_outcomes(settings, dsn=dsn)
+    assert pull.auto_merge is None and pull.state == "open"  # disarmed on GitHub
+    with psycopg.connect(dsn) as conn:
+        state = conn.execute(
+            "SELECT auto_merge, auto_merge_via, auto_merge_reason FROM pr_outcomes "
+            "WHERE number = %s",
+            (report.pr_number,),
+        ).fetchone()
+    assert state[:2] == ("waiting", None) and "failing checks: ci/tests" in state[2]
+    # The next poll does not arm it again while the check still fails.
+    refresh_outcomes(settings, dsn=dsn)
+    assert pull.auto_merge is None
+    with psycopg.connect(dsn) as conn:
+        assert conn.execute(
+            "SELECT count(*) FROM pr_outcomes WHERE auto_merge = 'enabled'"
+        ).fetchone() == (0,)
+
+    # The slot is free: a second pull request to the same base branch is armed at once.
+    ws = fix_workspace(
+        upstream, tmp_path / "ws2", "globallm/issue-2-tabs",
+        {"lib.py": "def parse(x):\n    return x.strip(' \\t')\n", "tests/test_tabs.py": PARSE_TEST},
+        "Strip tabs (fixes #2)",
+    )  # fmt: skip
+    second = make_fix(
+        ws, REPO, issue_number=2, issue_title="parse() ignores tabs",
+        tests_added=("tests/test_tabs.py",),
+    )  # fmt: skip
+    other = contribute(settings, second, dsn=dsn)
+    assert other.status == "auto_merge", other.reason
+    assert fake.pull(REPO, other.pr_number).auto_merge is not None
+
+    refresh_outcomes(settings, dsn=dsn)
+    assert fake.pull(REPO, other.pr_number).auto_merge is not None  # still holds the slot
+    fake.complete_check(REPO, first.head_sha, "ci/tests", "success")  # no merge: disarmed
+    assert pull.auto_merge is None and not pull.merged
+
+
+def test_the_poll_deletes_an_abandoned_contributions_branch_from_the_fork(
+    github_world,
+    dsn: str,
+    tmp_path: Path,
+) -> None:
+    """The agent pushed to its fork and died before opening the pull request: once the
+    reservation expires, the poll deletes the branch through the git refs API (and a branch
+    that is already gone is not an error)."""
+    from globallm_assets.services.contribute import open_forge
+    from globallm_assets.store import forge as store
+
+    fake, upstream = github_world
+    settings = _settings(fake, dsn)
+    fix = _fix(upstream, tmp_path)
+    forge = open_forge(settings, dsn)
+    target = forge.ensure_push_access(REPO)
+    assert target.is_fork and target.repository == "globallm-bot/lib"
+    with psycopg.connect(dsn) as conn:
+        ids = []
+        for number, branch in ((1, fix.branch), (2, "globallm/issue-2-never-pushed")):
+            cid, _ = store.reserve_contribution(
+                conn, forge="github", repository=REPO, issue_number=number, solution_id=None,
+                branch=branch, base_branch="main", head_sha=fix.head_sha, risk_level="LOW",
+                max_open=3, max_per_hour=5,
+            )  # fmt: skip
+            assert cid is not None
+            store.set_push_target(conn, cid, target.repository, target.remote_url, True)
+            ids.append(cid)
+        forge.push_branch(target, fix.workspace, fix.head_sha, fix.branch)
+        store.set_contribution(conn, ids[0], "pushed")
+        conn.execute("UPDATE contributions SET updated_at = now() - interval '2 hours'")
+    assert fake.branch_sha("globallm-bot/lib", BRANCH) == fix.head_sha
+    report = refresh_outcomes(settings, dsn=dsn)
+    assert report.abandoned == 2 and report.branches_deleted == 2, report.errors
+    assert fake.branch_sha("globallm-bot/lib", BRANCH) is None
+    deletes = [r for r in fake.stats.log if r.method == "DELETE"]
+    assert [r.path.rsplit("/heads/", 1)[1] for r in deletes] == [
+        BRANCH,
+        "globallm/issue-2-never-pushed",
+    ]
+    assert refresh_outcomes(settings, dsn=dsn).branches_deleted == 0
