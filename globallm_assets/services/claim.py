@@ -175,12 +175,7 @@ def claim_still_held(settings: Settings, dsn: str, claimed: ClaimedIssue) -> boo
 
 def _last_status(dsn: str, claimed: ClaimedIssue) -> tuple[str, str | None] | None:
     with connection(dsn) as conn:
-        row = conn.execute(
-            "SELECT assignment_status, last_agent FROM issues WHERE repository = %s "
-            "AND number = %s",
-            (claimed.repository, claimed.number),
-        ).fetchone()
-    return (row[0], row[1]) if row else None
+        return store.assignment_of(conn, claimed.repository, claimed.number)
 
 
 def complete(settings: Settings, dsn: str, claimed: ClaimedIssue, result: str | None) -> bool:

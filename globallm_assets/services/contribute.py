@@ -687,11 +687,7 @@ def _record_status(
         )
     with pool(dsn).connection() as conn:
         store.update_outcome(conn, kind, row["repository"], row["number"], **fields)
-        conn.execute(
-            "UPDATE pr_outcomes SET refreshed_at = now() "
-            "WHERE forge = %s AND repository = %s AND number = %s",
-            (kind, row["repository"], row["number"]),
-        )
+        store.mark_refreshed(conn, kind, row["repository"], row["number"])
         fresh = store.get_outcome(conn, kind, row["repository"], row["number"])
     assert fresh is not None
     return fresh

@@ -320,6 +320,17 @@ def _target_unavailable(conn: psycopg.Connection, target: tuple[str, int]) -> st
     return None
 
 
+def assignment_of(
+    conn: psycopg.Connection, repository: str, number: int
+) -> tuple[str, str | None] | None:
+    """The issue's assignment state and the agent that last held it (None: no such issue)."""
+    row = conn.execute(
+        "SELECT assignment_status, last_agent FROM issues WHERE repository = %s AND number = %s",
+        (repository, number),
+    ).fetchone()
+    return (row[0], row[1]) if row else None
+
+
 def held_by(conn: psycopg.Connection, agent_id: str) -> list[ClaimedIssue]:
     """Issues this agent holds (after a lost connection: did my claim commit?)."""
     rows = conn.execute(

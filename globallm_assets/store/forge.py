@@ -476,6 +476,15 @@ def update_outcome(
     )
 
 
+def mark_refreshed(conn: psycopg.Connection, forge: str, repository: str, number: int) -> None:
+    """Stamp the poll's time by the server's clock, so every poller ages rows alike."""
+    conn.execute(
+        "UPDATE pr_outcomes SET refreshed_at = now() "
+        "WHERE forge = %s AND repository = %s AND number = %s",
+        (forge, repository, number),
+    )
+
+
 def arm_auto_merge(
     conn: psycopg.Connection, forge: str, repository: str, number: int, via: str
 ) -> bool:
