@@ -81,8 +81,9 @@ SEARCH_PAGE_SIZE = 100
 GITHUB_EPOCH = datetime(2007, 10, 1, tzinfo=UTC)
 # Below this a created-date slice is not split further (a pathological tie; we keep 1,000).
 MIN_DATE_SLICE = timedelta(hours=1)
-# v2: snapshots carry the README, merged-PR CI and maintainer responses.
-_SNAPSHOT_VERSION = "v2"
+# v2: snapshots carry the README, merged-PR CI and maintainer responses; v3: the names in the
+# root and .github/ trees.
+_SNAPSHOT_VERSION = "v3"
 _LINKED_VERSION = "v1"
 _LAST_PAGE_RE = re.compile(r'<([^<>]+)>;\s*rel="last"')
 
@@ -103,6 +104,9 @@ class RepoSnapshot:
     metadata: RepoMetadata
     activity: ActivityStats
     fetched_at: datetime
+    # Entry names (lower case) of the default branch's root ("") and ".github" trees, where the
+    # query saw them: they let repository_file answer "no such file" without a request.
+    trees: dict[str, list[str]] | None = None
 
 
 class GitHubSource:
@@ -346,6 +350,7 @@ class GitHubSource:
                 metadata=gql.metadata_from_node(node, now),
                 activity=gql.activity_from_node(node, now),
                 fetched_at=now,
+                trees=gql.tree_names(node),
             )
             out[name] = snap
             if self._cache is not None:
@@ -381,7 +386,7 @@ class GitHubSource:
             if node is None or gql.content_version(node) != version:
                 continue
             fresh = snap.metadata.model_copy(update=gql.scalar_metadata(node))
-            reused[name] = RepoSnapshot(fresh, snap.activity, snap.fetched_at)
+            reused[name] = RepoSnapshot(fresh, snap.activity, snap.fetched_at, snap.trees)
         gone = {n for n in cached if n not in probed}
         to_fetch = [n for n in names if n not in reused and n not in gone]
         self._log.debug(
@@ -489,9 +494,18 @@ class GitHubSource:
 
     def repository_file(self, full_name: str, path: str) -> str | None:
         """Text of one file on the default branch (REST contents API, ETag-cached); None when
-        the file does not exist. Used for the ``.github/globallm.yml`` opt-out."""
+        the file does not exist. Used for the ``.github/globallm.yml`` opt-out.
+
+        A file that the repository's cached snapshot shows absent (its root or ``.github`` tree
+        lacks the name) is answered without a request: GitHub's 404 carries no ETag, so asking
+        would cost a point on every fetch. The snapshot is at most ``snapshot_ttl`` old and is
+        re-fetched whenever the repository is pushed to (which adding the file is) by the next
+        metadata read; the health stage does one before every issue fetch.
+        """
         import base64
 
+        if self._known_absent(full_name, path):
+            return None
         owner, repo = parse_repo_name(full_name).split("/")
         try:
             with self._errors(f"{full_name} {path}"):
@@ -505,6 +519,26 @@ class GitHubSource:
             raw = base64.b64decode(data.get("content") or "")
             return raw.decode("utf-8", errors="replace")
         return data.get("content")
+
+    def _known_absent(self, full_name: str, path: str) -> bool:
+        if self._cache is None or not self._authenticated:
+            return False
+        entry = self._cache.get(self._snapshot_key(parse_repo_name(full_name)))
+        snap = _load_snapshot(entry[1]) if entry else None
+        if snap is None or snap.trees is None:
+            return False
+        if (self.now - snap.fetched_at).total_seconds() >= self._snapshot_ttl:
+            return False
+        parts = [p.lower() for p in path.strip("/").split("/")]
+        root = snap.trees.get("")
+        if len(parts) == 1:
+            return root is not None and parts[0] not in root
+        if len(parts) == 2 and parts[0] == ".github":
+            if root is not None and ".github" not in root:
+                return True
+            dot_github = snap.trees.get(".github")
+            return dot_github is not None and parts[1] not in dot_github
+        return False
 
     def contributors_count(self, full_name: str) -> int | None:
         """All-time contributors, anonymous ones included, from one REST request.
@@ -770,6 +804,7 @@ def _dump_snapshot(snap: RepoSnapshot) -> bytes:
             "fetched_at": snap.fetched_at.isoformat(),
             "metadata": snap.metadata.model_dump(mode="json"),
             "activity": snap.activity.model_dump(mode="json"),
+            "trees": snap.trees,
         }
     ).encode()
 
@@ -781,6 +816,7 @@ def _load_snapshot(blob: bytes) -> RepoSnapshot | None:
             metadata=RepoMetadata.model_validate(raw["metadata"]),
             activity=ActivityStats.model_validate(raw["activity"]),
             fetched_at=datetime.fromisoformat(raw["fetched_at"]),
+            trees=raw.get("trees"),
         )
     except (ValueError, KeyError, TypeError):
         return None  # an older or foreign entry: treat as absent

@@ -512,6 +512,42 @@ def test_unchanged_issue_pages_reuse_linked_pull_requests_without_a_query(
     assert fake.stats.by_kind["graphql"] == 3
 
 
+def test_opt_out_file_absent_from_the_snapshot_trees_costs_no_request(
+    fake: FakeGitHub, clock: FakeClock
+) -> None:
+    plain, opted = fake.repos[0], fake.repos[1]
+    opted.files[".github/globallm.yml"] = "enabled: false\n"
+    source = make_source(fake, clock, etag_cache=MemoryEtagCache())
+    path = ".github/globallm.yml"
+
+    # No snapshot yet: GitHub is asked (a 404 has no ETag, so each ask costs a point).
+    assert source.repository_file(plain.full_name, path) is None
+    assert fake.stats.by_kind["contents"] == 1
+
+    source.repository_snapshots([plain.full_name, opted.full_name])
+    fake.reset_stats()
+    assert source.repository_file(plain.full_name, path) is None
+    assert source.repository_file(plain.full_name, "LICENSE.md") is None
+    assert fake.stats.requests == 0
+    # A file the trees list is fetched.
+    assert source.repository_file(opted.full_name, path) == "enabled: false\n"
+    assert fake.stats.by_kind["contents"] == 1
+
+    # Adding the file is a push: the next metadata read re-fetches the snapshot, and the file
+    # is found.
+    plain.files[".github/globallm.yml"] = "enabled: false\n"
+    fake.push(plain.full_name)
+    source.repository_snapshots([plain.full_name])
+    assert source.repository_file(plain.full_name, path) == "enabled: false\n"
+
+    # A snapshot older than snapshot_ttl proves nothing.
+    del plain.files[".github/globallm.yml"]
+    clock.now += 24 * 3600 + 1
+    fake.reset_stats()
+    assert source.repository_file(plain.full_name, path) is None
+    assert fake.stats.by_kind["contents"] == 1
+
+
 def test_changed_resource_is_refetched_despite_cached_etag(
     fake: FakeGitHub, clock: FakeClock
 ) -> None:
