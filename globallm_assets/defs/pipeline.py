@@ -21,6 +21,7 @@ from dagster._core.storage.tags import (
     ASSET_PARTITION_RANGE_START_TAG,
 )
 
+from globallm_assets.defs.automation import PIPELINE_TAG
 from globallm_assets.defs.run_monitoring import WORKER_TAG, reap_dead_runs, worker_identity
 from globallm_assets.settings import Settings
 from globallm_assets.store.db import StoreLocation
@@ -154,7 +155,12 @@ def run_pipeline(
     language in one run); stops at the first failed run."""
     results = []
     for stage in stages:
-        run_tags = {**(tags or {}), "globallm/stage": stage.job.removesuffix("_job")}
+        run_tags = {
+            **(tags or {}),
+            "globallm/stage": stage.job.removesuffix("_job"),
+            # Automation does not follow these runs: the pipeline builds the downstream itself.
+            PIPELINE_TAG: "run",
+        }
         if stage.one_run:
             for keys in language_ranges(languages):
                 if on_start:
