@@ -3,7 +3,9 @@
 `globallm run` and `globallm demo` go through here. Each run belongs to a job of the code
 location (`globallm`), one per stage and language partition, with the same origin a run launched
 from the UI has: it shows on the job's history and the timeline, and can be re-executed from the
-UI. Runs use the in-process executor, so a run loads heavy state (the embedding model) once.
+UI. Runs use the in-process executor, so a run loads heavy state (the embedding model) once, and
+the redundancy stage is one run over a range of language partitions, so the model is loaded once
+for every language.
 """
 
 from __future__ import annotations
@@ -14,7 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
+from dagster._core.storage.tags import (
+    ASSET_PARTITION_RANGE_END_TAG,
+    ASSET_PARTITION_RANGE_START_TAG,
+)
 
+from globallm_assets.defs.automation import PIPELINE_TAG
 from globallm_assets.defs.run_monitoring import WORKER_TAG, reap_dead_runs, worker_identity
 from globallm_assets.settings import Settings
 from globallm_assets.store.db import StoreLocation
@@ -26,17 +33,23 @@ REPOSITORY_NAME = "__repository__"  # what dg.Definitions names its repository
 
 @dataclass(frozen=True)
 class Stage:
+    """A job of the pipeline: run once (`per_language=False`), once per language, or — with
+    `one_run` — once for every language at a time, over a range of language partitions."""
+
     job: str
     per_language: bool
+    one_run: bool = False
 
 
 DISCOVERY = Stage("discovery_job", per_language=True)
 GRAPH = Stage("dependency_graph_job", per_language=False)
 ANALYSIS = Stage("analysis_job", per_language=True)
+# Every language in one run: the embedding model is loaded once (≈10 s and 1.2 GB per process).
+REDUNDANCY = Stage("redundancy_job", per_language=True, one_run=True)
 RANKING = Stage("ranking_job", per_language=True)
 # Discover → analyze only (no model loading): what the analysis tests and benchmarks run.
 ANALYSIS_STAGES: tuple[Stage, ...] = (DISCOVERY, GRAPH, ANALYSIS)
-STAGES: tuple[Stage, ...] = (*ANALYSIS_STAGES, RANKING)
+STAGES: tuple[Stage, ...] = (*ANALYSIS_STAGES, REDUNDANCY, RANKING)
 
 
 class PipelineFailed(RuntimeError):
@@ -48,11 +61,15 @@ def run_job(
     job_name: str,
     *,
     partition: str | None = None,
+    partition_range: tuple[str, str] | None = None,
     tags: dict[str, str] | None = None,
     log_level: str = "CRITICAL",
 ):
     """Create a run of one of the project's jobs with the code location's origin and execute it
     here; returns Dagster's execution result (raises PipelineFailed when the run fails).
+
+    ``partition_range`` (first, last) makes one run over that range of partitions, as a
+    single-run backfill does (only for assets whose backfill policy is a single run).
 
     Dagster's console logger is quiet by default: every event, warning and stack trace is in the
     instance (`globallm dev` shows them); the terminal gets progress and one line on failure.
@@ -88,6 +105,9 @@ def run_job(
     run_tags = {**(tags or {}), WORKER_TAG: worker_identity()}
     if partition is not None:
         run_tags.update(job_def.get_tags_for_partition_key(partition, None))
+    if partition_range is not None:
+        run_tags[ASSET_PARTITION_RANGE_START_TAG] = partition_range[0]
+        run_tags[ASSET_PARTITION_RANGE_END_TAG] = partition_range[1]
     run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
     plan = create_execution_plan(recon_job, run_config=run_config, tags=run_tags)
     run = instance.create_run_for_job(
@@ -131,23 +151,71 @@ def run_pipeline(
     on_done: Callable[[Stage, str | None], None] | None = None,
     log_level: str = "CRITICAL",
 ) -> list:
-    """Every stage in order, each language partition in turn; stops at the first failed run."""
+    """Every stage in order, each language partition in turn (a `one_run` stage: every
+    language in one run); stops at the first failed run."""
     results = []
     for stage in stages:
+        run_tags = {
+            **(tags or {}),
+            "globallm/stage": stage.job.removesuffix("_job"),
+            # Automation does not follow these runs: the pipeline builds the downstream itself.
+            PIPELINE_TAG: "run",
+        }
+        if stage.one_run:
+            for keys in language_ranges(languages):
+                if on_start:
+                    on_start(stage, ",".join(keys))
+                span = (keys[0], keys[-1])
+                results.append(
+                    run_job(
+                        instance,
+                        stage.job,
+                        partition_range=span,
+                        tags={**run_tags, "globallm/languages": ",".join(keys)},
+                        log_level=log_level,
+                    )
+                )
+                for key in keys:
+                    if on_done:
+                        on_done(stage, key)
+            continue
         for partition in languages if stage.per_language else [None]:
             if on_start:
                 on_start(stage, partition)
-            run_tags = {**(tags or {}), "globallm/stage": stage.job.removesuffix("_job")}
-            if partition:
-                run_tags["globallm/language"] = partition
+            partition_tags = {**run_tags, "globallm/language": partition} if partition else run_tags
             results.append(
                 run_job(
-                    instance, stage.job, partition=partition, tags=run_tags, log_level=log_level
+                    instance,
+                    stage.job,
+                    partition=partition,
+                    tags=partition_tags,
+                    log_level=log_level,
                 )
             )
             if on_done:
                 on_done(stage, partition)
     return results
+
+
+def language_ranges(languages: Sequence[str]) -> list[list[str]]:
+    """The languages as runs of adjacent partitions, in partition order: a run covers a range
+    of partitions, so every language (the usual case) or one is a single run, while
+    `python,rust` is two (python…rust would also materialize the languages between them)."""
+    from globallm_assets.defs.partitions import language_partitions
+
+    order = language_partitions.get_partition_keys()
+    wanted = set(languages)
+    ranges: list[list[str]] = []
+    previous = -2
+    for index, key in enumerate(order):
+        if key not in wanted:
+            continue
+        if index == previous + 1:
+            ranges[-1].append(key)
+        else:
+            ranges.append([key])
+        previous = index
+    return ranges
 
 
 @dataclass(frozen=True)

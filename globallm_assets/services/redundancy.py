@@ -190,10 +190,24 @@ class RedundancyReport:
 
 def redundancy_partition(settings: Settings, dsn: str, *, language: str) -> RedundancyReport:
     """Overlap clusters and advice for the language's repositories, rewritten in one go."""
+    return _rewrite_language(settings, dsn, language, shared_embedder(settings))
+
+
+def redundancy_languages(
+    settings: Settings, dsn: str, languages: Sequence[str]
+) -> list[RedundancyReport]:
+    """:func:`redundancy_partition` for several languages with one model: the redundancy asset
+    materializes every requested language in one run, so a run worker loads the model (≈10 s,
+    1.2 GB) once instead of once per language. Each language is rewritten in its own
+    transaction, as a single-language run would."""
+    model = shared_embedder(settings)
+    return [_rewrite_language(settings, dsn, language, model) for language in languages]
+
+
+def _rewrite_language(settings: Settings, dsn: str, language: str, model) -> RedundancyReport:
     from globallm_assets.store.db import transaction
     from globallm_assets.store.redundancy import replace_language
 
-    model = shared_embedder(settings)
     with transaction(dsn) as conn:
         rows = language_redundancy(settings, conn, language, model)
         replace_language(conn, language, rows)

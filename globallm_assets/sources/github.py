@@ -16,7 +16,10 @@ Request budget, by design:
 - REST is used only where GraphQL lacks the data - search, issue lists, the exact contributor
   count - and every REST GET is conditional (``If-None-Match``) when a cache is configured.
 - Issue lists then get their open issues' linked pull requests (open PRs that would close them)
-  from one GraphQL query per ``LINKED_PR_BATCH`` (100) open issues, one point each.
+  from one GraphQL query per ``LINKED_PR_BATCH`` (100) open issues, one point each. When every
+  page of the listing so far is unchanged (same ETags: the 304s of a re-run), the counts
+  remembered with those ETags are reused instead (kept in the :class:`EtagCache`, at most
+  ``snapshot_ttl`` old), so an unchanged repository's issue fetch costs no quota at all.
 - Without a token, GraphQL is unavailable (GitHub requires authentication for it): metadata falls
   back to one REST call per repository and activity to two, at 60 requests/hour; READMEs,
   merged-PR CI and maintainer responses are then unknown, and ``linked_pull_requests`` stays 0
@@ -78,9 +81,20 @@ SEARCH_PAGE_SIZE = 100
 GITHUB_EPOCH = datetime(2007, 10, 1, tzinfo=UTC)
 # Below this a created-date slice is not split further (a pathological tie; we keep 1,000).
 MIN_DATE_SLICE = timedelta(hours=1)
-# v2: snapshots carry the README, merged-PR CI and maintainer responses.
-_SNAPSHOT_VERSION = "v2"
+# v2: snapshots carry the README, merged-PR CI and maintainer responses; v3: the names in the
+# root and .github/ trees.
+_SNAPSHOT_VERSION = "v3"
+_LINKED_VERSION = "v1"
 _LAST_PAGE_RE = re.compile(r'<([^<>]+)>;\s*rel="last"')
+
+
+@dataclass(frozen=True)
+class _LinkedPrs:
+    """Linked-PR counts of a repository's last issue listing, keyed by the ETags of its pages."""
+
+    etags: list[str]
+    counts: dict[int, int]
+    at: float  # when GitHub was last asked (epoch seconds)
 
 
 @dataclass(frozen=True)
@@ -90,6 +104,9 @@ class RepoSnapshot:
     metadata: RepoMetadata
     activity: ActivityStats
     fetched_at: datetime
+    # Entry names (lower case) of the default branch's root ("") and ".github" trees, where the
+    # query saw them: they let repository_file answer "no such file" without a request.
+    trees: dict[str, list[str]] | None = None
 
 
 class GitHubSource:
@@ -333,6 +350,7 @@ class GitHubSource:
                 metadata=gql.metadata_from_node(node, now),
                 activity=gql.activity_from_node(node, now),
                 fetched_at=now,
+                trees=gql.tree_names(node),
             )
             out[name] = snap
             if self._cache is not None:
@@ -368,7 +386,7 @@ class GitHubSource:
             if node is None or gql.content_version(node) != version:
                 continue
             fresh = snap.metadata.model_copy(update=gql.scalar_metadata(node))
-            reused[name] = RepoSnapshot(fresh, snap.activity, snap.fetched_at)
+            reused[name] = RepoSnapshot(fresh, snap.activity, snap.fetched_at, snap.trees)
         gone = {n for n in cached if n not in probed}
         to_fetch = [n for n in names if n not in reused and n not in gone]
         self._log.debug(
@@ -426,13 +444,24 @@ class GitHubSource:
             except GraphQLFailed as exc:
                 return exc.response.data or {}, list(exc.response.errors or [])
 
-    def _with_linked_prs(self, name: str, records: list[IssueRecord]) -> list[IssueRecord]:
+    def _with_linked_prs(
+        self, name: str, records: list[IssueRecord], known: Mapping[int, int] | None = None
+    ) -> list[IssueRecord]:
         """``records`` with ``linked_pull_requests`` set on the open ones: the open pull requests
         whose closing keywords or sidebar link would close each issue (GitHub's
-        ``closedByPullRequestsReferences``), one GraphQL query for up to ``LINKED_PR_BATCH``."""
+        ``closedByPullRequestsReferences``), one GraphQL query for up to ``LINKED_PR_BATCH``.
+        ``known``: counts remembered for an unchanged listing; when it answers every open issue,
+        no query is sent."""
         numbers = [r.number for r in records if r.state == "open"]
         if not numbers:
             return records
+        if known is not None and all(n in known for n in numbers):
+            return [
+                r.model_copy(update={"linked_pull_requests": known[r.number]})
+                if r.state == "open"
+                else r
+                for r in records
+            ]
         if not self._authenticated:
             if not self._linked_skip_logged:
                 self._linked_skip_logged = True
@@ -465,9 +494,18 @@ class GitHubSource:
 
     def repository_file(self, full_name: str, path: str) -> str | None:
         """Text of one file on the default branch (REST contents API, ETag-cached); None when
-        the file does not exist. Used for the ``.github/globallm.yml`` opt-out."""
+        the file does not exist. Used for the ``.github/globallm.yml`` opt-out.
+
+        A file that the repository's cached snapshot shows absent (its root or ``.github`` tree
+        lacks the name) is answered without a request: GitHub's 404 carries no ETag, so asking
+        would cost a point on every fetch. The snapshot is at most ``snapshot_ttl`` old and is
+        re-fetched whenever the repository is pushed to (which adding the file is) by the next
+        metadata read; the health stage does one before every issue fetch.
+        """
         import base64
 
+        if self._known_absent(full_name, path):
+            return None
         owner, repo = parse_repo_name(full_name).split("/")
         try:
             with self._errors(f"{full_name} {path}"):
@@ -481,6 +519,26 @@ class GitHubSource:
             raw = base64.b64decode(data.get("content") or "")
             return raw.decode("utf-8", errors="replace")
         return data.get("content")
+
+    def _known_absent(self, full_name: str, path: str) -> bool:
+        if self._cache is None or not self._authenticated:
+            return False
+        entry = self._cache.get(self._snapshot_key(parse_repo_name(full_name)))
+        snap = _load_snapshot(entry[1]) if entry else None
+        if snap is None or snap.trees is None:
+            return False
+        if (self.now - snap.fetched_at).total_seconds() >= self._snapshot_ttl:
+            return False
+        parts = [p.lower() for p in path.strip("/").split("/")]
+        root = snap.trees.get("")
+        if len(parts) == 1:
+            return root is not None and parts[0] not in root
+        if len(parts) == 2 and parts[0] == ".github":
+            if root is not None and ".github" not in root:
+                return True
+            dot_github = snap.trees.get(".github")
+            return dot_github is not None and parts[1] not in dot_github
+        return False
 
     def contributors_count(self, full_name: str) -> int | None:
         """All-time contributors, anonymous ones included, from one REST request.
@@ -553,11 +611,34 @@ class GitHubSource:
             kwargs["since"] = gql.iso(since)
         pending: list[IssueRecord] = []
         open_pending = 0
+        etags: list[str] = []  # of the listing's pages fetched so far, in order
+        remembered = self._remembered_linked_prs(name)
+        answered: dict[int, int] = {}
+        reused = False
+
+        def page_items(response: Any) -> list[Any]:
+            etags.append(response.headers.get("etag") or "")
+            return _json_list(response)
+
+        def flush(records: list[IssueRecord]) -> list[IssueRecord]:
+            nonlocal reused
+            # Every page read so far is the one the remembered counts were taken from: same
+            # issues, same numbers; a page without an ETag proves nothing.
+            unchanged = (
+                remembered is not None and all(etags) and etags == remembered.etags[: len(etags)]
+            )
+            known = remembered.counts if unchanged and remembered is not None else None
+            out = self._with_linked_prs(name, records, known)
+            open_numbers = [r.number for r in out if r.state == "open"]
+            reused |= known is not None and all(n in known for n in open_numbers)
+            answered.update({r.number: r.linked_pull_requests for r in out if r.state == "open"})
+            return out
+
         try:
             with self._errors(f"{name} issues"):
                 pages = self._gh.rest.paginate(
                     self._gh.rest.issues.list_for_repo,
-                    map_func=_json_list,
+                    map_func=page_items,
                     owner=owner,
                     repo=repo,
                     **kwargs,
@@ -569,11 +650,49 @@ class GitHubSource:
                     pending.append(record)
                     open_pending += record.state == "open"
                     if open_pending >= gql.LINKED_PR_BATCH:
-                        yield from self._with_linked_prs(name, pending)
+                        yield from flush(pending)
                         pending, open_pending = [], 0
         except NotFoundError:
             raise repository_not_found(name, self.name) from None
-        yield from self._with_linked_prs(name, pending)
+        yield from flush(pending)
+        self._remember_linked_prs(name, etags, answered, remembered if reused else None)
+
+    def _linked_prs_key(self, name: str) -> str:
+        return f"linked-prs {_LINKED_VERSION} {name.lower()} #{self._identity}"
+
+    def _remembered_linked_prs(self, name: str) -> _LinkedPrs | None:
+        """The linked-PR counts of the repository's last listing, with its pages' ETags, if
+        younger than ``snapshot_ttl`` (a PR that starts closing an unchanged issue shows up
+        within that time)."""
+        if self._cache is None or not self._authenticated:
+            return None
+        entry = self._cache.get(self._linked_prs_key(name))
+        if entry is None:
+            return None
+        try:
+            body = json.loads(entry[1])
+            counts = {int(k): int(v) for k, v in body["counts"].items()}
+            at = float(body["at"])
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return None
+        if self._clock() - at > self._snapshot_ttl:
+            return None
+        return _LinkedPrs(entry[0].split("\n"), counts, at)
+
+    def _remember_linked_prs(
+        self,
+        name: str,
+        etags: list[str],
+        counts: dict[int, int],
+        reused_from: _LinkedPrs | None,
+    ) -> None:
+        if self._cache is None or not self._authenticated or not etags or not all(etags):
+            return
+        # Counts carried over keep their age, so a remembered answer expires after the TTL
+        # however often it is reused.
+        at = reused_from.at if reused_from is not None else self._clock()
+        body = json.dumps({"at": at, "counts": {str(k): v for k, v in counts.items()}})
+        self._cache.put(self._linked_prs_key(name), "\n".join(etags), body.encode())
 
     def search_repositories(self, query: SearchQuery, max_results: int) -> Iterator[RepoMetadata]:
         """Most-starred first; walks down star bands because each query stops at 1,000 results."""
@@ -685,6 +804,7 @@ def _dump_snapshot(snap: RepoSnapshot) -> bytes:
             "fetched_at": snap.fetched_at.isoformat(),
             "metadata": snap.metadata.model_dump(mode="json"),
             "activity": snap.activity.model_dump(mode="json"),
+            "trees": snap.trees,
         }
     ).encode()
 
@@ -696,6 +816,7 @@ def _load_snapshot(blob: bytes) -> RepoSnapshot | None:
             metadata=RepoMetadata.model_validate(raw["metadata"]),
             activity=ActivityStats.model_validate(raw["activity"]),
             fetched_at=datetime.fromisoformat(raw["fetched_at"]),
+            trees=raw.get("trees"),
         )
     except (ValueError, KeyError, TypeError):
         return None  # an older or foreign entry: treat as absent

@@ -289,6 +289,17 @@ def _tree_names(tree: Mapping[str, Any] | None) -> list[str] | None:
     return [str(e.get("name", "")).lower() for e in tree.get("entries") or []]
 
 
+def tree_names(node: Mapping[str, Any]) -> dict[str, list[str]] | None:
+    """Entry names of the root ("") and ``.github`` trees the query saw; a tree the answer does
+    not show (no ``.github`` directory, or an empty repository) is left out."""
+    trees = {
+        key: names
+        for key, field in (("", "rootTree"), (".github", "githubTree"))
+        if (names := _tree_names(node.get(field))) is not None
+    }
+    return trees or None
+
+
 def activity_from_node(node: Mapping[str, Any], now: datetime) -> ActivityStats:
     """Map one ``RepoFields`` answer to :class:`ActivityStats` (see module docstring)."""
     since = now - ACTIVITY_WINDOW

@@ -625,6 +625,9 @@ class GitHubPolicyTransport(httpx.BaseTransport):
             link, body = _unpack(cached[1])
             headers = [(k, v) for k, v in _clean_headers(raw.headers) if k.lower() != "link"]
             headers.append(("content-type", "application/json; charset=utf-8"))
+            if "etag" not in raw.headers:
+                # The cached body's ETag: callers tell an unchanged page by it.
+                headers.append(("etag", cached[0]))
             if link:
                 headers.append(("link", link))
             return httpx.Response(200, headers=headers, content=body, request=request)

@@ -1237,10 +1237,16 @@ class _GRepo:
         if rev not in ("HEAD", self._m.default_branch or "main"):
             return None
         root = [f for f in self._r.files if "/" not in f]
+        # Files under .github/ (FakeRepo.files) are entries of that tree, and .github one of
+        # the root's, as on GitHub.
+        nested = [f.split("/", 1)[1] for f in self._r.files if f.startswith(".github/")]
+        tops = [n.split("/")[0] for n in nested]
+        dot_github = list(dict.fromkeys([*self._r.github_files, *tops]))
         if path == "":
-            return _GTree(list(dict.fromkeys([*self._r.root_files, *root])), "tree-root")
-        if path == ".github" and self._r.github_files:
-            return _GTree(self._r.github_files, "tree-github")
+            entries = [*self._r.root_files, *root, *([".github"] if dot_github else [])]
+            return _GTree(list(dict.fromkeys(entries)), "tree-root")
+        if path == ".github" and dot_github:
+            return _GTree(dot_github, "tree-github")
         if path in root or path in self._r.root_files:
             text = self._r.files.get(path, "")
             return _GBlob(text, hashlib.sha1(f"blob:{text}".encode()).hexdigest())

@@ -72,10 +72,19 @@ def test_cron_starts_discovery_and_updates_flow_downstream_by_dependency():
         auto.materialized("dependency_graph", None)
         requested = auto.tick()
         assert requested["impact_scores"] == everywhere
-        assert requested["issue_rankings"] == everywhere  # the chain below, in the same runs
+        assert requested["issue_categories"] == everywhere  # the chain below, in the same runs
+        # Redundancy (so the rankings too) waits for every language's impact: then one run
+        # covers all languages.
+        assert "redundancy" not in requested and "issue_rankings" not in requested
         assert "repositories" not in requested  # the clock has not ticked again
 
         assert auto.tick() == {}  # nothing changed: nothing runs
+
+        auto.materialized("impact_scores", *everywhere)
+        auto.materialized("issue_categories", *everywhere)
+        requested = auto.tick()
+        assert requested["redundancy"] == everywhere
+        assert requested["issue_rankings"] == everywhere
 
 
 def test_the_automation_sensor_is_on_by_default_and_targets_every_asset():
@@ -85,3 +94,22 @@ def test_the_automation_sensor_is_on_by_default_and_targets_every_asset():
     for key in graph.get_all_asset_keys():
         assert graph.get(key).automation_condition is not None, key
     assert not list(defs.schedules or [])
+
+
+def test_redundancy_waits_for_every_language_then_runs_them_all_in_one_request():
+    everywhere = set(LANGUAGES)
+    with dg.DagsterInstance.ephemeral() as instance:
+        auto = Automation(instance)
+        auto.materialized("repositories", *everywhere)
+        auto.materialized("repository_health", *everywhere)
+        auto.materialized("dependency_graph", None)
+        auto.materialized("impact_scores", "python")
+        # Python is scored, the other languages are not: no redundancy run for python alone.
+        assert "redundancy" not in auto.tick()
+
+        auto.materialized("impact_scores", *(everywhere - {"python"}))
+        requested = auto.tick()
+        assert requested["redundancy"] == everywhere
+    # Requested together, the partitions become one run: the asset's backfill policy.
+    policy = defs.resolve_asset_graph().get(dg.AssetKey("redundancy")).backfill_policy
+    assert policy == dg.BackfillPolicy.single_run()

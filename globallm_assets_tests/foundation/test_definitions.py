@@ -108,6 +108,12 @@ def test_github_calling_assets_share_the_github_api_pool_limited_by_the_instance
         monkeypatch.setenv(key, value)
     with dg.DagsterInstance.get() as instance:
         assert instance.get_concurrency_config().pool_config.default_pool_limit == 2
+        # Two cores: three runs at once, at most two of them per-language pipeline runs (the
+        # daemon's runs carry dagster/partition; a redundancy run covers all languages).
+        queue = instance.get_concurrency_config().run_queue_config
+        assert queue.max_concurrent_runs == 3
+        limits = {(t["key"], t.get("value")): t["limit"] for t in queue.tag_concurrency_limits}
+        assert limits[("dagster/partition", None)] == 2
         assert instance.run_monitoring_enabled
         assert instance.run_launcher.supports_check_run_worker_health
 

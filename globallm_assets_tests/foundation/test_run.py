@@ -20,7 +20,7 @@ from globallm_assets.store.db import locate
 from globallm_assets_tests.cli_runner import cli, simulated_db
 from globallm_assets_tests.conftest import _shared_tmpdir
 
-JOBS = {"discovery_job", "dependency_graph_job", "analysis_job", "ranking_job"}
+JOBS = {"discovery_job", "dependency_graph_job", "analysis_job", "redundancy_job", "ranking_job"}
 
 
 def _instance_env(dsn: str, data_dir: str, **overrides: object) -> dict[str, str]:
@@ -63,6 +63,9 @@ def test_demo_runs_the_projects_jobs_per_partition_with_partitioned_check_result
         assert by_job["dependency_graph_job"] == [None]
         for job in ("discovery_job", "analysis_job", "ranking_job"):
             assert sorted(by_job[job]) == ["python", "rust"]
+        # Redundancy: python and rust are not adjacent partitions, so one range run each (in one
+        # process, which loads the model once).
+        assert by_job["redundancy_job"] == [None, None]
 
         evaluations = []
         for run in runs:
@@ -70,7 +73,10 @@ def test_demo_runs_the_projects_jobs_per_partition_with_partitioned_check_result
                 run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION
             ):
                 data = record.dagster_event.asset_check_evaluation_data
-                evaluations.append((run.tags.get("dagster/partition"), data))
+                partition = run.tags.get("dagster/partition") or run.tags.get(
+                    "dagster/asset_partition_range_start"
+                )
+                evaluations.append((partition, data))
         # Every materialization reports its row count; numbers shown are rounded.
         for run in runs:
             for record in instance.all_logs(

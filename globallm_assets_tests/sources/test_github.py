@@ -470,6 +470,84 @@ def test_second_issue_listing_is_served_from_304s(fake: FakeGitHub, clock: FakeC
     assert source.stats.not_modified == 2
 
 
+def test_unchanged_issue_pages_reuse_linked_pull_requests_without_a_query(
+    fake: FakeGitHub, clock: FakeClock
+) -> None:
+    # Three pages (the two PRs are listed too); linked-PR queries of 100, 100 and 30 issues.
+    repo = fake.add_repo(_repo_with_issues(230, 0))
+    repo.pull_requests = [_pr(900, "Fixes #3"), _pr(901, "closes #3, resolves #120")]
+    source = make_source(fake, clock, etag_cache=MemoryEtagCache())
+
+    def listing() -> dict[int, int]:
+        fake.reset_stats()
+        got = list(source.issues(repo.full_name))
+        assert len(got) == 230
+        return {i.number: i.linked_pull_requests for i in got if i.linked_pull_requests}
+
+    assert listing() == {3: 2, 120: 1}
+    assert fake.stats.by_kind["graphql"] == 3
+
+    # Every page comes back 304: the counts are the remembered ones, GitHub is not asked.
+    assert listing() == {3: 2, 120: 1}
+    assert fake.stats.not_modified == fake.stats.by_kind["issues"] == 3
+    assert fake.stats.by_kind["graphql"] == 0
+    assert fake.stats.quota_cost == 0
+
+    # The last page changed: the first hundred issues (pages 1 and 2, unchanged) keep their
+    # counts, the two groups read from page 3 on are asked again.
+    repo.issues[-1].title = "Renamed"
+    assert listing() == {3: 2, 120: 1}
+    assert fake.stats.by_kind["graphql"] == 2
+
+    # A new pull request is itself in the listing (GitHub lists pull requests with issues):
+    # page 1 changes, so every count is asked again and the new link is seen at once.
+    repo.pull_requests.append(_pr(902, "Fixes #150"))
+    assert listing() == {3: 2, 120: 1, 150: 1}
+    assert fake.stats.by_kind["graphql"] == 3
+    # Unchanged pages reuse a remembered answer for at most snapshot_ttl (a day by default).
+    assert listing() == {3: 2, 120: 1, 150: 1}
+    assert fake.stats.by_kind["graphql"] == 0
+    clock.now += 24 * 3600 + 1
+    assert listing() == {3: 2, 120: 1, 150: 1}
+    assert fake.stats.by_kind["graphql"] == 3
+
+
+def test_opt_out_file_absent_from_the_snapshot_trees_costs_no_request(
+    fake: FakeGitHub, clock: FakeClock
+) -> None:
+    plain, opted = fake.repos[0], fake.repos[1]
+    opted.files[".github/globallm.yml"] = "enabled: false\n"
+    source = make_source(fake, clock, etag_cache=MemoryEtagCache())
+    path = ".github/globallm.yml"
+
+    # No snapshot yet: GitHub is asked (a 404 has no ETag, so each ask costs a point).
+    assert source.repository_file(plain.full_name, path) is None
+    assert fake.stats.by_kind["contents"] == 1
+
+    source.repository_snapshots([plain.full_name, opted.full_name])
+    fake.reset_stats()
+    assert source.repository_file(plain.full_name, path) is None
+    assert source.repository_file(plain.full_name, "LICENSE.md") is None
+    assert fake.stats.requests == 0
+    # A file the trees list is fetched.
+    assert source.repository_file(opted.full_name, path) == "enabled: false\n"
+    assert fake.stats.by_kind["contents"] == 1
+
+    # Adding the file is a push: the next metadata read re-fetches the snapshot, and the file
+    # is found.
+    plain.files[".github/globallm.yml"] = "enabled: false\n"
+    fake.push(plain.full_name)
+    source.repository_snapshots([plain.full_name])
+    assert source.repository_file(plain.full_name, path) == "enabled: false\n"
+
+    # A snapshot older than snapshot_ttl proves nothing.
+    del plain.files[".github/globallm.yml"]
+    clock.now += 24 * 3600 + 1
+    fake.reset_stats()
+    assert source.repository_file(plain.full_name, path) is None
+    assert fake.stats.by_kind["contents"] == 1
+
+
 def test_changed_resource_is_refetched_despite_cached_etag(
     fake: FakeGitHub, clock: FakeClock
 ) -> None:

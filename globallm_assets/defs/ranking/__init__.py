@@ -8,9 +8,9 @@ from globallm_assets.defs.ranking.assets import (
     issues,
     redundancy,
 )
-from globallm_assets.defs.ranking.jobs import ranking_job
+from globallm_assets.defs.ranking.jobs import ranking_job, redundancy_job
 
 defs = dg.Definitions(
     assets=[issues, issue_categories, redundancy, issue_rankings],
-    jobs=[ranking_job],
+    jobs=[ranking_job, redundancy_job],
 )

@@ -145,7 +145,17 @@ def redundancy_metadata(report: RedundancyReport) -> dict[str, Any]:
 
 @dg.asset(
     partitions_def=language_partitions,
-    deps=["repository_health", "impact_scores"],
+    # One run covers every requested language: the UI's "materialize all" and automation's
+    # backfills become one run that loads the embedding model (≈10 s, 1.2 GB) once, not once
+    # per language (each run is its own worker process).
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    deps=[
+        "repository_health",
+        # Every language's impact, not only its own: automation then requests all languages
+        # together once the last one is scored (one run), instead of one run per language as
+        # each finishes. The asset reads only its own language's scores.
+        dg.AssetDep("impact_scores", partition_mapping=dg.AllPartitionMapping()),
+    ],
     automation_condition=ON_INPUT_CHANGE,
     group_name="ranking",
     kinds={"postgres", "pytorch"},
@@ -166,17 +176,23 @@ def redundancy_metadata(report: RedundancyReport) -> dict[str, Any]:
     ),
     check_specs=[checks.one_keeper_spec],
 )
-def redundancy(context: dg.AssetExecutionContext, store: StoreResource) -> dg.MaterializeResult:
+def redundancy(context: dg.AssetExecutionContext, store: StoreResource):
     """Per repository of the language: its most similar peer (embeddings of README,
     description and topics), its overlap cluster, keep/deprecate/merge advice, and the ranking
-    penalty. The embedding model is loaded once per process."""
-    report = redundancy_service.redundancy_partition(
-        store.settings(), store.dsn(), language=context.partition_key
+    penalty. A run may cover several languages (single-run backfill policy, `redundancy_job`):
+    the model is loaded once for all of them, and each language partition still gets its own
+    materialization metadata and check result."""
+    reports = redundancy_service.redundancy_languages(
+        store.settings(), store.dsn(), context.partition_keys
     )
-    return dg.MaterializeResult(
-        metadata=redundancy_metadata(report),
-        check_results=[checks.one_keeper_per_cluster(report)],
-    )
+    for report in reports:
+        context.add_asset_metadata(redundancy_metadata(report), partition_key=report.language)
+        yield checks.one_keeper_evaluation(report)
+    # The check's output, which an AssetCheckResult would have produced: evaluations (one per
+    # partition) are events only.
+    for output_name in context.assets_def.check_specs_by_output_name:
+        yield dg.Output(None, output_name=output_name)
+    yield dg.MaterializeResult()
 
 
 def ranking_metadata(report: RankingReport) -> dict[str, Any]:

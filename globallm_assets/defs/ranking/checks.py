@@ -60,6 +60,21 @@ one_keeper_spec = check_spec(
 )
 
 
+def one_keeper_evaluation(report: RedundancyReport) -> dg.AssetCheckEvaluation:
+    """The check's result for the report's language partition. An evaluation rather than an
+    `AssetCheckResult`, which takes its partition from the run: a run of the redundancy asset
+    may cover several language partitions."""
+    result = one_keeper_per_cluster(report)
+    return dg.AssetCheckEvaluation(
+        asset_key=dg.AssetKey("redundancy"),
+        check_name=ONE_KEEPER,
+        passed=result.passed,
+        metadata=result.metadata,
+        blocking=True,
+        partition=report.language,
+    )
+
+
 def one_keeper_per_cluster(report: RedundancyReport) -> dg.AssetCheckResult:
     keepers: dict[str, int] = {}
     for row in report.clustered:

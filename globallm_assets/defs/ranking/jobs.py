@@ -1,4 +1,4 @@
-"""The ranking job."""
+"""The ranking jobs."""
 
 import dagster as dg
 
@@ -6,9 +6,15 @@ from globallm_assets.defs.partitions import language_partitions
 
 ranking_job = dg.define_asset_job(
     "ranking_job",
-    selection=dg.AssetSelection.assets(
-        "issues", "issue_categories", "redundancy", "issue_rankings"
-    ),
+    selection=dg.AssetSelection.assets("issues", "issue_categories", "issue_rankings"),
     partitions_def=language_partitions,
-    description="Prioritize one language: issues → categories, redundancy → rankings.",
+    description="Prioritize one language: issues → categories → rankings (redundancy runs "
+    "before it, in `redundancy_job`).",
+)
+redundancy_job = dg.define_asset_job(
+    "redundancy_job",
+    selection=dg.AssetSelection.assets("redundancy"),
+    partitions_def=language_partitions,
+    description="README-overlap clusters for a range of languages in one run, so the embedding "
+    "model is loaded once for all of them (launch it over a partition range).",
 )
