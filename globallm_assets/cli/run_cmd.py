@@ -79,6 +79,7 @@ def run_world(
     ``demo``: start from a fresh simulated world and host the planted repositories on the
     local forge, so the fix stage has real repositories to fix.
     """
+    from globallm_assets.cli.status_cmd import Elided
     from globallm_assets.defs.pipeline import PipelineFailed, Stage, materialize
     from globallm_assets.services.overview import world_overview
     from globallm_assets.store.world import WorldError
@@ -155,7 +156,7 @@ def run_world(
             issue["repository"],
             str(issue["number"]),
             issue["category"] or "—",
-            (issue["title"] or "")[:50],
+            Elided(issue["title"] or ""),  # cut on a word boundary, never mid-word
         )
     console.print(top)
     runs = len(outcome.run_ids)
