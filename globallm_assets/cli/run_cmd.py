@@ -195,7 +195,7 @@ def _fix(settings, dsn: str, count: int, progress: Progress, task, started, fini
     what the PR outcomes taught (acceptance) enters their other issues' priority."""
     import dagster as dg
 
-    from globallm_assets.defs.fix_stage import FIX, PR_OUTCOMES, run_fix_stage
+    from globallm_assets.defs.fix_stage import FIX, run_fix_stage
     from globallm_assets.services.issues import rank_partition
     from globallm_assets.store import repositories as repo_store
     from globallm_assets.store.db import transaction
@@ -208,8 +208,6 @@ def _fix(settings, dsn: str, count: int, progress: Progress, task, started, fini
 
     def planned(issues: list[str]) -> None:
         task(FIX, total=max(len(issues), 1))
-        if issues:
-            task(PR_OUTCOMES)
 
     with dg.DagsterInstance.get() as instance:
         stage = run_fix_stage(
