@@ -65,13 +65,17 @@ def prepare_dagster_home(
         shutil.copyfile(source, tmp)
         os.chmod(tmp, 0o644)
         os.replace(tmp, target)
-    env = {"DAGSTER_HOME": str(home), PG_URL_ENV: sqlalchemy_url(location.dagster_dsn)}
+    # The data dir holds more than the embedded server: the local forge's repositories, fix
+    # workspaces and reports. Runs must see the same one.
+    env = {
+        "DAGSTER_HOME": str(home),
+        PG_URL_ENV: sqlalchemy_url(location.dagster_dsn),
+        "GLOBALLM_DATA_DIR": str(settings.data_dir),
+    }
     if settings.database.url is not None:
         # Run workers and the daemon must find the same external store. The configured URL,
         # not the world's database: the world is chosen again from GLOBALLM_SOURCE__KIND.
         env["GLOBALLM_DATABASE_URL"] = settings.database.url.get_secret_value()
-    else:
-        env["GLOBALLM_DATA_DIR"] = str(settings.data_dir)
     if config_file is not None:
         env["GLOBALLM_CONFIG"] = str(Path(config_file).absolute())
     env.update(
