@@ -135,7 +135,8 @@ def reset(dsn: str) -> None:
         return
     if not conn.execute("SELECT pg_try_advisory_lock(%s)", (WORLD_LOCK_KEY,)).fetchone()[0]:
         raise WorldError(
-            f"{current.describe()} is in use by another process; wait for it to finish"
+            f"{current.describe()} is in use by another process (`globallm dev`, an agent); "
+            "stop it, then start again"
         )
     try:
         with conn.transaction():
