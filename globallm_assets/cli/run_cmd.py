@@ -207,7 +207,9 @@ def _fix(settings, dsn: str, count: int, progress: Progress, task, started, fini
         )
 
     def planned(issues: list[str]) -> None:
-        task(FIX, total=max(len(issues), 1))
+        bar = task(FIX, total=max(len(issues), 1))
+        if not issues:
+            progress.update(bar, advance=1, current="nothing to fix")
 
     with dg.DagsterInstance.get() as instance:
         stage = run_fix_stage(
