@@ -1,10 +1,12 @@
-"""`globallm demo`: `globallm run` on the simulated world, offline."""
+"""`globallm demo`: `globallm run` on a fresh simulated world with real planted repositories,
+discovery to merged pull request, offline."""
 
 from __future__ import annotations
 
 import typer
 
 from globallm_assets.cli.common import state
+from globallm_assets.cli.run_cmd import DEFAULT_FIXES, MAX_FIXES
 
 
 def register(app: typer.Typer) -> None:
@@ -30,14 +32,26 @@ def demo(
     seed: int | None = typer.Option(
         None, "--seed", help="seed of the simulated world (default: source.seed)"
     ),
+    fix: int = typer.Option(
+        DEFAULT_FIXES,
+        "--fix",
+        min=0,
+        max=MAX_FIXES,
+        help="issues to fix end to end after the ranking (0: skip the fix stage)",
+    ),
 ) -> None:
-    """Bring up the store and materialize every asset on the simulated world, offline.
+    """The whole pipeline offline, discovery to merged pull request, then the status.
 
-    The same code path as `globallm run --source simulated`. The simulated world has its own
-    database and Dagster instance (`globallm dev --source simulated` shows the runs); a demo of
-    another seed or size replaces the previous simulated world completely.
+    Starts from a fresh simulated world (its own database and Dagster instance): every asset
+    materialized through the project's jobs; the planted repositories (real git repositories
+    with a planted bug or misspellings and their own tests) hosted on the local forge and
+    ranked with the rest; then `--fix N` issues fixed, one fix_job run each: sandboxed
+    validation (the new test fails before, passes after), a pull request, its risk review and
+    the auto-merge of LOW-risk ones; the PR outcomes polled and learned from. LLM fixes replay
+    recorded responses (no model is called); misspellings are fixed by codespell.
+    `globallm dev --source simulated` shows every run afterwards.
 
-    Example: globallm demo --languages python,rust
+    Example: globallm demo --languages python,javascript --fix 2
     """
     from globallm_assets.cli.run_cmd import run_world
 
@@ -47,6 +61,8 @@ def demo(
             "source.kind": "simulated",
             "source.seed": seed,
             "source.repos_per_language": repos_per_language,
+            # The demo world's model: recorded responses, replayed (it says so wherever shown).
+            "llm.provider": "replay",
         }
     )
-    run_world(app_state, languages, title="GlobaLLM demo")
+    run_world(app_state, languages, title="GlobaLLM demo", fixes=fix, demo=True)

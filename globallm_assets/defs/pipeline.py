@@ -64,6 +64,7 @@ def run_job(
     partition_range: tuple[str, str] | None = None,
     tags: dict[str, str] | None = None,
     log_level: str = "CRITICAL",
+    run_config: dict | None = None,
 ):
     """Create a run of one of the project's jobs with the code location's origin and execute it
     here; returns Dagster's execution result (raises PipelineFailed when the run fails).
@@ -108,7 +109,10 @@ def run_job(
     if partition_range is not None:
         run_tags[ASSET_PARTITION_RANGE_START_TAG] = partition_range[0]
         run_tags[ASSET_PARTITION_RANGE_END_TAG] = partition_range[1]
-    run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
+    run_config = {
+        **(run_config or {}),
+        "loggers": {"console": {"config": {"log_level": log_level}}},
+    }
     plan = create_execution_plan(recon_job, run_config=run_config, tags=run_tags)
     run = instance.create_run_for_job(
         job_def=job_def,
@@ -233,15 +237,21 @@ def materialize(
     stages: Sequence[Stage] = STAGES,
     on_start: Callable[[Stage, str | None], None] | None = None,
     on_done: Callable[[Stage, str | None], None] | None = None,
+    fresh: bool = False,
 ) -> Materialized:
     """The whole asset graph for the settings' world, through its Dagster instance.
 
     Runs of an earlier in-process pipeline whose process died are failed first: nothing else
-    would ever end them.
+    would ever end them. ``fresh`` (the demo) empties the simulated world first and drops a
+    Dagster schema a killed demo left half-made.
     """
-    from globallm_assets.services.dagster_home import open_world
+    from globallm_assets.services.dagster_home import open_world, repair_instance_schema
+    from globallm_assets.store.world import reset
 
     location = open_world(settings, config_file=config_file)
+    if fresh and location.world.kind == "simulated":
+        repair_instance_schema(location.dagster_dsn)
+        reset(location.dsn)
     with dg.DagsterInstance.get() as instance:
         reaped = reap_dead_runs(instance)
         results = run_pipeline(

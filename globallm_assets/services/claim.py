@@ -72,6 +72,8 @@ def claim_limits(settings: Settings) -> ClaimLimits:
         run_seconds=budget.fix_run_seconds,
         max_open_prs_per_repo=forge.max_open_prs_per_repo,
         max_prs_per_hour_per_repo=forge.max_prs_per_hour_per_repo,
+        # The simulated world's repositories live on no forge except the local one's few.
+        cloneable_only=settings.source.kind == "simulated" and not settings.fix.clone_sources,
     )
 
 

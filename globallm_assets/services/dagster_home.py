@@ -65,13 +65,17 @@ def prepare_dagster_home(
         shutil.copyfile(source, tmp)
         os.chmod(tmp, 0o644)
         os.replace(tmp, target)
-    env = {"DAGSTER_HOME": str(home), PG_URL_ENV: sqlalchemy_url(location.dagster_dsn)}
+    # The data dir holds more than the embedded server: the local forge's repositories, fix
+    # workspaces and reports. Runs must see the same one.
+    env = {
+        "DAGSTER_HOME": str(home),
+        PG_URL_ENV: sqlalchemy_url(location.dagster_dsn),
+        "GLOBALLM_DATA_DIR": str(settings.data_dir),
+    }
     if settings.database.url is not None:
         # Run workers and the daemon must find the same external store. The configured URL,
         # not the world's database: the world is chosen again from GLOBALLM_SOURCE__KIND.
         env["GLOBALLM_DATABASE_URL"] = settings.database.url.get_secret_value()
-    else:
-        env["GLOBALLM_DATA_DIR"] = str(settings.data_dir)
     if config_file is not None:
         env["GLOBALLM_CONFIG"] = str(Path(config_file).absolute())
     env.update(
@@ -84,6 +88,9 @@ def prepare_dagster_home(
             "GLOBALLM_LOG_LEVEL": settings.log_level,
         }
     )
+    if location.world.kind == "simulated":
+        # The demo replays recorded model responses; its fix runs must use the same provider.
+        env["GLOBALLM_LLM__PROVIDER"] = settings.llm.provider
     return env
 
 
@@ -99,3 +106,57 @@ def open_world(settings: Settings, *, config_file: Path | None = None) -> StoreL
     location = prepare(settings)
     apply_env(prepare_dagster_home(settings, location, config_file=config_file))
     return location
+
+
+# Tables every complete Dagster instance schema has (run, event-log and schedule storage). Each
+# storage creates its tables and the alembic stamp in one transaction, but the three storages
+# (and their data migrations) commit separately: a process killed while creating them leaves a
+# schema that later starts may not complete.
+INSTANCE_TABLES = frozenset(
+    {
+        "alembic_version",
+        "runs",
+        "run_tags",
+        "snapshots",
+        "daemon_heartbeats",
+        "instance_info",
+        "kvs",
+        "bulk_actions",
+        "event_logs",
+        "secondary_indexes",
+        "asset_keys",
+        "jobs",
+        "instigators",
+        "job_ticks",
+    }
+)
+
+
+def repair_instance_schema(dagster_dsn: str) -> list[str]:
+    """Drop a half-made Dagster schema so the instance creates it afresh; returns the tables it
+    dropped (none for an empty or complete schema). For the simulated world's instance only:
+    its run history is the demo's, recreated by the next demo."""
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(dagster_dsn, autocommit=True, connect_timeout=10) as conn:
+        tables = {
+            row[0]
+            for row in conn.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
+            ).fetchall()
+        }
+        if not tables:
+            return []
+        stamped = "alembic_version" in tables and bool(
+            conn.execute("SELECT count(*) FROM alembic_version").fetchone()[0]
+        )
+        if stamped and tables >= INSTANCE_TABLES:
+            return []
+        with conn.transaction():
+            conn.execute(
+                sql.SQL("DROP TABLE IF EXISTS {} CASCADE").format(
+                    sql.SQL(", ").join(sql.Identifier(t) for t in sorted(tables))
+                )
+            )
+        return sorted(tables)

@@ -47,6 +47,9 @@ class ClaimLimits:
     run_seconds: int  # seconds a fix run reserves; a repository must still have them
     max_open_prs_per_repo: int  # the forge's cap on open pull requests per repository
     max_prs_per_hour_per_repo: int  # the forge's cap on new pull requests per hour
+    # Only issues whose repository this world can clone (the simulated world: the local forge's
+    # repositories). Applies to picking the best issue, not to claiming a named one.
+    cloneable_only: bool = False
 
     def params(self) -> dict[str, int]:
         return {
@@ -163,12 +166,23 @@ CAPS: dict[str, str] = {
 
 _TARGET = " AND i.repository = %(repository)s AND i.number = %(number)s"
 
+# ``can_attempt``: a simulated repository exists on no forge, so an attempt could only fail.
+CLONEABLE = (
+    " AND EXISTS (SELECT 1 FROM local_forge_repositories lf "
+    "WHERE lower(lf.name) = lower(i.repository))"
+)
+
+
+def _cloneable(limits: ClaimLimits, *, targeted: bool) -> str:
+    return CLONEABLE if limits.cloneable_only and not targeted else ""
+
+
 _CLAIM = """
 WITH {counts},
 candidate AS MATERIALIZED (
     SELECT i.repository, i.number, r.language
     {from_}
-      AND {caps}{target}
+      AND {caps}{cloneable}{target}
     ORDER BY i.priority DESC, i.repository, i.number
     LIMIT 1
     FOR NO KEY UPDATE OF i, rc SKIP LOCKED
@@ -205,6 +219,7 @@ def claim_sql(limits: ClaimLimits, *, targeted: bool = False) -> str:
         counts=_COUNTS,
         from_=_FROM,
         caps=" AND ".join(CAPS.values()),
+        cloneable=_cloneable(limits, targeted=targeted),
         target=_TARGET if targeted else "",
     )
     for name, value in limits.params().items():
@@ -275,12 +290,14 @@ def diagnose(
     row = conn.execute(
         f"WITH {_COUNTS} "
         f"SELECT count(*), count(*) FILTER (WHERE {' AND '.join(CAPS.values())}), {counts} "
-        f"{_FROM}{_TARGET if target else ''}",
+        f"{_FROM}{_cloneable(limits, targeted=target is not None)}{_TARGET if target else ''}",
         params,
     ).fetchone()
     assert row is not None
     candidates, free, *blocked = row
     if candidates == 0:
+        if _cloneable(limits, targeted=target is not None):
+            return Diagnosis("no available issues in a repository this world can clone")
         return Diagnosis("no available issues")
     if free:
         # Something unclaimed passes every cap: another agent held its row for a moment.
@@ -530,7 +547,7 @@ def top_available(
                    row_number() OVER (PARTITION BY i.repository
                                       ORDER BY i.priority DESC, i.number) AS rank_in_repo,
                    %(max_active)s - rc.active AS free_slots
-            {_FROM} AND {" AND ".join(CAPS.values())}
+            {_FROM} AND {" AND ".join(CAPS.values())}{_cloneable(limits, targeted=False)}
         ) ranked
         WHERE rank_in_repo <= free_slots
         ORDER BY priority DESC, repository, number

@@ -97,3 +97,34 @@ def ranked_candidates(conn: psycopg.Connection, limit: int = 20) -> list[dict[st
             """,
             (limit,),
         ).fetchall()
+
+
+def fix_summaries(conn: psycopg.Connection, issues: list[tuple[str, int]]) -> list[dict[str, Any]]:
+    """The newest attempt on each issue with its pull request, if any (the fix stage's report):
+    fixer, provider, outcome, the before/after exit codes, risk, PR number and state."""
+    if not issues:
+        return []
+    with conn.cursor(row_factory=dict_row) as cur:
+        cur.execute(
+            """
+            SELECT w.repository, w.number, s.fixer, s.provider, s.outcome, s.reason,
+                   (s.before_run ->> 'exit_code')::int AS before_exit,
+                   (s.after_run ->> 'exit_code')::int AS after_exit,
+                   s.risk_level, s.input_tokens + s.output_tokens AS tokens,
+                   p.number AS pr_number, p.state AS pr_state,
+                   p.url AS pr_url
+            FROM unnest(%s::text[], %s::int[]) AS w (repository, number)
+            LEFT JOIN LATERAL (
+                SELECT * FROM solutions s
+                WHERE s.repository = w.repository AND s.issue_number = w.number
+                ORDER BY s.id DESC LIMIT 1
+            ) s ON true
+            LEFT JOIN LATERAL (
+                SELECT * FROM pr_outcomes p
+                WHERE p.repository = w.repository AND p.issue_number = w.number
+                ORDER BY p.number DESC LIMIT 1
+            ) p ON true
+            """,
+            ([r for r, _ in issues], [n for _, n in issues]),
+        )
+        return cur.fetchall()

@@ -22,6 +22,9 @@ from psycopg import sql
 # Any fixed 64-bit key; the same in every GlobaLLM process. Advisory locks are per database.
 WORLD_LOCK_KEY = 0x61_6C_6C_6D_77_72_6C  # "allmwrl"
 _KEEP = frozenset({"schema_migrations", "world"})
+# Content-addressed caches (README embeddings, HTTP responses): true of any world, and costly
+# to rebuild; a reset of the same world keeps them.
+CACHES = frozenset({"readme_embeddings", "http_cache"})
 
 
 class WorldError(RuntimeError):
@@ -102,13 +105,13 @@ def enter(dsn: str, wanted: World) -> bool:
     return True
 
 
-def _replace(conn: psycopg.Connection, wanted: World) -> None:
+def _replace(conn: psycopg.Connection, wanted: World, keep: frozenset[str] = _KEEP) -> None:
     tables = [
         row[0]
         for row in conn.execute(
             "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY 1"
         ).fetchall()
-        if row[0] not in _KEEP
+        if row[0] not in keep
     ]
     if tables:
         conn.execute(
@@ -120,3 +123,23 @@ def _replace(conn: psycopg.Connection, wanted: World) -> None:
         "UPDATE world SET kind = %s, seed = %s, repos_per_language = %s, created_at = now()",
         (wanted.kind, wanted.seed, wanted.repos_per_language),
     )
+
+
+def reset(dsn: str) -> None:
+    """Empty every table of the world's database, keeping its world record: the demo starts
+    each time from a fresh world, whatever an earlier demo left (a half-seeded world of a
+    killed demo included). Refused while another process uses the world."""
+    conn = _holder(dsn)
+    current = recorded(conn)
+    if current is None:
+        return
+    if not conn.execute("SELECT pg_try_advisory_lock(%s)", (WORLD_LOCK_KEY,)).fetchone()[0]:
+        raise WorldError(
+            f"{current.describe()} is in use by another process (`globallm dev`, an agent); "
+            "stop it, then start again"
+        )
+    try:
+        with conn.transaction():
+            _replace(conn, current, _KEEP | CACHES)
+    finally:
+        conn.execute("SELECT pg_advisory_unlock(%s)", (WORLD_LOCK_KEY,))

@@ -39,7 +39,8 @@ def test_demo_runs_the_projects_jobs_per_partition_with_partitioned_check_result
     monkeypatch.setenv("GLOBALLM_FILTERS__MIN_STARS", "100")
     monkeypatch.setenv("GLOBALLM_THRESHOLDS__IMPACT", "0.2")
     args = ["--database-url", dsn, "--data-dir", data_dir, "demo", "--languages", "python,rust"]
-    assert cli(*args, "--repos-per-language", "60") == 0
+    # The fix stage has its own test (cli/test_demo_end_to_end.py).
+    assert cli(*args, "--repos-per-language", "60", "--fix", "0") == 0
     out = capsys.readouterr().out
     assert "GlobaLLM demo: repositories worth working on" in out
     assert "globallm dev --source simulated" in out
