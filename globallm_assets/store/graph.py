@@ -376,31 +376,54 @@ IMPACT_COLUMNS = (
     ("exact_reach", "bool"),
 )
 
+_NUMERIC = [(name, kind) for name, kind in IMPACT_COLUMNS if kind in ("float8", "int8")]
+_STAGE = "CREATE TEMP TABLE impact_in ({}, exact_reach boolean, full_name text)".format(
+    ", ".join(f"{name} {kind}" for name, kind in _NUMERIC)
+)
 _WRITE_IMPACT = """
 UPDATE repositories r
 SET impact_score = t.score, impact = t.parts, impact_at = now(), analyzed_at = now()
-FROM (
-    SELECT u.full_name, u.score,
-           jsonb_build_object({pairs}) AS parts
-    FROM unnest({arrays}) AS u ({names})
-) AS t
+FROM (SELECT u.full_name, u.score, jsonb_build_object({pairs}) AS parts FROM impact_in u) AS t
 WHERE r.name = t.full_name
   AND (r.impact_score IS DISTINCT FROM t.score OR r.impact IS DISTINCT FROM t.parts)
-""".format(
-    pairs=", ".join(f"'{name}', u.{name}" for name, _ in IMPACT_COLUMNS),
-    arrays=", ".join(f"%s::{kind}[]" for _, kind in IMPACT_COLUMNS),
-    names=", ".join(name for name, _ in IMPACT_COLUMNS),
-)
+""".format(pairs=", ".join(f"'{name}', u.{name}" for name, _ in IMPACT_COLUMNS))
+
+
+def _impact_copy(columns: Mapping[str, Sequence]) -> bytes:
+    """The rows of ``impact_in`` in COPY's binary format, numeric fields laid out by numpy."""
+    names = [str(n).encode() for n in columns["full_name"]]
+    rows = len(names)
+    layout = [("fields", ">i2")]
+    for name, kind in _NUMERIC:
+        layout += [(f"{name}_len", ">i4"), (name, ">f8" if kind == "float8" else ">i8")]
+    layout += [("exact_len", ">i4"), ("exact", "u1")]
+    fixed = np.zeros(rows, dtype=np.dtype(layout))
+    fixed["fields"] = len(_NUMERIC) + 2
+    for name, _ in _NUMERIC:
+        fixed[f"{name}_len"] = 8
+        fixed[name] = np.asarray(columns[name])
+    fixed["exact_len"] = 1
+    fixed["exact"] = np.asarray(columns["exact_reach"], dtype=bool)
+    width = fixed.dtype.itemsize
+    raw = fixed.tobytes()
+    parts = [_COPY_HEADER]
+    for i, name in enumerate(names):
+        parts.append(raw[i * width : (i + 1) * width])
+        parts.append(len(name).to_bytes(4, "big") + name)
+    parts.append(_COPY_TRAILER)
+    return b"".join(parts)
 
 
 def write_impact_columns(conn: psycopg.Connection, columns: Mapping[str, Sequence]) -> int:
-    """Write impact given as columns (``IMPACT_COLUMNS`` keys, one entry per repository) in one
-    statement that builds the JSON in the database and updates only rows whose score or
-    components changed; returns the number of rows changed."""
-    params = []
-    for name, _ in IMPACT_COLUMNS:
-        values = columns[name]
-        params.append(values.tolist() if isinstance(values, np.ndarray) else list(values))
-    if not params[0]:
+    """Write impact given as columns (``IMPACT_COLUMNS`` keys, one entry per repository): one
+    binary COPY into a temporary table, then one UPDATE that builds the JSON in the database
+    and rewrites only rows whose score or components changed; returns the rows changed."""
+    if not len(columns["full_name"]):
         return 0
-    return conn.execute(_WRITE_IMPACT, params).rowcount
+    conn.execute(_STAGE)
+    with conn.cursor() as cur, cur.copy("COPY impact_in FROM STDIN (FORMAT binary)") as copy:
+        copy.write(_impact_copy(columns))
+    conn.execute("ANALYZE impact_in")
+    changed = conn.execute(_WRITE_IMPACT).rowcount
+    conn.execute("DROP TABLE impact_in")
+    return changed
