@@ -90,12 +90,17 @@ def _peak_rss_gb() -> float:
 
 
 def _reset(dsn: str) -> None:
-    """Forget stored impact, so each timed run scores and writes every row (the cold case)."""
+    """Forget npm's stored impact, so each timed run scores and writes every row (the cold
+    case); other ecosystems' scores are left alone."""
     with psycopg.connect(dsn) as conn:
-        conn.execute("UPDATE graph_versions SET impact_fingerprint = NULL")
+        conn.execute(
+            "UPDATE graph_versions SET impact_fingerprint = NULL WHERE ecosystem = %s",
+            (ECOSYSTEM,),
+        )
         conn.execute(
             "UPDATE repositories SET impact_score = NULL, impact = NULL "
-            "WHERE impact_score IS NOT NULL"
+            "WHERE impact_score IS NOT NULL AND language = ANY(%s)",
+            (list(LANGUAGES),),
         )
 
 
