@@ -57,7 +57,8 @@ betweenness whichever side of the threshold below it falls.
 Transitive dependents are counted exactly on graphs with at most ``SMALL_GRAPH_MAX_EDGES``
 distinct edges and ``SMALL_GRAPH_MAX_NODES`` nodes (a reachability bitset pushed through the
 graph's strongly connected components in topological order, equal to a reverse BFS from every
-node but vectorised; its cost grows as nodes × edges, ~0.6 s at both limits). Larger graphs
+node but vectorised; its cost grows as nodes × edges: ~2 s at both limits, 6× the sketch's
+time, where networkx betweenness on the old exact path made it 55×). Larger graphs
 estimate them with HyperLogLog sketches of ``REACH_SKETCH_REGISTERS`` registers (relative
 error about ``1.04 / sqrt(registers)``, ~13 %; linear counting makes small sets nearly exact):
 every node's sketch is max-merged into its dependencies in one pass over the same topologically
@@ -81,8 +82,8 @@ import numpy as np
 from globallm_assets.core.models import DependencyEdge
 from globallm_assets.core.weights import RelativeWeights
 
-# Exact reach costs O(n * m / 64): ~0.6 s at both limits on one core (3 s at 50,000 / 200,000,
-# where the approximate path takes 0.15 s), so crossing the threshold costs little either way.
+# Exact reach costs O(n * m / 64): ~2 s for the whole score at both limits on a loaded core,
+# 6x the approximate path (0.36 s), so crossing the threshold costs little either way.
 SMALL_GRAPH_MAX_EDGES = 100_000
 SMALL_GRAPH_MAX_NODES = 20_000
 PAGERANK_ALPHA = 0.85
