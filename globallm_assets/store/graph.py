@@ -267,9 +267,10 @@ def ecosystem_repositories(
     rows = conn.execute(
         """
         SELECT DISTINCT ON (lower(r.name)) r.name, r.language, r.stars, r.forks,
-               coalesce(g.id, -1)
+               -- One index probe per repository: the graph may hold 30x more names.
+               coalesce((SELECT g.id FROM graph_nodes g
+                         WHERE g.ecosystem = %s AND lower(g.name) = lower(r.name)), -1)
         FROM repositories r
-        LEFT JOIN graph_nodes g ON g.ecosystem = %s AND lower(g.name) = lower(r.name)
         WHERE r.language = ANY(%s)
         ORDER BY lower(r.name), r.stars DESC, r.name
         """,
