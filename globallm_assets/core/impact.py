@@ -47,27 +47,27 @@ direct count, so a package depended on by important packages outranks one with m
 dependents (``test_depended_on_by_important_packages_beats_more_leaf_dependents``). Stars and
 forks (the last quarter) stand for use no registry sees: applications, vendored copies.
 
-Two paths, same functions
--------------------------
-Graphs with at most ``SMALL_GRAPH_MAX_EDGES`` distinct edges and ``SMALL_GRAPH_MAX_NODES``
-nodes take the exact path: transitive
-dependents are counted exactly (a reachability bitset pushed through the graph's strongly
-connected components in topological order, equal to a reverse BFS from every node but
-vectorised) and betweenness comes from ``networkx.betweenness_centrality(k=..., seed=...)``.
+One betweenness, two reach counts
+---------------------------------
+Betweenness is the same estimator at every size: Brandes from ``betweenness_k`` sampled sources
+(every node when the graph has no more), vectorised per BFS level on numpy, with networkx's
+normalisation; the sources depend only on ``seed`` and the node count, so a graph gets the same
+betweenness whichever side of the threshold below it falls.
 
-Larger graphs take the approximate path, on int32-coded numpy arrays only:
+Transitive dependents are counted exactly on graphs with at most ``SMALL_GRAPH_MAX_EDGES``
+distinct edges and ``SMALL_GRAPH_MAX_NODES`` nodes (a reachability bitset pushed through the
+graph's strongly connected components in topological order, equal to a reverse BFS from every
+node but vectorised; its cost grows as nodes × edges: ~2 s at both limits, 6× the sketch's
+time, where networkx betweenness on the old exact path made it 55×). Larger graphs
+estimate them with HyperLogLog sketches of ``REACH_SKETCH_REGISTERS`` registers (relative
+error about ``1.04 / sqrt(registers)``, ~13 %; linear counting makes small sets nearly exact):
+every node's sketch is max-merged into its dependencies in one pass over the same topologically
+ordered condensation. The estimate is clipped to ``[direct, n - 1]``. Since the reach component
+is a log cap, a 13 % error on a large count moves the score by ~0.003, and a small count off
+by one by at most ~0.015: the same graph scored on both paths ranks the same up to swaps of
+near-ties (Spearman > 0.999, ``test_both_sides_of_the_threshold_rank_the_same``).
 
-- transitive dependents are estimated with HyperLogLog sketches of ``REACH_SKETCH_REGISTERS``
-  registers (relative error about ``1.04 / sqrt(registers)``, ~13 %): every node's sketch is
-  max-merged into its dependencies in one pass over the same topologically ordered
-  condensation the exact path uses. The estimate is clipped to ``[direct, n - 1]``. Exact
-  reach costs a pass per 64 nodes, i.e. quadratic time, out of reach at 10^6 nodes.
-- betweenness uses the same estimator from ``min(betweenness_k, LARGE_GRAPH_BETWEENNESS_K)``
-  sources, computed with a level-synchronous numpy Brandes; it is noisy at this scale,
-  which is why its default weight is small.
-
-PageRank is the same scipy power iteration on both paths (tested against networkx), so the
-score does not jump when a graph crosses the threshold.
+PageRank is the same scipy power iteration on both paths (tested against networkx).
 """
 
 from __future__ import annotations
@@ -82,10 +82,10 @@ import numpy as np
 from globallm_assets.core.models import DependencyEdge
 from globallm_assets.core.weights import RelativeWeights
 
-# The exact path costs O(n * m / 64) for reach and O(k * n) Python work for networkx's
-# betweenness: ~10 s at both limits on one core.
-SMALL_GRAPH_MAX_EDGES = 200_000
-SMALL_GRAPH_MAX_NODES = 50_000
+# Exact reach costs O(n * m / 64): ~2 s for the whole score at both limits on a loaded core,
+# 6x the approximate path (0.36 s), so crossing the threshold costs little either way.
+SMALL_GRAPH_MAX_EDGES = 100_000
+SMALL_GRAPH_MAX_NODES = 20_000
 PAGERANK_ALPHA = 0.85
 # criticality_score-style caps: the value at which a component saturates at 1.
 DIRECT_DEPENDENTS_THRESHOLD = 5_000
@@ -97,8 +97,9 @@ STARS_THRESHOLD = 50_000
 FORKS_THRESHOLD = 10_000
 # HyperLogLog registers per node on the approximate path: 64 bytes per node.
 REACH_SKETCH_REGISTERS = 64
-# Sampled sources for betweenness on the approximate path (each is a BFS over its reach).
-LARGE_GRAPH_BETWEENNESS_K = 16
+# Sampled sources for betweenness at every size (each is a BFS over its reach): ~3.5 s at
+# 10^6 nodes / 10^7 edges for 32 sources.
+BETWEENNESS_K = 32
 # Memory for one chunk of reachability bitsets on the exact path.
 _EXACT_BITSET_BYTES = 64 * 2**20
 # Memory for the rows gathered at once while merging reach sets along edges.
@@ -409,19 +410,6 @@ def _approximate_reach(graph: _Graph, seed: int) -> np.ndarray:
 # ----------------------------------------------------------------------------- betweenness
 
 
-def _betweenness_networkx(graph: _Graph, k: int, seed: int) -> np.ndarray:
-    import networkx as nx
-
-    n = graph.n
-    if n < 3 or graph.m == 0 or k <= 0:
-        return np.zeros(n)
-    g = nx.DiGraph()
-    g.add_nodes_from(range(n))
-    g.add_edges_from(zip(graph.src.tolist(), graph.dst.tolist(), strict=True))
-    values = nx.betweenness_centrality(g, k=None if k >= n else k, seed=seed)
-    return np.fromiter((values[i] for i in range(n)), dtype=np.float64, count=n)
-
-
 def _betweenness_sampled(graph: _Graph, k: int, seed: int) -> np.ndarray:
     """Brandes from ``k`` random sources, vectorised per BFS level, networkx's estimator.
 
@@ -492,15 +480,16 @@ def impact_scores_arrays(
     forks: np.ndarray,
     weights: ImpactWeights = ImpactWeights(),
     *,
-    betweenness_k: int = 64,
+    betweenness_k: int = BETWEENNESS_K,
     seed: int = 0,
     exact: bool | None = None,
 ) -> dict[str, np.ndarray]:
     """Columnar impact scoring: node ``i`` is row ``i`` of every returned array.
 
     ``src[j] -> dst[j]`` says node ``src[j]`` depends on ``dst[j]``. ``exact=None`` picks the
-    path by graph size (``SMALL_GRAPH_MAX_EDGES``, ``SMALL_GRAPH_MAX_NODES``); ``exact_reach``
-    in the result says which one ran. Returned keys mirror ``ImpactBreakdown``.
+    reach count by graph size (``SMALL_GRAPH_MAX_EDGES``, ``SMALL_GRAPH_MAX_NODES``);
+    ``exact_reach`` in the result says which one ran. Everything else is one path.
+    Returned keys mirror ``ImpactBreakdown``.
     """
     stars = np.asarray(stars)
     forks = np.asarray(forks)
@@ -513,10 +502,9 @@ def impact_scores_arrays(
     rank = _pagerank(graph, PAGERANK_ALPHA, 1e-6, 100) if n_nodes else np.zeros(0)
     if exact:
         reach = _exact_reach(graph)
-        between = _betweenness_networkx(graph, betweenness_k, seed)
     else:
         reach = np.clip(_approximate_reach(graph, seed), direct, max(n_nodes - 1, 0))
-        between = _betweenness_sampled(graph, min(betweenness_k, LARGE_GRAPH_BETWEENNESS_K), seed)
+    between = _betweenness_sampled(graph, betweenness_k, seed)
     del graph
 
     components = {
@@ -553,7 +541,7 @@ def impact_scores(
     edges: Sequence[DependencyEdge] | tuple[np.ndarray, np.ndarray],
     weights: ImpactWeights = ImpactWeights(),
     *,
-    betweenness_k: int = 64,
+    betweenness_k: int = BETWEENNESS_K,
     seed: int = 0,
 ) -> list[ImpactBreakdown]:
     """Impact of every repository in ``repos`` (same order).

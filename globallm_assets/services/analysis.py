@@ -13,11 +13,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 import psycopg
 
 from globallm_assets.core.domains import queries_for
 from globallm_assets.core.health import HealthWeights, health_score
-from globallm_assets.core.impact import ImpactWeights, RepoNode, impact_scores
+from globallm_assets.core.impact import (
+    BETWEENNESS_K,
+    ImpactWeights,
+    RepoNode,
+    impact_scores,
+    impact_scores_arrays,
+)
 from globallm_assets.core.models import (
     ECOSYSTEM_BY_LANGUAGE,
     ActivityStats,
@@ -42,6 +49,7 @@ from globallm_assets.sources.base import (
     SourceError,
     repository_not_found,
 )
+from globallm_assets.store import graph as graph_store
 from globallm_assets.store import repositories as repo_store
 from globallm_assets.store.db import transaction
 
@@ -412,6 +420,129 @@ def impact_rows(
     return [(b.full_name, b.score, b.as_dict()) for b in results if b.full_name.lower() in wanted]
 
 
+# What an ecosystem's stored impact was computed with, besides its graph and repositories:
+# changing any of it (or the kernel below) scores the ecosystem again.
+IMPACT_KERNEL = f"impact-arrays-1/betweenness_k={BETWEENNESS_K}/seed=0"
+
+
+@dataclass(frozen=True)
+class EcosystemImpact:
+    """Impact of an ecosystem's repositories as columns: entry ``i`` of every array belongs to
+    ``names[i]``. Keys of ``columns`` are ``ImpactBreakdown``'s numeric fields."""
+
+    ecosystem: str
+    names: list[str]
+    languages: list[str]
+    columns: dict[str, np.ndarray]
+    exact_reach: bool
+
+    def for_store(self) -> dict[str, Any]:
+        return {
+            **self.columns,
+            "full_name": self.names,
+            "exact_reach": [self.exact_reach] * len(self.names),
+        }
+
+    def rows(self, only: Iterable[str] | None = None) -> list[tuple[str, float, dict[str, Any]]]:
+        """(name, score, components) of ``only`` (default: every repository), as
+        ``ImpactBreakdown.as_dict`` spells them."""
+        wanted = None if only is None else {n.lower() for n in only}
+        rows = []
+        for i, name in enumerate(self.names):
+            if wanted is not None and name.lower() not in wanted:
+                continue
+            parts: dict[str, Any] = {"full_name": name}
+            for key, values in self.columns.items():
+                parts[key] = values[i].item()
+            parts["exact_reach"] = self.exact_reach
+            rows.append((name, parts["score"], parts))
+        return rows
+
+
+def score_ecosystem(
+    settings: Settings,
+    conn: psycopg.Connection,
+    ecosystem: str,
+    *,
+    extra: Sequence[repo_store.StoredRepository] = (),
+) -> EcosystemImpact:
+    """Impact of every stored repository of the ecosystem's languages (plus ``extra`` not yet
+    stored) on the ecosystem's stored graph, array in, array out.
+
+    The graph's nodes are the stored repositories and every name on an edge (a name only on
+    an edge is a dependent with no stars or forks), exactly as :func:`impact_rows` builds
+    them from records; here the edges arrive as int32 ids and names never enter Python.
+    """
+    repos = graph_store.ecosystem_repositories(conn, ecosystem, ecosystem_languages_of(ecosystem))
+    graph = graph_store.load_graph(conn, ecosystem)
+    names, languages = list(repos.names), list(repos.languages)
+    stars, forks, node = repos.stars, repos.forks, repos.node
+    known = {name.lower() for name in names}
+    fresh: dict[str, repo_store.StoredRepository] = {}
+    for r in extra:
+        if r.name.lower() not in known:
+            fresh.setdefault(r.name.lower(), r)
+    if fresh:
+        ids = graph_store.node_ids(conn, ecosystem, [r.name for r in fresh.values()])
+        names += [r.name for r in fresh.values()]
+        languages += [r.language for r in fresh.values()]
+        stars = np.concatenate([stars, [r.stars for r in fresh.values()]]).astype(np.int64)
+        forks = np.concatenate([forks, [r.forks for r in fresh.values()]]).astype(np.int64)
+        node = np.concatenate([node, [ids.get(key, -1) for key in fresh]]).astype(np.int64)
+
+    # Graph nodes that touch an edge or are a repository, renumbered densely; repositories
+    # outside the graph come after them.
+    active = np.zeros(graph.n_ids, dtype=bool)
+    active[graph.src] = True
+    active[graph.dst] = True
+    in_graph = node >= 0
+    active[node[in_graph]] = True
+    remap = np.full(graph.n_ids, -1, dtype=np.int32)
+    in_use = int(active.sum())
+    remap[active] = np.arange(in_use, dtype=np.int32)
+    del active
+    position = np.empty(len(names), dtype=np.int64)
+    position[in_graph] = remap[node[in_graph]]
+    outside = int((~in_graph).sum())
+    position[~in_graph] = in_use + np.arange(outside)
+    n_nodes = in_use + outside
+    node_stars = np.zeros(n_nodes, dtype=np.int64)
+    node_forks = np.zeros(n_nodes, dtype=np.int64)
+    node_stars[position] = stars
+    node_forks[position] = forks
+    src, dst = remap[graph.src], remap[graph.dst]
+    del graph, remap
+    out = impact_scores_arrays(
+        n_nodes, src, dst, node_stars, node_forks, impact_weights(settings), seed=0
+    )
+    del src, dst
+    columns = {
+        key: out[key][position]
+        for key in (
+            "score",
+            "direct_dependents",
+            "transitive_dependents",
+            "pagerank",
+            "betweenness",
+            "direct_component",
+            "transitive_component",
+            "pagerank_component",
+            "betweenness_component",
+            "stars_component",
+            "forks_component",
+        )
+    }
+    columns["stars"] = stars
+    columns["forks"] = forks
+    return EcosystemImpact(
+        ecosystem=ecosystem,
+        names=names,
+        languages=languages,
+        columns=columns,
+        exact_reach=bool(out["exact_reach"]),
+    )
+
+
 def ecosystem_impact(
     settings: Settings,
     conn: psycopg.Connection,
@@ -422,16 +553,9 @@ def ecosystem_impact(
 ) -> list[tuple[str, float, dict[str, Any]]]:
     """Impact on the ecosystem of ``language``: every stored repository of the ecosystem's
     languages (plus ``extra`` not yet stored) and its stored edges. The asset, ``analyze`` and
-    ``analyze-user`` all go through here, so they cannot disagree."""
-    peers = [
-        r
-        for lang in ecosystem_languages(language)
-        for r in repo_store.list_repositories(conn, language=lang)
-    ]
-    known = {r.name.lower() for r in peers}
-    peers += [r for r in extra if r.name.lower() not in known]
-    edges = repo_store.load_edges(conn, ECOSYSTEM_BY_LANGUAGE[language])
-    return impact_rows(settings, peers, edges, only=only)
+    ``analyze-user`` all go through :func:`score_ecosystem`, so they cannot disagree."""
+    scored = score_ecosystem(settings, conn, ECOSYSTEM_BY_LANGUAGE[language], extra=extra)
+    return scored.rows(only)
 
 
 def ecosystem_languages(language: str) -> list[str]:
@@ -764,22 +888,51 @@ def build_graph(
 @dataclass(frozen=True)
 class ImpactReport:
     language: str
-    rows: list[tuple[str, float, dict[str, Any]]]
+    scores: list[float]  # every scored repository of the language
+    top: list[tuple[str, float, dict[str, Any]]]  # the ten highest, with their components
     graph_edges: int
+    # False when the ecosystem's inputs had not changed since it was last scored (the other
+    # language of npm, a re-run): the stored scores stand.
+    scored_now: bool = True
+    rows_changed: int = 0
 
-    @property
-    def scores(self) -> list[float]:
-        return [score for _, score, _ in self.rows]
+
+def impact_parameters(settings: Settings) -> str:
+    weights = impact_weights(settings).normalized()
+    return f"{IMPACT_KERNEL}/" + ",".join(f"{k}={v!r}" for k, v in sorted(weights.items()))
 
 
 def score_impact(settings: Settings, dsn: str, *, language: str) -> ImpactReport:
-    """Impact of the language's repositories on their ecosystem's whole stored graph."""
+    """Impact of the language's repositories on their ecosystem's whole stored graph.
+
+    The ecosystem is scored once for all its languages (JavaScript and TypeScript share npm):
+    under a per-ecosystem lock, a partition whose ecosystem was already scored from the same
+    graph version, repositories, stars, forks and weights keeps the stored scores. Scores go
+    back in one statement that rewrites only the rows that changed.
+    """
+    ecosystem = ECOSYSTEM_BY_LANGUAGE[language]
     with transaction(dsn) as conn:
-        mine = [r.name for r in repo_store.list_repositories(conn, language=language)]
-        rows = ecosystem_impact(settings, conn, language, only=mine)
-        repo_store.write_impact(conn, rows)
-        edges = repo_store.count_edges(conn, ECOSYSTEM_BY_LANGUAGE[language])
-    return ImpactReport(language=language, rows=rows, graph_edges=edges)
+        graph_store.lock_impact(conn, ecosystem)
+        fingerprint = graph_store.impact_fingerprint(
+            conn, ecosystem, ecosystem_languages_of(ecosystem), impact_parameters(settings)
+        )
+        scored_now = fingerprint != graph_store.stored_fingerprint(conn, ecosystem)
+        changed = 0
+        if scored_now:
+            scored = score_ecosystem(settings, conn, ecosystem)
+            changed = graph_store.write_impact_columns(conn, scored.for_store())
+            del scored
+            graph_store.set_fingerprint(conn, ecosystem, fingerprint)
+        scores, top = repo_store.impact_summary(conn, language)
+        edges = repo_store.count_edges(conn, ecosystem)
+    return ImpactReport(
+        language=language,
+        scores=scores,
+        top=top,
+        graph_edges=edges,
+        scored_now=scored_now,
+        rows_changed=changed,
+    )
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,6 @@
-"""The ``repositories``, ``dependency_edges``, ``packages`` and ``http_cache`` tables.
+"""The ``repositories``, ``packages`` and ``http_cache`` tables, and the dependency graph by name.
+
+The graph itself lives in ``store/graph.py`` as arrays; ``dependency_edges`` is a view over it.
 
 Every function takes an open connection and runs inside the caller's transaction, so an asset can
 rewrite its partition (delete + insert/update) atomically.
@@ -16,6 +18,7 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from globallm_assets.core.models import DependencyEdge, PackageRecord, RepoMetadata
+from globallm_assets.store import graph
 
 
 @dataclass(frozen=True)
@@ -157,9 +160,7 @@ def remove_repository(conn: psycopg.Connection, name: str) -> bool:
     ).fetchone()
     if claimed and claimed[0]:
         raise ValueError(f"{name} has {claimed[0]} issue(s) claimed by agents; release them first")
-    conn.execute(
-        "DELETE FROM dependency_edges WHERE dependent = %s OR dependency = %s", (name, name)
-    )
+    graph.remove_node(conn, name)
     return conn.execute("DELETE FROM repositories WHERE name = %s", (name,)).rowcount > 0
 
 
@@ -201,6 +202,23 @@ def write_impact(
     return len(data)
 
 
+def impact_summary(
+    conn: psycopg.Connection, language: str, *, top: int = 10
+) -> tuple[list[float], list[tuple[str, float, dict[str, Any]]]]:
+    """Every stored impact score of the language, and the ``top`` highest with components."""
+    scores = conn.execute(
+        "SELECT impact_score FROM repositories WHERE language = %s AND impact_score IS NOT NULL",
+        (language,),
+    ).fetchall()
+    best = conn.execute(
+        "SELECT name, impact_score, impact FROM repositories "
+        "WHERE language = %s AND impact_score IS NOT NULL "
+        "ORDER BY impact_score DESC, name LIMIT %s",
+        (language, top),
+    ).fetchall()
+    return [row[0] for row in scores], [(n, s, parts or {}) for n, s, parts in best]
+
+
 def write_verdicts(conn: psycopg.Connection, rows: Iterable[tuple[str, bool, str]]) -> int:
     data = [(worth, reason, name) for name, worth, reason in rows]
     with conn.cursor() as cur:
@@ -219,15 +237,9 @@ def replace_graph(
     packages: Iterable[PackageRecord] = (),
 ) -> int:
     """Rewrite one ecosystem's edges and packages (call inside a transaction)."""
-    conn.execute("DELETE FROM dependency_edges WHERE ecosystem = %s", (ecosystem,))
     conn.execute("DELETE FROM packages WHERE ecosystem = %s", (ecosystem,))
-    edge_rows = sorted({(ecosystem, e.dependent, e.dependency) for e in edges})
+    stored = graph.replace_graph_edges(conn, ecosystem, edges)
     with conn.cursor() as cur:
-        with cur.copy(
-            "COPY dependency_edges (ecosystem, dependent, dependency) FROM STDIN"
-        ) as copy:
-            for row in edge_rows:
-                copy.write_row(row)
         package_rows = {
             p.name: (
                 ecosystem,
@@ -243,7 +255,7 @@ def replace_graph(
             "VALUES (%s, %s, %s, %s, %s)",
             list(package_rows.values()),
         )
-    return len(edge_rows)
+    return stored
 
 
 def package_aliases(conn: psycopg.Connection, ecosystem: str) -> dict[str, list[str]]:
@@ -292,13 +304,7 @@ def duplicate_names(conn: psycopg.Connection) -> list[str]:
 
 
 def count_edges(conn: psycopg.Connection, ecosystem: str | None = None) -> int:
-    if ecosystem is None:
-        row = conn.execute("SELECT count(*) FROM dependency_edges").fetchone()
-    else:
-        row = conn.execute(
-            "SELECT count(*) FROM dependency_edges WHERE ecosystem = %s", (ecosystem,)
-        ).fetchone()
-    return row[0] if row else 0
+    return graph.count_edges(conn, ecosystem)
 
 
 def dependents_counts(conn: psycopg.Connection) -> dict[str, int]:

@@ -12,7 +12,9 @@ import json
 import psycopg
 import pytest
 
+from globallm_assets.core.models import DependencyEdge
 from globallm_assets.services.sources import simulated_world
+from globallm_assets.store import repositories as repo_store
 from globallm_assets_tests.cli_runner import cli as run_cli
 from globallm_assets_tests.cli_runner import simulated_db
 
@@ -156,19 +158,22 @@ def _count(dsn: str, sql: str, *params: object) -> int:
 
 def test_remove_with_yes_deletes_the_repository_its_issues_and_edges(filled, capsys):
     names = sorted(stored(filled))
-    victim, other = names[0], names[1]
+    victim, other, third = names[0], names[1], names[2]
     _add_issue(filled, victim, 1, claimed_by=None)
     with psycopg.connect(simulated_db(filled)) as conn:
-        conn.execute(
-            "INSERT INTO dependency_edges (ecosystem, dependent, dependency) VALUES "
-            "('pypi', %s, %s), ('pypi', %s, %s)",
-            (victim, other, other, victim),
+        edges = [(victim, other), (other, victim), (third, other)]
+        repo_store.replace_graph(
+            conn,
+            "pypi",
+            [DependencyEdge(dependent=a, dependency=b, ecosystem="pypi") for a, b in edges],
         )
     assert cli(filled, "repos", "remove", victim, "--yes") == 0
     assert f"removed {victim}" in capsys.readouterr().out
     assert victim not in stored(filled) and other in stored(filled)
     assert _count(filled, "SELECT count(*) FROM issues WHERE repository = %s", victim) == 0
-    assert _count(filled, "SELECT count(*) FROM dependency_edges") == 0
+    remaining = "SELECT dependent, dependency FROM dependency_edges"
+    with psycopg.connect(simulated_db(filled)) as conn:
+        assert conn.execute(remaining).fetchall() == [(third, other)]
 
 
 def test_remove_refuses_with_exit_1_while_an_issue_is_claimed(filled, capsys):

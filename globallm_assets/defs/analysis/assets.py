@@ -112,14 +112,16 @@ def dependency_graph(store: StoreResource, source: SourceResource) -> dg.Materia
 
 
 def impact_metadata(report: ImpactReport) -> dict[str, Any]:
-    top = sorted(report.rows, key=lambda r: r[1], reverse=True)[:10]
     return {
-        **row_count(len(report.rows)),
+        **row_count(len(report.scores)),
         **score_summary(report.scores),
         "graph_edges": report.graph_edges,
+        # False: the ecosystem's inputs were unchanged (npm's other language, a re-run).
+        "scored_now": report.scored_now,
+        "rows_changed": report.rows_changed,
         "top_10": top_table(
             [("repository", "string"), ("impact", "float"), ("direct_dependents", "int")],
-            [(n, s, parts.get("direct_dependents")) for n, s, parts in top],
+            [(n, s, parts.get("direct_dependents")) for n, s, parts in report.top],
         ),
     }
 
@@ -147,7 +149,8 @@ def impact_metadata(report: ImpactReport) -> dict[str, Any]:
 def impact_scores(context: dg.AssetExecutionContext, store: StoreResource) -> dg.MaterializeResult:
     """ImpactScore in [0, 1] per repository (`core/impact.py`): direct and transitive
     dependents, PageRank, betweenness, stars and forks, computed on the ecosystem's whole graph,
-    every component kept in `repositories.impact`."""
+    every component kept in `repositories.impact`. The graph is read and the scores written as
+    arrays; an ecosystem is scored once for all its languages (npm: JavaScript and TypeScript)."""
     report = analysis.score_impact(store.settings(), store.dsn(), language=context.partition_key)
     return dg.MaterializeResult(
         metadata=impact_metadata(report), check_results=[checks.impact_in_range(report)]
