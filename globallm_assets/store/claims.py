@@ -110,7 +110,8 @@ _PR_LOAD = f"""
 # approved and has not opted out. `i` issues, `r` repositories, `rc` repository_claims,
 # `tb`/`tl` this week's budget rows of the repository and the language, `pr` the forge's load.
 _FROM = """
-    FROM issues i
+    FROM issue_rankings k
+    JOIN issues i ON i.repository = k.repository AND i.number = k.number
     JOIN repositories r ON r.name = i.repository
     JOIN repository_claims rc ON rc.repository = i.repository
     LEFT JOIN pr_load pr ON pr.repository = lower(i.repository)
@@ -121,7 +122,7 @@ _FROM = """
     LEFT JOIN token_budget tl
            ON tl.week_start = budget_week(now()) AND tl.scope = 'language' AND tl.key = r.language
     WHERE i.assignment_status = 'available' AND i.state = 'open' AND NOT i.do_not_touch
-      AND i.priority IS NOT NULL AND r.worth_working_on IS TRUE
+      AND r.worth_working_on IS TRUE
       AND NOT COALESCE(f.opted_out, false)
 """
 
@@ -154,10 +155,10 @@ _TARGET = " AND i.repository = %(repository)s AND i.number = %(number)s"
 _CLAIM = """
 WITH pr_load AS MATERIALIZED ({pr_load}),
 candidate AS MATERIALIZED (
-    SELECT i.repository, i.number, r.language
+    SELECT i.repository, i.number, r.language, k.priority
     {from_}
       AND {caps}{target}
-    ORDER BY i.priority DESC, i.repository, i.number
+    ORDER BY k.priority DESC, k.repository, k.number
     LIMIT 1
     FOR NO KEY UPDATE OF i, rc SKIP LOCKED
 ),
@@ -175,7 +176,7 @@ SET assignment_status = 'assigned', assigned_to = %(agent)s, assigned_at = now()
 FROM candidate c, language_claim l,
      (SELECT set_config('synchronous_commit', 'off', true)) AS quick_commit
 WHERE i.repository = c.repository AND i.number = c.number
-RETURNING i.repository, i.number, i.title, c.language, i.priority, i.category,
+RETURNING i.repository, i.number, i.title, c.language, c.priority, i.category,
           i.cost_estimate, i.attempts, i.assigned_to, i.assigned_at, i.data
 """
 
@@ -281,10 +282,11 @@ def _target_unavailable(conn: psycopg.Connection, target: tuple[str, int]) -> st
     row = conn.execute(
         """
         SELECT i.assignment_status, i.assigned_to, i.state, i.do_not_touch,
-               i.do_not_touch_reason, i.priority IS NULL, r.worth_working_on IS TRUE,
+               i.do_not_touch_reason, k.priority IS NULL, r.worth_working_on IS TRUE,
                COALESCE(f.opted_out, false)
         FROM issues i JOIN repositories r ON r.name = i.repository
         LEFT JOIN issue_fetch_state f ON f.repository = i.repository
+        LEFT JOIN issue_rankings k ON k.repository = i.repository AND k.number = i.number
         WHERE i.repository = %s AND i.number = %s
         """,
         target,
@@ -312,9 +314,10 @@ def held_by(conn: psycopg.Connection, agent_id: str) -> list[ClaimedIssue]:
     """Issues this agent holds (after a lost connection: did my claim commit?)."""
     rows = conn.execute(
         """
-        SELECT i.repository, i.number, i.title, r.language, i.priority, i.category,
+        SELECT i.repository, i.number, i.title, r.language, k.priority, i.category,
                i.cost_estimate, i.attempts, i.assigned_to, i.assigned_at, i.data
         FROM issues i JOIN repositories r ON r.name = i.repository
+        LEFT JOIN issue_rankings k ON k.repository = i.repository AND k.number = i.number
         WHERE i.assigned_to = %s AND i.assignment_status = 'assigned'
         ORDER BY i.assigned_at
         """,
@@ -460,11 +463,12 @@ def assignments(
         cur.execute(
             f"""
             SELECT i.assigned_to AS agent_id, i.repository, i.number, i.title, r.language,
-                   i.priority, i.attempts, i.assigned_at, i.last_heartbeat_at,
+                   k.priority, i.attempts, i.assigned_at, i.last_heartbeat_at,
                    extract(epoch FROM now() - COALESCE(i.last_heartbeat_at, i.assigned_at))
                        ::double precision AS heartbeat_age,
                    extract(epoch FROM now() - i.assigned_at)::double precision AS held_for
             FROM issues i JOIN repositories r ON r.name = i.repository
+            LEFT JOIN issue_rankings k ON k.repository = i.repository AND k.number = i.number
             WHERE {" AND ".join(clauses)}
             ORDER BY i.assigned_at, i.repository, i.number
             """,
@@ -503,9 +507,9 @@ def top_available(
         f"""
         WITH pr_load AS ({_PR_LOAD})
         SELECT repository, number, attempts FROM (
-            SELECT i.repository, i.number, i.attempts, i.priority,
+            SELECT i.repository, i.number, i.attempts, k.priority,
                    row_number() OVER (PARTITION BY i.repository
-                                      ORDER BY i.priority DESC, i.number) AS rank_in_repo,
+                                      ORDER BY k.priority DESC, i.number) AS rank_in_repo,
                    %(max_active)s - rc.active AS free_slots
             {_FROM} AND {" AND ".join(CAPS.values())}
         ) ranked
