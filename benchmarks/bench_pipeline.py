@@ -114,7 +114,7 @@ def stage_ranking(dsn: str, repeat: int) -> dict[str, float]:
         figures["inputs read (COPY → polars)"] = time.perf_counter() - start
     weights = issue_service.priority_weights(settings)
     figures["kernel: polars rank, all rows"] = median(lambda: rank_frame(frame, weights), repeat)
-    figures["ranked rows"] = frame.height
+    figures["rows read (open, scored, approved)"] = frame.height
     return figures
 
 
@@ -228,7 +228,7 @@ def graph_stage(dsn: str, nodes: int, edges: int) -> None:
 def report(title: str, figures: dict[str, float], rss: float | None = None) -> None:
     print(title + (f"  (peak RSS {rss:.2f} GB)" if rss is not None else ""))
     for name, value in figures.items():
-        unit = "" if name.startswith(("rows", "ranked")) else " s"
+        unit = "" if name.startswith("rows") else " s"
         shown = f"{value:,.0f}" if not unit else f"{value:.3f}"
         target = TARGETS.get(name)
         goal = ""

@@ -228,24 +228,38 @@ def write_ranking(
     conn.execute("ANALYZE ranking_in")
     scope, params = "", []
     if language is not None:
-        scope = "AND k.repository IN (SELECT name FROM repositories WHERE language = %s)"
+        scope = "USING repositories r WHERE r.name = k.repository AND r.language = %s AND"
         params.append(language)
+    else:
+        scope = "WHERE"
     removed = conn.execute(
         f"""
-        DELETE FROM issue_rankings k
-        WHERE NOT EXISTS (SELECT 1 FROM ranking_in t
-                          WHERE t.repository = k.repository AND t.number = k.number) {scope}
+        DELETE FROM issue_rankings k {scope}
+            NOT EXISTS (SELECT 1 FROM ranking_in t
+                        WHERE t.repository = k.repository AND t.number = k.number)
         """,
         params,
     ).rowcount
+    # Hash joins over the whole batch, touching only rows that differ (an upsert would lock,
+    # and so dirty, every existing row even when its values are the same).
+    stored = ", ".join(f"k.{c}" for c in RANKING_VALUE_COLUMNS)
+    computed = ", ".join(f"t.{c}" for c in RANKING_VALUE_COLUMNS)
     changed = conn.execute(
         f"""
-        INSERT INTO issue_rankings AS k ({", ".join(columns)})
-        SELECT {", ".join(columns)} FROM ranking_in
-        ON CONFLICT (repository, number) DO UPDATE SET
-            {", ".join(f"{c} = EXCLUDED.{c}" for c in RANKING_VALUE_COLUMNS)}, ranked_at = now()
-        WHERE ({", ".join(f"k.{c}" for c in RANKING_VALUE_COLUMNS)})
-              IS DISTINCT FROM ({", ".join(f"EXCLUDED.{c}" for c in RANKING_VALUE_COLUMNS)})
+        UPDATE issue_rankings k
+        SET {", ".join(f"{c} = t.{c}" for c in RANKING_VALUE_COLUMNS)}, ranked_at = now()
+        FROM ranking_in t
+        WHERE t.repository = k.repository AND t.number = k.number
+          AND ({stored}) IS DISTINCT FROM ({computed})
+        """
+    ).rowcount
+    changed += conn.execute(
+        f"""
+        INSERT INTO issue_rankings ({", ".join(columns)})
+        SELECT {", ".join(f"t.{c}" for c in columns)} FROM ranking_in t
+        WHERE NOT EXISTS (SELECT 1 FROM issue_rankings k
+                          WHERE k.repository = t.repository AND k.number = t.number)
+        ON CONFLICT (repository, number) DO NOTHING
         """
     ).rowcount
     conn.execute("DROP TABLE ranking_in")
