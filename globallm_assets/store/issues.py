@@ -214,7 +214,7 @@ def write_ranking(
             (pl.col(c) if c in ranked.columns else pl.lit(None, dtype=pl.Float64)).alias(c)
             for c in RANKING_VALUE_COLUMNS
         ],
-    )
+    ).sort("repository", "number")  # key order: the primary key is filled page by page
     conn.execute("DROP TABLE IF EXISTS ranking_in")
     conn.execute(
         "CREATE TEMP TABLE ranking_in (repository text NOT NULL, number integer NOT NULL, "
@@ -225,7 +225,6 @@ def write_ranking(
     with conn.cursor() as cur, cur.copy(statement) as copy:
         # Floats print shortest-exact, so the stored doubles equal the computed ones.
         copy.write(frame.write_csv(include_header=False))
-    conn.execute("ANALYZE ranking_in")
     scope, params = "", []
     if language is not None:
         scope = "USING repositories r WHERE r.name = k.repository AND r.language = %s AND"
