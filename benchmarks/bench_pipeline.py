@@ -163,9 +163,6 @@ def stage_repos(dsn: str, repeat: int) -> dict[str, float]:
     return figures
 
 
-STAGES = {"ranking": stage_ranking, "prioritize": stage_prioritize, "repos": stage_repos}
-
-
 def run_stage(name: str, dsn: str, repeat: int) -> tuple[dict[str, float], float]:
     """One stage in a fresh process: its figures and its peak RSS in GB."""
     with tempfile.NamedTemporaryFile(suffix=".json") as out:
@@ -211,18 +208,40 @@ def build(dsn: str, repos: int, issues: int) -> float:
     return time.perf_counter() - start
 
 
-def graph_stage(dsn: str, nodes: int, edges: int) -> None:
+def _pipeline_graph():
+    """helper scale-graph's ``benchmarks/pipeline_graph.py``, or None when absent."""
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     try:
-        from pipeline_graph import build_graph_world, time_graph_stage
+        import pipeline_graph
     except ImportError:
+        return None
+    return pipeline_graph
+
+
+def stage_graph(dsn: str, repeat: int) -> dict[str, float]:
+    module = _pipeline_graph()
+    assert module is not None
+    return module.time_graph_stage(dsn)
+
+
+def graph_stage(dsn: str, nodes: int, edges: int, repeat: int) -> None:
+    module = _pipeline_graph()
+    if module is None:
         print("graph stage: not available")
         return
     start = time.perf_counter()
-    build_graph_world(dsn, nodes, edges, seed=0)
+    module.build_graph_world(dsn, nodes, edges, seed=0)
     print(f"graph world: {nodes:,} nodes / {edges:,} edges ({time.perf_counter() - start:.1f} s)")
-    for name, value in time_graph_stage(dsn).items():
-        print(f"  {name:52s} {value:9.3f}")
+    figures, rss = run_stage("graph", dsn, repeat)
+    report("graph + impact stage (pipeline_graph.time_graph_stage)", figures, rss)
+
+
+STAGES = {
+    "ranking": stage_ranking,
+    "prioritize": stage_prioritize,
+    "repos": stage_repos,
+    "graph": stage_graph,
+}
 
 
 def report(title: str, figures: dict[str, float], rss: float | None = None) -> None:
@@ -298,7 +317,7 @@ def main() -> None:
             seconds, rss = run_cli(command, env, args.repeat)
             report(f"  {name}", {name: seconds}, rss)
         print(f"load average {os.getloadavg()[0]:.1f}")
-        graph_stage(dsn, args.nodes, args.edges)
+        graph_stage(dsn, args.nodes, args.edges, args.repeat)
     finally:
         from globallm_assets.store.db import close_pools
 

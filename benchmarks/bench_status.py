@@ -77,10 +77,11 @@ def seed(dsn: str, repositories: int, issues: int, seed_value: int = 7) -> None:
                      "2026-01-01T00:00:00Z" if agent else None, bool(n % 7 == 0))
                 )  # fmt: skip
         with conn.cursor().copy(
-            "COPY issue_rankings (repository, number, priority) FROM STDIN"
+            "COPY issue_rankings (repository, number, priority, available) FROM STDIN"
         ) as copy:
             for n in range(issues):
-                copy.write_row((names[repo_of[n]], n + 1, float(rng.random())))
+                available = status_of[n] == "available"
+                copy.write_row((names[repo_of[n]], n + 1, float(rng.random()), bool(available)))
         prs = max(10, issues // 500)
         with conn.cursor().copy(
             "COPY pr_outcomes (forge, repository, number, issue_number, url, head_repository, "

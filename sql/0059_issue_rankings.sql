@@ -25,9 +25,28 @@ CREATE TABLE issue_rankings (
     c_cost        double precision,
     c_acceptance  double precision,
     ranked_at     timestamptz NOT NULL DEFAULT now(),  -- when this priority was last changed
+    -- issues.assignment_status = 'available', kept by the trigger below: the claim walks only
+    -- available rows, however many claimed, completed or failed ones rank above them.
+    available     boolean NOT NULL DEFAULT true,
     PRIMARY KEY (repository, number)
 );
 CREATE INDEX issue_rankings_priority_idx ON issue_rankings (priority DESC, repository, number);
+CREATE INDEX issue_rankings_claimable_idx ON issue_rankings (priority DESC, repository, number)
+    WHERE available;
+
+CREATE FUNCTION issue_rankings_available() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE issue_rankings SET available = (NEW.assignment_status = 'available')
+    WHERE repository = NEW.repository AND number = NEW.number
+      AND available IS DISTINCT FROM (NEW.assignment_status = 'available');
+    RETURN NULL;
+END $$;
+
+CREATE TRIGGER issue_rankings_available
+    AFTER UPDATE OF assignment_status ON issues
+    FOR EACH ROW WHEN ((OLD.assignment_status = 'available')
+                       IS DISTINCT FROM (NEW.assignment_status = 'available'))
+    EXECUTE FUNCTION issue_rankings_available();
 
 CREATE TABLE ranking_runs (
     scope     text PRIMARY KEY,   -- a language, or '*' for a ranking of every language at once
@@ -37,7 +56,7 @@ CREATE TABLE ranking_runs (
 );
 
 INSERT INTO issue_rankings (repository, number, priority, c_health, c_impact, c_solvability,
-                            c_urgency, c_redundancy, c_cost, c_acceptance, ranked_at)
+                            c_urgency, c_redundancy, c_cost, c_acceptance, ranked_at, available)
 SELECT repository, number, priority,
        (scores -> 'priority_components' ->> 'c_health')::float8,
        (scores -> 'priority_components' ->> 'c_impact')::float8,
@@ -46,7 +65,8 @@ SELECT repository, number, priority,
        (scores -> 'priority_components' ->> 'c_redundancy')::float8,
        (scores -> 'priority_components' ->> 'c_cost')::float8,
        (scores -> 'priority_components' ->> 'c_acceptance')::float8,
-       COALESCE(ranked_at, now())
+       COALESCE(ranked_at, now()),
+       assignment_status = 'available'
 FROM issues WHERE priority IS NOT NULL;
 
 -- The views keep their columns; priority, components and ranked_at now come from issue_rankings

@@ -121,8 +121,8 @@ _FROM = """
           AND tb.key = i.repository
     LEFT JOIN token_budget tl
            ON tl.week_start = budget_week(now()) AND tl.scope = 'language' AND tl.key = r.language
-    WHERE i.assignment_status = 'available' AND i.state = 'open' AND NOT i.do_not_touch
-      AND r.worth_working_on IS TRUE
+    WHERE k.available AND i.assignment_status = 'available' AND i.state = 'open'
+      AND NOT i.do_not_touch AND r.worth_working_on IS TRUE
       AND NOT COALESCE(f.opted_out, false)
 """
 

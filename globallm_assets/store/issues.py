@@ -254,8 +254,10 @@ def write_ranking(
     ).rowcount
     changed += conn.execute(
         f"""
-        INSERT INTO issue_rankings ({", ".join(columns)})
-        SELECT {", ".join(f"t.{c}" for c in columns)} FROM ranking_in t
+        INSERT INTO issue_rankings ({", ".join(columns)}, available)
+        SELECT {", ".join(f"t.{c}" for c in columns)}, i.assignment_status = 'available'
+        FROM ranking_in t
+        JOIN issues i ON i.repository = t.repository AND i.number = t.number
         WHERE NOT EXISTS (SELECT 1 FROM issue_rankings k
                           WHERE k.repository = t.repository AND k.number = t.number)
         ON CONFLICT (repository, number) DO NOTHING

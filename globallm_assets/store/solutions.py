@@ -90,7 +90,7 @@ def ranked_candidates(conn: psycopg.Connection, limit: int = 20) -> list[dict[st
             JOIN issues i ON i.repository = k.repository AND i.number = k.number
             JOIN repositories r ON r.name = i.repository
             WHERE i.state = 'open' AND NOT i.do_not_touch AND r.worth_working_on IS TRUE
-              AND i.assignment_status = 'available'
+              AND k.available AND i.assignment_status = 'available'
               AND NOT EXISTS (
                   SELECT 1 FROM solutions s
                   WHERE lower(s.repository) = lower(i.repository)

@@ -207,3 +207,43 @@ def test_the_migration_moves_stored_priorities_and_components(empty_dsn: str) ->
     assert rows == [("acme/a", 1, 0.75, *components.values())]
     assert view[0][:2] == (1, 0.75) and view[0][2]["priority_components"] == components
     assert view[0][2]["x"] == 1 and view[1][1:] == (None, None)
+
+
+def test_the_claimable_flag_follows_the_assignment_status(world: str) -> None:
+    """Claims walk only available ranked rows: the flag is set from the issue when the row is
+    written, and follows every later change of the issue's assignment status."""
+    with psycopg.connect(world) as conn:
+        held = conn.execute(
+            "UPDATE issues SET assignment_status = 'assigned', assigned_to = 'agent-1' "
+            "WHERE (repository, number) IN (SELECT repository, number FROM issues "
+            "WHERE state = 'open' AND NOT do_not_touch AND solvability IS NOT NULL "
+            "ORDER BY repository, number LIMIT 30) RETURNING repository, number"
+        ).fetchall()
+    _rank_all(_settings(world), world)
+
+    def mismatched() -> int:
+        with psycopg.connect(world) as conn:
+            return conn.execute(
+                "SELECT count(*) FROM issue_rankings k JOIN issues i USING (repository, number) "
+                "WHERE k.available <> (i.assignment_status = 'available')"
+            ).fetchone()[0]
+
+    with psycopg.connect(world) as conn:
+        flags = conn.execute(
+            "SELECT count(*) FILTER (WHERE NOT available) FROM issue_rankings"
+        ).fetchone()[0]
+    assert flags > 0 and mismatched() == 0
+    with psycopg.connect(world) as conn:
+        conn.execute(
+            "UPDATE issues SET assignment_status = 'completed', assigned_to = NULL "
+            "WHERE assigned_to = 'agent-1' AND number % 2 = 0"
+        )
+        conn.execute(
+            "UPDATE issues SET assignment_status = 'available', assigned_to = NULL "
+            "WHERE assigned_to = 'agent-1'"
+        )
+        conn.execute(
+            "UPDATE issues SET assignment_status = 'failed' WHERE (repository, number) IN "
+            "(SELECT repository, number FROM issue_rankings ORDER BY priority DESC LIMIT 5)"
+        )
+    assert mismatched() == 0 and len(held) == 30
