@@ -215,7 +215,7 @@ def write_ranking(
             for c in RANKING_VALUE_COLUMNS
         ],
     ).sort("repository", "number")  # key order: the primary key is filled page by page
-    conn.execute("DROP TABLE IF EXISTS ranking_in")
+    conn.execute("DROP TABLE IF EXISTS ranking_in, ranking_new")
     conn.execute(
         "CREATE TEMP TABLE ranking_in (repository text NOT NULL, number integer NOT NULL, "
         + ", ".join(f"{c} double precision" for c in RANKING_VALUE_COLUMNS)
@@ -252,18 +252,27 @@ def write_ranking(
           AND ({stored}) IS DISTINCT FROM ({computed})
         """
     ).rowcount
+    # New rows are found by a statement of their own: an INSERT reading the table it fills
+    # can be planned as a nested loop over a table believed empty, and then rescans every row
+    # it has inserted so far for each row it inserts (quadratic: minutes for 10^5 rows).
+    conn.execute(
+        """
+        CREATE TEMP TABLE ranking_new ON COMMIT DROP AS
+        SELECT t.* FROM ranking_in t
+        WHERE NOT EXISTS (SELECT 1 FROM issue_rankings k
+                          WHERE k.repository = t.repository AND k.number = t.number)
+        """
+    )
     changed += conn.execute(
         f"""
         INSERT INTO issue_rankings ({", ".join(columns)}, available)
         SELECT {", ".join(f"t.{c}" for c in columns)}, i.assignment_status = 'available'
-        FROM ranking_in t
+        FROM ranking_new t
         JOIN issues i ON i.repository = t.repository AND i.number = t.number
-        WHERE NOT EXISTS (SELECT 1 FROM issue_rankings k
-                          WHERE k.repository = t.repository AND k.number = t.number)
         ON CONFLICT (repository, number) DO NOTHING
         """
     ).rowcount
-    conn.execute("DROP TABLE ranking_in")
+    conn.execute("DROP TABLE ranking_in, ranking_new")
     conn.execute(
         """
         INSERT INTO ranking_runs (scope, weights, rows, ranked_at) VALUES (%s, %s, %s, now())
