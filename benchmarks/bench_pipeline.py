@@ -263,6 +263,9 @@ def main() -> None:
     parser.add_argument("--nodes", type=int, default=100_000)
     parser.add_argument("--edges", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--only", help="comma-separated subset of: ranking, prioritize, repos, cli, graph"
+    )
     parser.add_argument("--stage", choices=sorted(STAGES), help=argparse.SUPPRESS)
     parser.add_argument("--dsn", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -292,11 +295,16 @@ def main() -> None:
             f"world: {args.repos:,} repositories, {args.issues:,} issues "
             f"({seconds:.1f} s, not timed below); load average {os.getloadavg()[0]:.1f}"
         )
+        only = set(args.only.split(",")) if args.only else None
         for name, title in (
             ("ranking", "ranking stage (rank_partition × 6 languages, store IO included)"),
             ("prioritize", "prioritize (service path)"),
             ("repos", "repos list (service path)"),
         ):
+            if only is not None and name not in only:
+                continue
+            if name == "prioritize" and only is not None and "ranking" not in only:
+                run_stage("ranking", dsn, 1)  # prioritize reads a stored ranking
             figures, rss = run_stage(name, dsn, args.repeat)
             report(title, figures, rss)
         env = {
@@ -312,12 +320,14 @@ def main() -> None:
             "repos list (CLI)": ["repos", "list"],
             "start-up: globallm --help": ["--help"],
         }
-        print("CLI commands, whole command in a new process")
-        for name, command in commands.items():
-            seconds, rss = run_cli(command, env, args.repeat)
-            report(f"  {name}", {name: seconds}, rss)
-        print(f"load average {os.getloadavg()[0]:.1f}")
-        graph_stage(dsn, args.nodes, args.edges, args.repeat)
+        if only is None or "cli" in only:
+            print("CLI commands, whole command in a new process")
+            for name, command in commands.items():
+                seconds, rss = run_cli(command, env, args.repeat)
+                report(f"  {name}", {name: seconds}, rss)
+            print(f"load average {os.getloadavg()[0]:.1f}")
+        if only is None or "graph" in only:
+            graph_stage(dsn, args.nodes, args.edges, args.repeat)
     finally:
         from globallm_assets.store.db import close_pools
 
