@@ -296,6 +296,8 @@ def main() -> None:
             f"({seconds:.1f} s, not timed below); load average {os.getloadavg()[0]:.1f}"
         )
         only = set(args.only.split(",")) if args.only else None
+        if only is not None and "ranking" not in only and only & {"prioritize", "cli"}:
+            run_stage("ranking", dsn, 1)  # prioritize reads a stored ranking
         for name, title in (
             ("ranking", "ranking stage (rank_partition × 6 languages, store IO included)"),
             ("prioritize", "prioritize (service path)"),
@@ -303,8 +305,6 @@ def main() -> None:
         ):
             if only is not None and name not in only:
                 continue
-            if name == "prioritize" and only is not None and "ranking" not in only:
-                run_stage("ranking", dsn, 1)  # prioritize reads a stored ranking
             figures, rss = run_stage(name, dsn, args.repeat)
             report(title, figures, rss)
         env = {
