@@ -64,7 +64,7 @@ def seed(dsn: str, repositories: int, issues: int, seed_value: int = 7) -> None:
                     (name, LANGUAGES[i % 6], rng.random(), rng.random(), bool(rng.random() < 0.3))
                 )
         with conn.cursor().copy(
-            "COPY issues (repository, number, title, data, state, priority, assignment_status, "
+            "COPY issues (repository, number, title, data, state, assignment_status, "
             "assigned_to, last_heartbeat_at, do_not_touch) FROM STDIN"
         ) as copy:
             empty = Jsonb({})
@@ -73,9 +73,15 @@ def seed(dsn: str, repositories: int, issues: int, seed_value: int = 7) -> None:
                 agent = f"agent-{n % 40}" if status == "assigned" else None
                 copy.write_row(
                     (names[repo_of[n]], n + 1, f"issue {n + 1}", empty,
-                     "closed" if n % 10 == 0 else "open", float(rng.random()), status, agent,
+                     "closed" if n % 10 == 0 else "open", status, agent,
                      "2026-01-01T00:00:00Z" if agent else None, bool(n % 7 == 0))
                 )  # fmt: skip
+        with conn.cursor().copy(
+            "COPY issue_rankings (repository, number, priority, available) FROM STDIN"
+        ) as copy:
+            for n in range(issues):
+                available = status_of[n] == "available"
+                copy.write_row((names[repo_of[n]], n + 1, float(rng.random()), bool(available)))
         prs = max(10, issues // 500)
         with conn.cursor().copy(
             "COPY pr_outcomes (forge, repository, number, issue_number, url, head_repository, "

@@ -20,7 +20,7 @@ from globallm_assets.cli.discover_cmd import component_table, verdict_line
 from globallm_assets.cli.sourcing import repo_name_argument
 
 if TYPE_CHECKING:
-    from globallm_assets.store.repositories import StoredRepository
+    from globallm_assets.store.repositories import RepositorySummary, StoredRepository
 
 app = typer.Typer(
     help="List, inspect and remove stored repositories.\n\nExample: globallm repos list",
@@ -49,14 +49,14 @@ def _mark(worth: bool | None) -> str:
     return {True: "[green]✓[/green]", False: "[red]✗[/red]", None: "—"}[worth]
 
 
-def as_json(repo: StoredRepository, *, full: bool) -> dict[str, Any]:
+def as_json(repo: StoredRepository | RepositorySummary, *, full: bool) -> dict[str, Any]:
     """One stored repository as plain JSON; ``full`` adds components and source metadata."""
     row: dict[str, Any] = {
         "name": repo.name,
         "language": repo.language,
         "stars": repo.stars,
         "forks": repo.forks,
-        "license": repo.metadata.license,
+        "license": repo.license,
         "is_library": repo.is_library,
         "health_score": repo.health_score,
         "impact_score": repo.impact_score,

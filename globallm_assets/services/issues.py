@@ -217,21 +217,11 @@ def priority_weights(settings: Settings):
     return PriorityWeights(**settings.priority_weights.model_dump())
 
 
-def rank(
-    settings: Settings,
-    conn: psycopg.Connection,
-    *,
-    language: str | None = None,
-    top: int | None = None,
-    min_priority: float | None = None,
-):
-    """Priority over open issues of approved repositories, vectorized with polars."""
+# The ranking input frame (store/issues.py _RANKING_INPUTS, in this column order).
+def _ranking_schema() -> dict[str, Any]:
     import polars as pl
 
-    from globallm_assets.core.priority import rank as rank_frame
-
-    rows = issue_store.ranking_rows(conn, language)
-    schema = {
+    return {
         "repository": pl.Utf8,
         "number": pl.Int64,
         "title": pl.Utf8,
@@ -249,8 +239,91 @@ def rank(
         "do_not_touch_reason": pl.Utf8,
         "acceptance": pl.Float64,  # learned from pull-request outcomes; null: neutral
     }
-    frame = pl.DataFrame(rows, schema=schema, orient="row") if rows else pl.DataFrame(schema=schema)
+
+
+def ranking_frame(conn: psycopg.Connection, language: str | None = None):
+    """Every ranking input as a polars frame, read through COPY (10^6 rows in about a second,
+    where one dict per row took several and gigabytes)."""
+    import io
+
+    import polars as pl
+
+    schema = _ranking_schema()
+    data = issue_store.ranking_csv(conn, language)
+    if not data:
+        return pl.DataFrame(schema=schema)
+    read = {**schema, "do_not_touch": pl.Int8}
+    frame = pl.read_csv(
+        io.BytesIO(data), has_header=False, new_columns=list(schema), schema_overrides=read
+    )
+    return frame.with_columns(pl.col("do_not_touch").cast(pl.Boolean))
+
+
+def ranking_frame_rows(conn: psycopg.Connection, language: str | None = None):
+    """``ranking_frame`` built the straightforward way (one dict per row): the reference."""
+    import polars as pl
+
+    schema = _ranking_schema()
+    rows = issue_store.ranking_rows(conn, language)
+    return pl.DataFrame(rows, schema=schema, orient="row") if rows else pl.DataFrame(schema=schema)
+
+
+def rank(
+    settings: Settings,
+    conn: psycopg.Connection,
+    *,
+    language: str | None = None,
+    top: int | None = None,
+    min_priority: float | None = None,
+):
+    """Priority over open issues of approved repositories, computed now (vectorized)."""
+    from globallm_assets.core.priority import rank as rank_frame
+
+    frame = ranking_frame(conn, language)
     return rank_frame(frame, priority_weights(settings), top=top, min_priority=min_priority)
+
+
+def stored_answers(settings: Settings, conn: psycopg.Connection, language: str | None) -> bool:
+    """Whether the stored ranking is this ranking: every language in scope was last ranked with
+    the configured weights (then its priorities and order are what ``rank`` would compute from
+    the inputs it read)."""
+    from dataclasses import asdict
+
+    weights = asdict(priority_weights(settings))
+    stored = issue_store.stored_ranking_weights(conn, language)
+    return bool(stored) and all(w == weights for w in stored)
+
+
+def stored_rank(
+    conn: psycopg.Connection,
+    *,
+    language: str | None = None,
+    top: int,
+    min_priority: float | None = None,
+):
+    """The ``top`` stored priorities, read through their index: ``rank``'s columns and order."""
+    import polars as pl
+
+    from globallm_assets.core.priority import COMPONENT_COLUMNS as PARTS
+
+    schema = {**_ranking_schema(), **dict.fromkeys(PARTS, pl.Float64), "priority": pl.Float64}
+    rows = issue_store.stored_top(conn, language=language, top=top, min_priority=min_priority)
+    return pl.DataFrame(rows, schema=schema, orient="row")
+
+
+def ranked_issues(
+    settings: Settings,
+    conn: psycopg.Connection,
+    *,
+    language: str | None = None,
+    top: int,
+    min_priority: float | None = None,
+):
+    """The best ``top`` issues: from the stored ranking when it was computed with these weights
+    for every language in scope, else computed now."""
+    if stored_answers(settings, conn, language):
+        return stored_rank(conn, language=language, top=top, min_priority=min_priority)
+    return rank(settings, conn, language=language, top=top, min_priority=min_priority)
 
 
 COMPONENT_COLUMNS = (
@@ -264,27 +337,22 @@ COMPONENT_COLUMNS = (
 )
 
 
-def store_ranking(conn: psycopg.Connection, ranked, *, language: str | None = None) -> int:
-    """Write priorities; do-not-touch issues (absent from the ranking) get no priority."""
-    present = [c for c in COMPONENT_COLUMNS if c in ranked.columns]
-    rows = [
-        (
-            row["repository"],
-            row["number"],
-            float(row["priority"]),
-            {"priority_components": {c: float(row[c]) for c in present}},
-        )
-        for row in ranked.iter_rows(named=True)
-    ]
-    clear = (
-        "UPDATE issues i SET priority = NULL FROM repositories r WHERE r.name = i.repository "
-        "AND (i.do_not_touch OR i.state = 'closed' OR r.worth_working_on IS NOT TRUE)"
+def store_ranking(
+    conn: psycopg.Connection,
+    ranked,
+    *,
+    language: str | None = None,
+    weights: dict[str, float] | None = None,
+) -> issue_store.RankingWrite:
+    """Store priorities and components of ``ranked``; issues not in it (do-not-touch, closed,
+    rejected) lose theirs. Only changed rows are written."""
+    from dataclasses import asdict
+
+    from globallm_assets.core.weights import PriorityWeights
+
+    return issue_store.write_ranking(
+        conn, ranked, language=language, weights=weights or asdict(PriorityWeights())
     )
-    if language is None:
-        conn.execute(clear)
-    else:
-        conn.execute(clear + " AND r.language = %s", (language,))
-    return issue_store.write_priorities(conn, rows)
 
 
 # --- asset stages ---------------------------------------------------------------------------
@@ -382,7 +450,9 @@ def categorize_partition(
 class RankingReport:
     language: str
     ranked: Any  # polars.DataFrame, kept lazy: polars is imported on first ranking
-    written: int
+    written: int  # issues ranked
+    changed: int = 0  # of those, rows inserted or rewritten (the others were already stored)
+    removed: int = 0  # stored priorities removed (no longer ranked)
 
     @property
     def priorities(self) -> list[float]:
@@ -394,12 +464,22 @@ class RankingReport:
 
 def rank_partition(settings: Settings, dsn: str, *, language: str) -> RankingReport:
     """Priority of every open, touchable issue of the language's approved repositories."""
+    from dataclasses import asdict
+
     from globallm_assets.store.db import transaction
 
     with transaction(dsn) as conn:
         ranked = rank(settings, conn, language=language)
-        written = store_ranking(conn, ranked, language=language)
-    return RankingReport(language=language, ranked=ranked, written=written)
+        write = store_ranking(
+            conn, ranked, language=language, weights=asdict(priority_weights(settings))
+        )
+    return RankingReport(
+        language=language,
+        ranked=ranked,
+        written=ranked.height,
+        changed=write.changed,
+        removed=write.removed,
+    )
 
 
 # --- CLI flows ------------------------------------------------------------------------------
@@ -476,6 +556,10 @@ def prioritize(
 ) -> Prioritized:
     """Rank open issues of approved repositories (``globallm prioritize``).
 
+    The stored ranking answers through its index when it was computed with the configured
+    weights for every language in scope; otherwise (weights changed, a language never ranked)
+    the ranking is computed now from the stored inputs, without writing it.
+
     With ``refresh_from``, first fetch, score and rank the issues of every approved repository
     of ``language`` (default: the configured languages) through the same stage functions the
     ``issues``, ``issue_categories`` and ``issue_rankings`` assets run.
@@ -495,13 +579,15 @@ def prioritize(
             categorize_partition(settings, dsn, language=lang, now=refresh_from.now)
             refreshed.append((fetched, rank_partition(settings, dsn, language=lang)))
     with transaction(dsn) as conn:
-        ranked = rank(settings, conn, language=language, top=top, min_priority=min_priority)
+        ranked = ranked_issues(
+            settings, conn, language=language, top=top, min_priority=min_priority
+        )
     hint = None
     if ranked.height == 0:
         hint = next_step(dsn, language=language, wanted="ranking")
         if hint is None and min_priority is not None:
             with transaction(dsn) as conn:
-                best = rank(settings, conn, language=language, top=1)
+                best = ranked_issues(settings, conn, language=language, top=1)
             highest = f" (the highest is {best['priority'][0]:.3f})" if best.height else ""
             hint = f"no issue has priority ≥ {min_priority:g}{highest}"
     return Prioritized(ranked=ranked, refreshed=refreshed, hint=hint)

@@ -2,7 +2,7 @@
 acceptance for the ranking, and opt-outs maintainers asked for.
 
 Runs after every poll of the forge (``contribute.refresh_outcomes``). The learned signal enters
-the priority at the next ranking (``issues.scores.priority_components.c_acceptance``); an
+the priority at the next ranking (``issue_rankings.c_acceptance``); an
 opt-out takes effect at once: the repository's open issues become do-not-touch and lose their
 priority, claims and the forge's etiquette check skip it.
 """

@@ -19,17 +19,20 @@ Stage = Literal["repositories", "approved", "ranking"]
 
 @dataclass(frozen=True)
 class RepositoryPage:
-    rows: list[repo_store.StoredRepository]
+    rows: list[repo_store.RepositorySummary]
     total: int
 
 
 def list_page(
     dsn: str, *, language: str | None = None, status: str | None = None, limit: int | None = None
 ) -> RepositoryPage:
-    """Stored repositories, most-starred first, at most ``limit`` of ``total``."""
+    """Stored repositories, most-starred first, at most ``limit`` of ``total`` (the limit and
+    filters run in SQL; the JSON columns are not read)."""
     with transaction(dsn) as conn:
-        rows = repo_store.list_repositories(conn, language=language, status=status)
-    return RepositoryPage(rows=rows[:limit] if limit is not None else rows, total=len(rows))
+        rows, total = repo_store.repository_page(
+            conn, language=language, status=status, limit=limit
+        )
+    return RepositoryPage(rows=rows, total=total)
 
 
 def find(dsn: str, name: str) -> repo_store.StoredRepository | None:

@@ -126,7 +126,8 @@ _COUNTS = f"pr_load AS MATERIALIZED ({_PR_LOAD}), language_week AS MATERIALIZED 
 # `tb` this week's budget row of the repository, `tl` the language's claims this week, `pr` the
 # forge's load.
 _FROM = """
-    FROM issues i
+    FROM issue_rankings k
+    JOIN issues i ON i.repository = k.repository AND i.number = k.number
     JOIN repositories r ON r.name = i.repository
     JOIN repository_claims rc ON rc.repository = i.repository
     LEFT JOIN pr_load pr ON pr.repository = lower(i.repository)
@@ -135,8 +136,8 @@ _FROM = """
            ON tb.week_start = budget_week(now()) AND tb.scope = 'repository'
           AND tb.key = i.repository
     LEFT JOIN language_week tl ON tl.language = r.language
-    WHERE i.assignment_status = 'available' AND i.state = 'open' AND NOT i.do_not_touch
-      AND i.priority IS NOT NULL AND r.worth_working_on IS TRUE
+    WHERE k.available AND i.assignment_status = 'available' AND i.state = 'open'
+      AND NOT i.do_not_touch AND r.worth_working_on IS TRUE
       AND NOT COALESCE(f.opted_out, false)
 """
 
@@ -180,10 +181,10 @@ def _cloneable(limits: ClaimLimits, *, targeted: bool) -> str:
 _CLAIM = """
 WITH {counts},
 candidate AS MATERIALIZED (
-    SELECT i.repository, i.number, r.language
+    SELECT i.repository, i.number, r.language, k.priority
     {from_}
       AND {caps}{cloneable}{target}
-    ORDER BY i.priority DESC, i.repository, i.number
+    ORDER BY k.priority DESC, k.repository, k.number
     LIMIT 1
     FOR NO KEY UPDATE OF i, rc SKIP LOCKED
 ),
@@ -201,7 +202,7 @@ SET assignment_status = 'assigned', assigned_to = %(agent)s, assigned_at = now()
 FROM candidate c, language_claim l,
      (SELECT set_config('synchronous_commit', 'off', true)) AS quick_commit
 WHERE i.repository = c.repository AND i.number = c.number
-RETURNING i.repository, i.number, i.title, c.language, i.priority, i.category,
+RETURNING i.repository, i.number, i.title, c.language, c.priority, i.category,
           i.cost_estimate, i.attempts, i.assigned_to, i.assigned_at, i.data
 """
 
@@ -310,10 +311,11 @@ def _target_unavailable(conn: psycopg.Connection, target: tuple[str, int]) -> st
     row = conn.execute(
         """
         SELECT i.assignment_status, i.assigned_to, i.state, i.do_not_touch,
-               i.do_not_touch_reason, i.priority IS NULL, r.worth_working_on IS TRUE,
+               i.do_not_touch_reason, k.priority IS NULL, r.worth_working_on IS TRUE,
                COALESCE(f.opted_out, false)
         FROM issues i JOIN repositories r ON r.name = i.repository
         LEFT JOIN issue_fetch_state f ON f.repository = i.repository
+        LEFT JOIN issue_rankings k ON k.repository = i.repository AND k.number = i.number
         WHERE i.repository = %s AND i.number = %s
         """,
         target,
@@ -352,9 +354,10 @@ def held_by(conn: psycopg.Connection, agent_id: str) -> list[ClaimedIssue]:
     """Issues this agent holds (after a lost connection: did my claim commit?)."""
     rows = conn.execute(
         """
-        SELECT i.repository, i.number, i.title, r.language, i.priority, i.category,
+        SELECT i.repository, i.number, i.title, r.language, k.priority, i.category,
                i.cost_estimate, i.attempts, i.assigned_to, i.assigned_at, i.data
         FROM issues i JOIN repositories r ON r.name = i.repository
+        LEFT JOIN issue_rankings k ON k.repository = i.repository AND k.number = i.number
         WHERE i.assigned_to = %s AND i.assignment_status = 'assigned'
         ORDER BY i.assigned_at
         """,
@@ -500,11 +503,12 @@ def assignments(
         cur.execute(
             f"""
             SELECT i.assigned_to AS agent_id, i.repository, i.number, i.title, r.language,
-                   i.priority, i.attempts, i.assigned_at, i.last_heartbeat_at,
+                   k.priority, i.attempts, i.assigned_at, i.last_heartbeat_at,
                    extract(epoch FROM now() - COALESCE(i.last_heartbeat_at, i.assigned_at))
                        ::double precision AS heartbeat_age,
                    extract(epoch FROM now() - i.assigned_at)::double precision AS held_for
             FROM issues i JOIN repositories r ON r.name = i.repository
+            LEFT JOIN issue_rankings k ON k.repository = i.repository AND k.number = i.number
             WHERE {" AND ".join(clauses)}
             ORDER BY i.assigned_at, i.repository, i.number
             """,
@@ -543,9 +547,9 @@ def top_available(
         f"""
         WITH {_COUNTS}
         SELECT repository, number, attempts FROM (
-            SELECT i.repository, i.number, i.attempts, i.priority,
+            SELECT i.repository, i.number, i.attempts, k.priority,
                    row_number() OVER (PARTITION BY i.repository
-                                      ORDER BY i.priority DESC, i.number) AS rank_in_repo,
+                                      ORDER BY k.priority DESC, i.number) AS rank_in_repo,
                    %(max_active)s - rc.active AS free_slots
             {_FROM} AND {" AND ".join(CAPS.values())}{_cloneable(limits, targeted=False)}
         ) ranked

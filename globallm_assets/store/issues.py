@@ -168,22 +168,218 @@ def write_issue_scores(conn: psycopg.Connection, rows: Iterable[dict[str, Any]])
     return len(data)
 
 
-def write_priorities(
-    conn: psycopg.Connection, rows: Iterable[tuple[str, int, float | None, dict[str, Any]]]
-) -> int:
-    """Store each issue's priority and its weighted components (merged into ``scores``)."""
-    data = [(priority, Jsonb(parts), repo, number) for repo, number, priority, parts in rows]
-    with conn.cursor() as cur:
-        cur.executemany(
-            "UPDATE issues SET priority = %s, scores = COALESCE(scores, '{}') || %s, "
-            "ranked_at = now() WHERE repository = %s AND number = %s",
-            data,
-        )
-    return len(data)
+# The ranking's own columns in issue_rankings, in COPY order after (repository, number).
+RANKING_VALUE_COLUMNS = (
+    "priority",
+    "c_health",
+    "c_impact",
+    "c_solvability",
+    "c_urgency",
+    "c_redundancy",
+    "c_cost",
+    "c_acceptance",
+)
+
+
+@dataclass(frozen=True)
+class RankingWrite:
+    """What one ranking write did: rows inserted or changed, and rows removed."""
+
+    changed: int
+    removed: int
+
+
+def write_ranking(
+    conn: psycopg.Connection,
+    ranked: Any,
+    *,
+    language: str | None,
+    weights: dict[str, float],
+) -> RankingWrite:
+    """Make ``issue_rankings`` of the scope (``language``, or every issue) equal ``ranked``.
+
+    ``ranked`` (a polars frame with repository, number, priority and the ``c_*`` columns) goes
+    to a temp table through one COPY; then one statement writes only rows whose values differ
+    and one deletes only rows of the scope that are no longer ranked (do-not-touch, closed,
+    rejected, gone). Unchanged rows are not touched: no new tuple, no index entry, and their
+    ``ranked_at`` stays. The weights are remembered for ``prioritize``'s fast path.
+    """
+    import polars as pl
+
+    columns = ["repository", "number", *RANKING_VALUE_COLUMNS]
+    frame = ranked.select(
+        pl.col("repository"),
+        pl.col("number"),
+        *[
+            (pl.col(c) if c in ranked.columns else pl.lit(None, dtype=pl.Float64)).alias(c)
+            for c in RANKING_VALUE_COLUMNS
+        ],
+    ).sort("repository", "number")  # key order: the primary key is filled page by page
+    conn.execute("DROP TABLE IF EXISTS ranking_in, ranking_new")
+    conn.execute(
+        "CREATE TEMP TABLE ranking_in (repository text NOT NULL, number integer NOT NULL, "
+        + ", ".join(f"{c} double precision" for c in RANKING_VALUE_COLUMNS)
+        + ") ON COMMIT DROP"
+    )
+    statement = f"COPY ranking_in ({', '.join(columns)}) FROM STDIN (FORMAT csv)"
+    with conn.cursor() as cur, cur.copy(statement) as copy:
+        # Floats print shortest-exact, so the stored doubles equal the computed ones.
+        copy.write(frame.write_csv(include_header=False))
+    scope, params = "", []
+    if language is not None:
+        scope = "USING repositories r WHERE r.name = k.repository AND r.language = %s AND"
+        params.append(language)
+    else:
+        scope = "WHERE"
+    removed = conn.execute(
+        f"""
+        DELETE FROM issue_rankings k {scope}
+            NOT EXISTS (SELECT 1 FROM ranking_in t
+                        WHERE t.repository = k.repository AND t.number = k.number)
+        """,
+        params,
+    ).rowcount
+    # Hash joins over the whole batch, touching only rows that differ (an upsert would lock,
+    # and so dirty, every existing row even when its values are the same).
+    stored = ", ".join(f"k.{c}" for c in RANKING_VALUE_COLUMNS)
+    computed = ", ".join(f"t.{c}" for c in RANKING_VALUE_COLUMNS)
+    changed = conn.execute(
+        f"""
+        UPDATE issue_rankings k
+        SET {", ".join(f"{c} = t.{c}" for c in RANKING_VALUE_COLUMNS)}, ranked_at = now()
+        FROM ranking_in t
+        WHERE t.repository = k.repository AND t.number = k.number
+          AND ({stored}) IS DISTINCT FROM ({computed})
+        """
+    ).rowcount
+    # New rows are found by a statement of their own: an INSERT reading the table it fills
+    # can be planned as a nested loop over a table believed empty, and then rescans every row
+    # it has inserted so far for each row it inserts (quadratic: minutes for 10^5 rows).
+    conn.execute(
+        """
+        CREATE TEMP TABLE ranking_new ON COMMIT DROP AS
+        SELECT t.* FROM ranking_in t
+        WHERE NOT EXISTS (SELECT 1 FROM issue_rankings k
+                          WHERE k.repository = t.repository AND k.number = t.number)
+        """
+    )
+    changed += conn.execute(
+        f"""
+        INSERT INTO issue_rankings ({", ".join(columns)}, available)
+        SELECT {", ".join(f"t.{c}" for c in columns)}, i.assignment_status = 'available'
+        FROM ranking_new t
+        JOIN issues i ON i.repository = t.repository AND i.number = t.number
+        ON CONFLICT (repository, number) DO NOTHING
+        """
+    ).rowcount
+    conn.execute("DROP TABLE ranking_in, ranking_new")
+    conn.execute(
+        """
+        INSERT INTO ranking_runs (scope, weights, rows, ranked_at) VALUES (%s, %s, %s, now())
+        ON CONFLICT (scope) DO UPDATE SET weights = EXCLUDED.weights, rows = EXCLUDED.rows,
+            ranked_at = EXCLUDED.ranked_at
+        """,
+        ("*" if language is None else language, Jsonb(weights), frame.height),
+    )
+    return RankingWrite(changed=max(changed, 0), removed=max(removed, 0))
+
+
+def stored_ranking_weights(
+    conn: psycopg.Connection, language: str | None
+) -> list[dict[str, float] | None]:
+    """The weights the stored priorities of each language in scope were computed with (one
+    entry per language that has approved repositories; ``None``: never ranked)."""
+    runs = {
+        scope: (weights, at)
+        for scope, weights, at in conn.execute(
+            "SELECT scope, weights, ranked_at FROM ranking_runs"
+        ).fetchall()
+    }
+    if language is not None:
+        languages = [language]
+    else:
+        # Index-only scan of repositories_worth_idx.
+        languages = [
+            row[0]
+            for row in conn.execute(
+                "SELECT DISTINCT language FROM repositories WHERE worth_working_on IS TRUE"
+            ).fetchall()
+        ]
+    found: list[dict[str, float] | None] = []
+    for lang in languages:
+        # The newest run covering the language wrote its rows.
+        covering = [runs[s] for s in (lang, "*") if s in runs]
+        found.append(max(covering, key=lambda run: run[1])[0] if covering else None)
+    return found
+
+
+# Every input of the priority formula, per open issue of an approved repository; the ranking
+# frame's columns in this order (services/issues.py RANKING_SCHEMA).
+_RANKING_INPUTS = """
+    SELECT i.repository, i.number, i.title, r.language, i.category,
+           r.health_score AS health, r.impact_score AS impact,
+           i.solvability, i.urgency, i.complexity, i.cost_estimate,
+           COALESCE(d.penalty, 0) AS redundancy_penalty,
+           COALESCE((i.scores ->> 'cost_penalty')::double precision, 0) AS cost_penalty,
+           {do_not_touch} AS do_not_touch, i.do_not_touch_reason,
+           a.signal AS acceptance{extra}
+    FROM {source}
+    JOIN repositories r ON r.name = i.repository
+    LEFT JOIN redundancy d ON d.repository = i.repository
+    LEFT JOIN repository_acceptance a ON lower(a.repository) = lower(i.repository)
+    WHERE i.state = 'open' AND r.worth_working_on IS TRUE AND i.solvability IS NOT NULL {where}
+"""
+
+
+def ranking_csv(conn: psycopg.Connection, language: str | None = None) -> bytes:
+    """``ranking_rows`` as CSV through COPY (no per-row Python objects: polars parses it)."""
+    where, params = "", []
+    if language is not None:
+        where = "AND r.language = %s"
+        params.append(language)
+    query = _RANKING_INPUTS.format(
+        do_not_touch="i.do_not_touch::int", extra="", source="issues i", where=where
+    )
+    buffer = bytearray()
+    statement = f"COPY ({query}) TO STDOUT (FORMAT csv)"
+    with conn.cursor() as cur, cur.copy(statement, params or None) as copy:
+        for chunk in copy:
+            buffer += chunk
+    return bytes(buffer)
+
+
+def stored_top(
+    conn: psycopg.Connection,
+    *,
+    language: str | None,
+    top: int,
+    min_priority: float | None,
+) -> list[tuple[Any, ...]]:
+    """The ``top`` stored priorities (index order: priority, then repository and number) with
+    the ranking inputs and components, of issues still open, touchable and approved."""
+    where, params = "AND NOT i.do_not_touch", []
+    if language is not None:
+        where += " AND r.language = %s"
+        params.append(language)
+    if min_priority is not None:
+        where += " AND k.priority >= %s"
+        params.append(min_priority)
+    query = _RANKING_INPUTS.format(
+        do_not_touch="i.do_not_touch",
+        extra=", " + ", ".join(f"k.{c}" for c in RANKING_VALUE_COLUMNS[1:]) + ", k.priority",
+        source="issue_rankings k JOIN issues i "
+        "ON i.repository = k.repository AND i.number = k.number",
+        where=where,
+    )
+    params.append(top)
+    return conn.execute(
+        query + " ORDER BY k.priority DESC, k.repository, k.number LIMIT %s", params
+    ).fetchall()
 
 
 def ranking_rows(conn: psycopg.Connection, language: str | None = None) -> list[dict[str, Any]]:
-    """Open issues of approved repositories with every input the priority formula needs."""
+    """Open issues of approved repositories with every input the priority formula needs, one
+    dict each: the straightforward reading ``ranking_csv`` is checked against."""
     clauses = ["i.state = 'open'", "r.worth_working_on IS TRUE", "i.solvability IS NOT NULL"]
     params: list[Any] = []
     if language is not None:
@@ -221,26 +417,29 @@ def list_issues(
 ) -> list[dict[str, Any]]:
     """Stored issues of one repository for display."""
     order = {
-        "priority": "priority DESC NULLS LAST, number",
-        "created": "created_at DESC NULLS LAST, number DESC",
-        "updated": "updated_at DESC NULLS LAST, number DESC",
+        "priority": "k.priority DESC NULLS LAST, i.number",
+        "created": "i.created_at DESC NULLS LAST, i.number DESC",
+        "updated": "i.updated_at DESC NULLS LAST, i.number DESC",
     }[sort]
-    clauses = ["repository = %s"]
+    clauses = ["i.repository = %s"]
     params: list[Any] = [repository]
     if state != "all":
-        clauses.append("state = %s")
+        clauses.append("i.state = %s")
         params.append(state)
     if category is not None:
-        clauses.append("category = %s")
+        clauses.append("i.category = %s")
         params.append(category)
     params.append(limit)
     with conn.cursor(row_factory=dict_row) as cur:
         cur.execute(
             f"""
-            SELECT repository, number, title, state, category, priority, solvability, urgency,
-                   complexity, cost_estimate, do_not_touch_reason, labels, created_at,
-                   updated_at, assignment_status
-            FROM issues WHERE {" AND ".join(clauses)} ORDER BY {order} LIMIT %s
+            SELECT i.repository, i.number, i.title, i.state, i.category, k.priority,
+                   i.solvability, i.urgency, i.complexity, i.cost_estimate,
+                   i.do_not_touch_reason, i.labels, i.created_at, i.updated_at,
+                   i.assignment_status
+            FROM issues i
+            LEFT JOIN issue_rankings k ON k.repository = i.repository AND k.number = i.number
+            WHERE {" AND ".join(clauses)} ORDER BY {order} LIMIT %s
             """,
             params,
         )

@@ -89,10 +89,15 @@ def record_opt_out(conn: psycopg.Connection, repository: str, reason: str) -> in
     )
     marked = conn.execute(
         """
-        UPDATE issues SET do_not_touch = true, do_not_touch_reason = %s, priority = NULL
+        UPDATE issues SET do_not_touch = true, do_not_touch_reason = %s
         WHERE lower(repository) = lower(%s) AND state = 'open' AND NOT do_not_touch
         """,
         (why, repository),
+    )
+    conn.execute(
+        "DELETE FROM issue_rankings k USING repositories r "
+        "WHERE r.name = k.repository AND lower(r.name) = lower(%s)",
+        (repository,),
     )
     return marked.rowcount
 

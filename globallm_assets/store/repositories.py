@@ -37,6 +37,10 @@ class StoredRepository:
     analyzed_at: datetime | None
     is_library: bool | None
 
+    @property
+    def license(self) -> str | None:
+        return self.metadata.license
+
 
 _COLUMNS = (
     "name, language, data, stars, forks, health_score, impact_score, worth_working_on, "
@@ -138,6 +142,60 @@ def list_repositories(
         return [_row(row) for row in cur.fetchall()]
 
 
+@dataclass(frozen=True)
+class RepositorySummary:
+    """A repository's list row: its scalar columns, none of the JSON (metadata, components)."""
+
+    name: str
+    language: str
+    stars: int
+    forks: int
+    health_score: float | None
+    impact_score: float | None
+    worth_working_on: bool | None
+    verdict_reason: str | None
+    analyzed_at: datetime | None
+    is_library: bool | None
+    license: str | None  # the one metadata field the list shows
+
+
+_STATUS_CLAUSES = {
+    "approved": "worth_working_on IS TRUE",
+    "rejected": "worth_working_on IS FALSE",
+    "unanalyzed": "worth_working_on IS NULL",
+}
+
+
+def repository_page(
+    conn: psycopg.Connection,
+    *,
+    language: str | None = None,
+    status: str | None = None,
+    limit: int | None = None,
+) -> tuple[list[RepositorySummary], int]:
+    """The ``limit`` most-starred repositories matching the filters, and how many match: the
+    filter, order and limit run in SQL and no JSON column is read."""
+    clauses: list[str] = []
+    params: list[Any] = []
+    if language is not None:
+        clauses.append("language = %s")
+        params.append(language)
+    if status is not None:
+        if status not in _STATUS_CLAUSES:
+            raise ValueError(f"unknown status filter {status!r}")
+        clauses.append(_STATUS_CLAUSES[status])
+    where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+    fields = ", ".join(RepositorySummary.__dataclass_fields__).replace(
+        "license", "data ->> 'license'"
+    )
+    rows = conn.execute(
+        f"SELECT {fields} FROM repositories {where} ORDER BY stars DESC, name LIMIT %s",
+        [*params, limit],
+    ).fetchall()
+    total = conn.execute(f"SELECT count(*) FROM repositories {where}", params).fetchone()
+    return [RepositorySummary(*row) for row in rows], int(total[0]) if total else 0
+
+
 def get_repository(conn: psycopg.Connection, name: str) -> StoredRepository | None:
     found = list_repositories(conn, names=[name])
     return found[0] if found else None
@@ -161,6 +219,7 @@ def remove_repository(conn: psycopg.Connection, name: str) -> bool:
     if claimed and claimed[0]:
         raise ValueError(f"{name} has {claimed[0]} issue(s) claimed by agents; release them first")
     graph.remove_node(conn, name)
+    conn.execute("DELETE FROM issue_rankings WHERE repository = %s", (name,))
     return conn.execute("DELETE FROM repositories WHERE name = %s", (name,)).rowcount > 0
 
 

@@ -62,7 +62,9 @@ def solutions_for(
 # --------------------------------------------------------------------------- the fix queue
 
 _ISSUE_COLUMNS = """
-    i.repository, i.number, i.data, i.state, i.category, i.complexity, i.priority,
+    i.repository, i.number, i.data, i.state, i.category, i.complexity,
+    (SELECT k.priority FROM issue_rankings k
+     WHERE k.repository = i.repository AND k.number = i.number) AS priority,
     i.do_not_touch, i.do_not_touch_reason, i.assignment_status, r.language
 """
 
@@ -84,15 +86,16 @@ def ranked_candidates(conn: psycopg.Connection, limit: int = 20) -> list[dict[st
     with conn.cursor(row_factory=dict_row) as cur:
         return cur.execute(
             f"""
-            SELECT {_ISSUE_COLUMNS} FROM issues i
+            SELECT {_ISSUE_COLUMNS} FROM issue_rankings k
+            JOIN issues i ON i.repository = k.repository AND i.number = k.number
             JOIN repositories r ON r.name = i.repository
             WHERE i.state = 'open' AND NOT i.do_not_touch AND r.worth_working_on IS TRUE
-              AND i.priority IS NOT NULL AND i.assignment_status = 'available'
+              AND k.available AND i.assignment_status = 'available'
               AND NOT EXISTS (
                   SELECT 1 FROM solutions s
                   WHERE lower(s.repository) = lower(i.repository)
                     AND s.issue_number = i.number AND s.outcome = 'validated')
-            ORDER BY i.priority DESC, i.repository, i.number
+            ORDER BY k.priority DESC, k.repository, k.number
             LIMIT %s
             """,
             (limit,),

@@ -45,7 +45,9 @@ def issue_counts(conn: psycopg.Connection) -> dict[str, int]:
                count(*) FILTER (WHERE state = 'open' AND assignment_status = 'assigned'),
                count(*) FILTER (WHERE state = 'open' AND assignment_status = 'completed'),
                count(*) FILTER (WHERE state = 'open' AND assignment_status = 'failed'),
-               count(*) FILTER (WHERE state = 'open' AND priority IS NOT NULL),
+               (SELECT count(*) FROM issue_rankings k JOIN issues i
+                ON i.repository = k.repository AND i.number = k.number
+                WHERE i.state = 'open'),
                count(*) FILTER (WHERE state = 'open' AND do_not_touch)
         FROM issues
         """
@@ -173,8 +175,11 @@ def repository_activity(conn: psycopg.Connection, limit: int) -> list[dict[str, 
             FROM chosen c
             CROSS JOIN LATERAL (
                 SELECT count(*) AS open_issues,
-                       count(*) FILTER (WHERE i.priority IS NOT NULL) AS ranked_issues
-                FROM issues i WHERE i.repository = c.name AND i.state = 'open'
+                       count(k.priority) AS ranked_issues
+                FROM issues i
+                LEFT JOIN issue_rankings k
+                       ON k.repository = i.repository AND k.number = i.number
+                WHERE i.repository = c.name AND i.state = 'open'
             ) n
             ORDER BY c.prs_opened > 0 DESC, c.impact_score DESC NULLS LAST, c.name
             """,

@@ -27,8 +27,10 @@ def test_rankings_cover_touchable_open_issues_of_approved_repositories(dsn, demo
         ]
         assert approved, "the simulated world has approved python repositories"
         issue_rows = conn.execute(
-            "SELECT repository, number, state, priority, do_not_touch, category "
-            "FROM issues ORDER BY repository, number"
+            "SELECT i.repository, i.number, i.state, k.priority, i.do_not_touch, i.category "
+            "FROM issues i LEFT JOIN issue_rankings k "
+            "ON k.repository = i.repository AND k.number = i.number "
+            "ORDER BY i.repository, i.number"
         ).fetchall()
         redundancy_rows = conn.execute("SELECT count(*) FROM redundancy").fetchone()[0]
         python_repos = conn.execute(

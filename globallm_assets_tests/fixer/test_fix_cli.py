@@ -140,8 +140,9 @@ def test_without_a_url_the_top_ranked_issue_is_fixed(world: dict, dsn: str, caps
     with psycopg.connect(dsn) as conn:
         conn.execute("UPDATE repositories SET worth_working_on = true")
         conn.execute(
-            "UPDATE issues SET priority = CASE repository WHEN 'planted/configlite' THEN 0.9 "
-            "ELSE 0.1 END"
+            "INSERT INTO issue_rankings (repository, number, priority) "
+            "SELECT repository, number, CASE repository WHEN 'planted/configlite' THEN 0.9 "
+            "ELSE 0.1 END FROM issues"
         )
     code = cli("fix", "--dry-run", "--output", str(world["tmp"] / "out"), "--export", "json")
     captured = capsys.readouterr()

@@ -139,7 +139,10 @@ def test_without_a_url_the_best_issue_is_claimed_fixed_and_completed(hosted: dic
     dsn = hosted["dsn"]
     with psycopg.connect(dsn) as conn:
         conn.execute("UPDATE repositories SET worth_working_on = true")
-        conn.execute("UPDATE issues SET priority = 0.9")
+        conn.execute(
+            "INSERT INTO issue_rankings (repository, number, priority) "
+            "SELECT repository, number, 0.9 FROM issues"
+        )
     assert cli("fix", "--export", "json") == 0, capsys.readouterr().err
     data = json.loads(capsys.readouterr().out)
     assert data["result"]["repository"] == "planted/textstats"
@@ -169,6 +172,9 @@ def test_the_fleets_fix_function_refuses_an_issue_it_cannot_clone(hosted: dict) 
         upsert_issues(conn, [issue])
         issue_service.score_repositories(load_settings(), conn, ["acme/elsewhere"])
         conn.execute("UPDATE repositories SET worth_working_on = true")
-        conn.execute("UPDATE issues SET priority = 0.9")
+        conn.execute(
+            "INSERT INTO issue_rankings (repository, number, priority) "
+            "SELECT repository, number, 0.9 FROM issues"
+        )
     report = agent.fix_one(load_settings(), dsn, fix_claimed, target=("acme/elsewhere", 12))
     assert report.status == "failed" and "not hosted on the local forge" in report.detail

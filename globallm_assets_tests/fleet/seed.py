@@ -26,10 +26,18 @@ def seed(
                     for name, language in repositories.items()
                 ],
             )
+        ranked: list[tuple[str, int, float]] = []
         with conn.cursor().copy(
-            "COPY issues (repository, number, title, data, priority, cost_estimate) FROM STDIN"
+            "COPY issues (repository, number, title, data, cost_estimate) FROM STDIN"
         ) as copy:
             for repository, number, priority in issues:
                 title = f"issue {number} of {repository}"
                 data = {"repository": repository, "number": number, "title": title}
-                copy.write_row((repository, number, title, Jsonb(data), priority, cost_estimate))
+                copy.write_row((repository, number, title, Jsonb(data), cost_estimate))
+                if priority is not None:
+                    ranked.append((repository, number, priority))
+        with conn.cursor().copy(
+            "COPY issue_rankings (repository, number, priority) FROM STDIN"
+        ) as copy:
+            for row in ranked:
+                copy.write_row(row)

@@ -102,10 +102,13 @@ def test_nothing_to_claim_says_no_available_issues(conn):
 def test_do_not_touch_opted_out_unranked_and_closed_issues_are_never_claimed(world):
     world.execute("UPDATE issues SET do_not_touch = true WHERE repository = 'gopher/c'")
     world.execute("INSERT INTO issue_fetch_state (repository, opted_out) VALUES ('acme/a', true)")
-    world.execute("UPDATE issues SET priority = NULL WHERE repository = 'acme/b'")
+    world.execute("DELETE FROM issue_rankings WHERE repository = 'acme/b'")
     world.commit()
     assert _claim(world, "agent-1") is None
-    world.execute("UPDATE issues SET priority = 0.3 WHERE repository = 'acme/b'")
+    world.execute(
+        "INSERT INTO issue_rankings (repository, number, priority) "
+        "SELECT repository, number, 0.3 FROM issues WHERE repository = 'acme/b'"
+    )
     world.execute("UPDATE issues SET state = 'closed' WHERE repository = 'acme/b'")
     world.commit()
     assert _claim(world, "agent-1") is None

@@ -21,7 +21,10 @@ def test_fix_job_fixes_a_planted_issue_through_to_a_merged_pull_request(hosted: 
     dsn = hosted["dsn"]
     with psycopg.connect(dsn) as conn:
         conn.execute("UPDATE repositories SET worth_working_on = true")
-        conn.execute("UPDATE issues SET priority = 0.9")
+        conn.execute(
+            "INSERT INTO issue_rankings (repository, number, priority) "
+            "SELECT repository, number, 0.9 FROM issues"
+        )
     result = fix_job.execute_in_process(
         run_config={
             "ops": {"fix_issue": {"config": {"repository": "planted/textstats", "number": 12}}}

@@ -81,8 +81,10 @@ class Site:
     def issue(self, repository: str, number: int) -> dict:
         with psycopg.connect(self.dsn) as conn, conn.cursor(row_factory=psycopg.rows.dict_row) as c:
             return c.execute(
-                "SELECT priority, scores, do_not_touch, do_not_touch_reason FROM issues "
-                "WHERE repository = %s AND number = %s",
+                "SELECT k.priority, k.c_acceptance, i.do_not_touch, i.do_not_touch_reason "
+                "FROM issues i LEFT JOIN issue_rankings k "
+                "ON k.repository = i.repository AND k.number = i.number "
+                "WHERE i.repository = %s AND i.number = %s",
                 (repository, number),
             ).fetchone()
 
@@ -98,7 +100,7 @@ def site(dsn: str, tmp_path: Path) -> Site:
 
 
 def _component(issue: dict) -> float:
-    return issue["scores"]["priority_components"]["c_acceptance"]
+    return issue["c_acceptance"]
 
 
 def test_a_merged_pull_request_raises_the_priority_of_the_repositorys_other_issues(

@@ -159,9 +159,10 @@ def build_world(url: str, data_dir: Path) -> World:
     with transaction(dsn) as conn:
         failed = conn.execute(
             "SELECT i.repository, i.number FROM issues i JOIN repositories r "
-            "ON r.name = i.repository WHERE i.priority IS NOT NULL AND i.state = 'open' "
+            "ON r.name = i.repository JOIN issue_rankings k "
+            "ON k.repository = i.repository AND k.number = i.number WHERE i.state = 'open' "
             "AND NOT i.do_not_touch AND r.worth_working_on AND i.repository NOT LIKE 'planted/%%' "
-            "ORDER BY i.priority DESC LIMIT 1"
+            "ORDER BY k.priority DESC LIMIT 1"
         ).fetchone()
     attempt = fix_one(settings, dsn, fix_claimed, target=tuple(failed))
     assert getattr(attempt, "status", None) == "failed", attempt

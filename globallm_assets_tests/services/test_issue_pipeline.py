@@ -126,7 +126,10 @@ def test_scoring_and_ranking_respect_approval_and_do_not_touch(dsn):
         assert ranked["priority"][0] > ranked["priority"][1]
         issue_service.store_ranking(conn, ranked, language="python")
         stored = dict(
-            conn.execute("SELECT repository || '#' || number, priority FROM issues").fetchall()
+            conn.execute(
+                "SELECT i.repository || '#' || i.number, k.priority FROM issues i "
+                "LEFT JOIN issue_rankings k ON k.repository = i.repository AND k.number = i.number"
+            ).fetchall()
         )
     assert stored["acme/widget#1"] == pytest.approx(ranked["priority"][0])
     assert stored["acme/widget#2"] is None  # locked: never ranked

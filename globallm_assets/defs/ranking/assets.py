@@ -221,12 +221,12 @@ def ranking_metadata(report: RankingReport) -> dict[str, Any]:
     tags=TAGS,
     code_version="1",
     metadata=postgres_table(
-        "issues",
+        "issue_rankings",
         [
             ("repository", "text", "owner/repo"),
             ("number", "integer", "the issue number"),
-            ("priority", "double precision", "the ranking score (empty: not to be worked on)"),
-            ("scores", "jsonb", "every weighted priority component"),
+            ("priority", "double precision", "the ranking score (no row: not to be worked on)"),
+            ("c_health … c_acceptance", "double precision", "every weighted component"),
         ],
     ),
     check_specs=[checks.priorities_finite_spec],
@@ -234,7 +234,8 @@ def ranking_metadata(report: RankingReport) -> dict[str, Any]:
 def issue_rankings(context: dg.AssetExecutionContext, store: StoreResource) -> dg.MaterializeResult:
     """Priority per open, touchable issue of approved repositories:
     `wH·health + wI·impact + wS·solvability + wU·urgency − wR·redundancy − wC·cost`, every
-    weighted component stored in `issues.scores` (the `issue_priorities` view shows them)."""
+    weighted component stored in `issue_rankings` (the `issue_priorities` view shows them).
+    Only rows whose values changed are written."""
     report = issue_service.rank_partition(
         store.settings(), store.dsn(), language=context.partition_key
     )
