@@ -170,8 +170,8 @@ def test_repositories_are_scored_and_the_ranking_is_not_empty(demo: Demo) -> Non
     assert scored["scored"] > 0 and scored["approved"] > 0
     ranked = _rows(
         demo.dsn,
-        "SELECT i.repository FROM issues i JOIN repositories r ON r.name = i.repository "
-        "WHERE i.priority IS NOT NULL AND r.source <> 'planted'",
+        "SELECT k.repository FROM issue_rankings k JOIN repositories r ON r.name = k.repository "
+        "WHERE r.source <> 'planted'",
     )
     assert ranked, "simulated issues are ranked"
 
@@ -241,8 +241,8 @@ def test_outcome_learning_raised_the_priority_of_the_merged_repositorys_other_is
     assert learned["merged"] == 1 and learned["signal"] > 0
     [backlog] = _rows(
         demo.dsn,
-        "SELECT state, (scores -> 'priority_components' ->> 'c_acceptance')::float8 AS term "
-        "FROM issues WHERE repository = 'planted/textstats' AND number = 14",
+        "SELECT i.state, k.c_acceptance AS term FROM issues i JOIN issue_rankings k "
+        "USING (repository, number) WHERE repository = 'planted/textstats' AND number = 14",
     )
     assert backlog["state"] == "open" and backlog["term"] > 0
 
