@@ -68,23 +68,50 @@ def top_table(columns: Sequence[Column], rows: Sequence[Sequence[object]]) -> dg
     return dg.MetadataValue.table(records, schema=schema)
 
 
+HISTOGRAM_BINS = 10
+BAR_WIDTH = 40
+
+
+def histogram(scores: Sequence[float], bins: int = HISTOGRAM_BINS) -> list[int]:
+    """Counts of scores in [0, 1] per equal-width bin (1.0 falls in the last; NaN nowhere)."""
+    counts = [0] * bins
+    for value in scores:
+        if not math.isnan(value):
+            counts[max(0, min(int(value * bins), bins - 1))] += 1
+    return counts
+
+
+def bar_chart(labels: Sequence[str], counts: Sequence[int], width: int = BAR_WIDTH) -> str:
+    """A horizontal bar chart as Markdown (a fenced block the UI shows as it is): the shape of
+    a distribution reads at a glance where a table of numbers does not."""
+    top = max(counts, default=0)
+    pad = max((len(label) for label in labels), default=0)
+    lines = [
+        f"{label:>{pad}} │{'█' * (round(width * n / top) if top else 0)} {n:,}"
+        for label, n in zip(labels, counts, strict=True)
+    ]
+    return "```\n" + "\n".join(lines) + "\n```"
+
+
 def score_summary(scores: Sequence[float]) -> dict[str, dg.MetadataValue]:
-    """Min/median/max and a five-bucket histogram of scores in [0, 1] (the row count is
-    reported apart, as `dagster/row_count`)."""
+    """Min/median/max, a sortable five-bucket table and a ten-bin histogram plot of scores in
+    [0, 1] (the row count is reported apart, as `dagster/row_count`)."""
     if not scores:
         return {}
     ordered = sorted(scores)
-    buckets = [0] * 5
-    for value in ordered:
-        if not math.isnan(value):
-            buckets[max(0, min(int(value * 5), 4))] += 1
+    coarse = histogram(ordered, 5)
+    fine = histogram(ordered)
+    step = 1 / HISTOGRAM_BINS
     return {
         "min": dg.MetadataValue.float(round(ordered[0], DIGITS)),
         "median": dg.MetadataValue.float(round(statistics.median(ordered), DIGITS)),
         "max": dg.MetadataValue.float(round(ordered[-1], DIGITS)),
         "distribution": top_table(
             [("bucket", "string"), ("rows", "int")],
-            [(f"{i / 5:.1f}–{(i + 1) / 5:.1f}", n) for i, n in enumerate(buckets)],
+            [(f"{i / 5:.1f}–{(i + 1) / 5:.1f}", n) for i, n in enumerate(coarse)],
+        ),
+        "histogram": dg.MetadataValue.md(
+            bar_chart([f"{i * step:.1f}–{(i + 1) * step:.1f}" for i in range(len(fine))], fine)
         ),
     }
 
