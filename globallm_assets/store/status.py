@@ -36,15 +36,16 @@ def repository_counts(conn: psycopg.Connection) -> dict[str, int]:
 
 
 def issue_counts(conn: psycopg.Connection) -> dict[str, int]:
-    """Issues by state; open ones by assignment status, ranked and do-not-touch."""
+    """Issues by state; open ones available, assigned, ranked and do-not-touch; completed and
+    failed whatever the state (a completed fix usually closes its issue)."""
     row = conn.execute(
         """
         SELECT count(*) FILTER (WHERE state = 'open'),
                count(*) FILTER (WHERE state = 'closed'),
                count(*) FILTER (WHERE state = 'open' AND assignment_status = 'available'),
                count(*) FILTER (WHERE state = 'open' AND assignment_status = 'assigned'),
-               count(*) FILTER (WHERE state = 'open' AND assignment_status = 'completed'),
-               count(*) FILTER (WHERE state = 'open' AND assignment_status = 'failed'),
+               count(*) FILTER (WHERE assignment_status = 'completed'),
+               count(*) FILTER (WHERE assignment_status = 'failed'),
                (SELECT count(*) FROM issue_rankings k JOIN issues i
                 ON i.repository = k.repository AND i.number = k.number
                 WHERE i.state = 'open'),

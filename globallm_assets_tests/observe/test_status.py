@@ -38,6 +38,8 @@ def test_report_counts_what_happened_in_the_world(world: World) -> None:
     assert fixes["cost_per_merged_pr"] == fixes["cost_usd"] > 0
     assert fixes["tokens_per_merged_pr"] == fixes["tokens"] > 0
     assert report.issues["failed"] == 1 and report.agents["seen_this_week"] == 1
+    # Both fixed issues count as completed, also the one its merged pull request closed.
+    assert report.issues["completed"] == 2
     assert report.repositories["opted_out"] == 1  # configlite's maintainer asked
     assert report.agents["active"] == report.agents["claims"] == 0  # every claim finished
     assert report.budget["claims"] == 3 and report.budget["exhausted"] is None
