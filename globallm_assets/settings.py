@@ -43,10 +43,8 @@ from pydantic_settings import (
     SettingsError,
 )
 
-from globallm_assets.core.health import HealthWeights
-from globallm_assets.core.impact import ImpactWeights
 from globallm_assets.core.models import LANGUAGES, Language
-from globallm_assets.core.weights import PriorityWeights
+from globallm_assets.core.weights import HealthWeights, ImpactWeights, PriorityWeights
 
 LogLevel = Annotated[
     Literal["DEBUG", "INFO", "WARNING", "ERROR"],
