@@ -15,8 +15,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from globallm_assets.settings import ConfigError, apply_setting, parse_setting_value
 
 
@@ -30,6 +28,8 @@ def read_yaml_config(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read config file: {exc.strerror}") from None
+    import yaml  # only when there is a file: every command reads settings, most have none
+
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -104,6 +104,8 @@ def set_config_values(path: Path, raw_values: dict[str, str]) -> dict[str, Any]:
         mode = 0o600 if secret else None  # once a secret is in the file, it stays private
         if path.exists() and path.stat().st_mode & 0o077 == 0:
             mode = 0o600
+        import yaml
+
         text = yaml.safe_dump(content, sort_keys=True, allow_unicode=True)
         atomic_write_text(path, text, mode=mode)
     return values

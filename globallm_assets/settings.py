@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-import yaml
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -43,10 +42,9 @@ from pydantic_settings import (
     SettingsError,
 )
 
-from globallm_assets.core.health import HealthWeights
-from globallm_assets.core.impact import ImpactWeights
+from globallm_assets.basics import INT64_MAX, INT64_MIN, ConfigError
 from globallm_assets.core.models import LANGUAGES, Language
-from globallm_assets.core.weights import PriorityWeights
+from globallm_assets.core.weights import HealthWeights, ImpactWeights, PriorityWeights
 
 LogLevel = Annotated[
     Literal["DEBUG", "INFO", "WARNING", "ERROR"],
@@ -54,12 +52,6 @@ LogLevel = Annotated[
 ]
 
 
-class ConfigError(ValueError):
-    """Bad configuration or bad input to ``config set``; the CLI exits with code 2."""
-
-
-# The integers every consumer (PostgreSQL's bigint, polars, C libraries) can hold.
-INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 # The simulated world is generated in memory, per language, in superlinear time (1,000: 2 s,
 # 4,000: 20 s on 2 cores): beyond this a demo would take hours.
 MAX_REPOS_PER_LANGUAGE = 10_000
@@ -627,6 +619,8 @@ def parse_setting_value(dotted: str, raw: str) -> Any:
         if "list[" in repr(info.annotation):
             return [part.strip() for part in raw.split(",") if part.strip()]
         return raw
+    import yaml
+
     try:
         candidate = yaml.safe_load(raw) if raw.strip() else raw
     except yaml.YAMLError:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.markup import escape
@@ -16,7 +16,9 @@ from globallm_assets.cli.common import (
     err_console,
     state,
 )
-from globallm_assets.settings import Settings
+
+if TYPE_CHECKING:
+    from globallm_assets.settings import Settings
 
 app = typer.Typer(
     help=(

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 from rich.table import Table
 
 from globallm_assets.cli.common import UsageError, check_export, console, emit_json, state
-from globallm_assets.settings import Settings, default_config_path
+
+if TYPE_CHECKING:
+    from globallm_assets.settings import Settings
 
 app = typer.Typer(
     help=(
@@ -166,6 +170,8 @@ def set_(
             "give at least one of --max-tokens, --max-time, --max-per-repo, "
             "--max-per-language, --weekly-tokens"
         )
+    from globallm_assets.settings import default_config_path
+
     path = state(ctx).config_file or default_config_path()
     written = budget.set_limits(path, values)
     for key, value in written.items():

@@ -6,13 +6,15 @@ import json
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
 
 from globallm_assets.observability import configure_logging, register_secrets
-from globallm_assets.settings import Settings, load_settings, secret_values
+
+if TYPE_CHECKING:
+    from globallm_assets.settings import Settings
 
 console = Console()
 err_console = Console(stderr=True)
@@ -34,6 +36,9 @@ class AppState:
 
     def settings(self) -> Settings:
         if self._settings is None:
+            # Imported here: pydantic and the settings models are not needed to parse arguments.
+            from globallm_assets.settings import load_settings, secret_values
+
             self._settings = load_settings(self.config_file, self.overrides)
             configure_logging(self._settings.log_level)
             register_secrets(secret_values(self._settings))

@@ -6,8 +6,6 @@ import typer
 from rich.table import Table
 
 from globallm_assets.cli.common import check_export, console, emit_json, state
-from globallm_assets.config_file import set_config_value
-from globallm_assets.settings import default_config_path, masked
 
 app = typer.Typer(
     help="Show and change GlobaLLM settings.\n\nExample: globallm config show",
@@ -36,6 +34,8 @@ def show(
     Example: globallm config show --export json
     """
     check_export(export)
+    from globallm_assets.settings import masked
+
     data = masked(state(ctx).settings())
     if export == "json":
         emit_json(data)
@@ -59,6 +59,9 @@ def set_(
 
     Example: globallm config set filters.min_stars 5000
     """
+    from globallm_assets.config_file import set_config_value
+    from globallm_assets.settings import default_config_path
+
     path = state(ctx).config_file or default_config_path()
     stored = set_config_value(path, key, value)
     shown = "****" if ("token" in key or "key" in key or key == "database.url") else stored
@@ -71,4 +74,6 @@ def path(ctx: typer.Context) -> None:
 
     Example: globallm config path
     """
+    from globallm_assets.settings import default_config_path
+
     typer.echo(str(state(ctx).config_file or default_config_path()))

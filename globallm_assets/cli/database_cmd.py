@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import psycopg
 import typer
 from rich.table import Table
 
 from globallm_assets.cli.common import check_export, console, emit_json, state
-from globallm_assets.store import migrations
-from globallm_assets.store.db import embedded_server, locate
 
 app = typer.Typer(
     help="Manage GlobaLLM's PostgreSQL store.\n\nExample: globallm database status",
@@ -22,6 +19,9 @@ def init(ctx: typer.Context) -> None:
 
     Example: globallm database init
     """
+    from globallm_assets.store import migrations
+    from globallm_assets.store.db import locate
+
     settings = state(ctx).settings()
     location = locate(settings)
     applied = migrations.migrate(location.dsn)
@@ -39,6 +39,9 @@ def migrate(
 
     Example: globallm database migrate
     """
+    from globallm_assets.store import migrations
+    from globallm_assets.store.db import locate
+
     location = locate(state(ctx).settings())
     applied = migrations.migrate(location.dsn, target=to)
     if not applied:
@@ -56,6 +59,11 @@ def status(
 
     Example: globallm database status --export json
     """
+    import psycopg
+
+    from globallm_assets.store import migrations
+    from globallm_assets.store.db import embedded_server, locate
+
     check_export(export)
     settings = state(ctx).settings()
     report: dict[str, object] = {}
@@ -111,6 +119,8 @@ def close(ctx: typer.Context) -> None:
 
     Example: globallm database close
     """
+    from globallm_assets.store.db import embedded_server
+
     settings = state(ctx).settings()
     if settings.database.url is not None:
         console.print("external server in use (GLOBALLM_DATABASE_URL): nothing to stop")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.table import Table
@@ -28,7 +28,9 @@ from globallm_assets.cli.sourcing import (
     source_errors,
     steps,
 )
-from globallm_assets.settings import Settings
+
+if TYPE_CHECKING:
+    from globallm_assets.settings import Settings
 
 # A GitHub login: what `analyze-user` accepts before asking a source about it.
 _OWNER_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$")

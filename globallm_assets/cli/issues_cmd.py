@@ -18,8 +18,6 @@ from globallm_assets.cli.sourcing import (
     source_errors,
     steps,
 )
-from globallm_assets.core.categorize import Category
-from globallm_assets.core.models import LANGUAGES
 
 STATES = ("open", "closed", "all")
 SORTS = ("priority", "created", "updated")
@@ -49,6 +47,8 @@ def issues(
 
     Example: globallm issues pallets/flask --category bug --sort created
     """
+    from globallm_assets.core.categorize import Category
+
     check_export(export)
     _choice(issue_state, STATES, "--state")
     _choice(sort, SORTS, "--sort")
@@ -124,6 +124,8 @@ def prioritize(
 
     Example: globallm prioritize --refresh --language python --top 10 --export csv
     """
+    from globallm_assets.core.models import LANGUAGES
+
     check_export(export, ("json", "csv"))
     if language is not None and language not in LANGUAGES:
         raise UsageError(f"unknown language {language!r} (choose from {', '.join(LANGUAGES)})")

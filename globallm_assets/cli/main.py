@@ -20,10 +20,10 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
+from globallm_assets.basics import INT64_MAX, INT64_MIN, ConfigError
 from globallm_assets.cli import config_cmd, database_cmd
 from globallm_assets.cli.common import AppState, CommandFailed, UsageError, err_console, state
 from globallm_assets.observability import format_exception, operation, redact
-from globallm_assets.settings import INT64_MAX, INT64_MIN, ConfigError
 
 log = logging.getLogger("globallm_assets.cli")
 

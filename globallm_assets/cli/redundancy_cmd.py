@@ -13,7 +13,6 @@ from globallm_assets.cli.sourcing import (
     source_and_store,
     source_errors,
 )
-from globallm_assets.core.models import LANGUAGES
 
 
 def register(app: typer.Typer) -> None:
@@ -38,6 +37,8 @@ def redundancy(
 
     Example: globallm redundancy psf/requests encode/httpx --threshold 0.8
     """
+    from globallm_assets.core.models import LANGUAGES
+
     check_export(export)
     names = repositories or []
     if bool(names) == bool(language):

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import typer
 
 from globallm_assets.cli.common import CommandFailed, UsageError, err_console, state
-from globallm_assets.settings import Settings
-from globallm_assets.sources.base import RepoSource
+
+if TYPE_CHECKING:
+    from globallm_assets.settings import Settings
+    from globallm_assets.sources.base import RepoSource
 
 SOURCES = ("github", "simulated")
 SOURCE_HELP = "github or simulated (overrides source.kind)"

@@ -53,10 +53,10 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any
 
 from globallm_assets.core.models import ActivityStats, RepoMetadata
-from globallm_assets.core.weights import RelativeWeights
+from globallm_assets.core.weights import HealthWeights
 
 # 90 commits in 90 days (about one a day) saturates velocity; Scorecard gives full marks for
 # weekly activity, but a project agents should invest in ought to move faster than that.
@@ -89,22 +89,6 @@ def capped_log(value: float, threshold: float) -> float:
     if not math.isfinite(value) or value <= 0:
         return 1.0 if value == math.inf else 0.0
     return min(1.0, math.log1p(value) / math.log1p(threshold))
-
-
-@dataclass(frozen=True, slots=True)
-class HealthWeights(RelativeWeights):
-    """Relative weights; normalised by their sum, so only ratios matter."""
-
-    kind: ClassVar[str] = "health weights"
-
-    commit_velocity: float = 0.4
-    issue_ratio: float = 0.2
-    ci_pass_rate: float = 0.2
-    contributors: float = 0.2
-    issue_resolution: float = 0.0
-    maintainer_response: float = 0.0
-    recent_activity: float = 0.0
-    documentation: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -75,12 +75,12 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 
 from globallm_assets.core.models import DependencyEdge
-from globallm_assets.core.weights import RelativeWeights
+from globallm_assets.core.weights import ImpactWeights
 
 # Exact reach costs O(n * m / 64): ~2 s for the whole score at both limits on a loaded core,
 # 6x the approximate path (0.36 s), so crossing the threshold costs little either way.
@@ -113,20 +113,6 @@ class RepoNode:
     full_name: str
     stars: int = 0
     forks: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class ImpactWeights(RelativeWeights):
-    """Relative weights; normalised by their sum, so only ratios matter."""
-
-    kind: ClassVar[str] = "impact weights"
-
-    direct_dependents: float = 0.25
-    transitive_dependents: float = 0.25
-    pagerank: float = 0.20
-    betweenness: float = 0.05
-    stars: float = 0.15
-    forks: float = 0.10
 
 
 @dataclass(frozen=True, slots=True)

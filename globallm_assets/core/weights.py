@@ -1,6 +1,7 @@
 """Weight sets: the relative ones (health, impact), validated and normalised by their sum, and
-the priority formula's absolute weights (core/priority.py), kept here so settings can read their
-defaults without importing the ranking's dataframe library."""
+the priority formula's absolute weights (core/priority.py). They live here, free of numpy and the
+ranking's dataframe library, so settings (and so every CLI start) can read their defaults cheaply;
+core/health.py and core/impact.py re-export theirs."""
 
 from __future__ import annotations
 
@@ -25,6 +26,36 @@ class RelativeWeights:
     def normalized(self) -> dict[str, float]:
         total = sum(getattr(self, f.name) for f in fields(self))
         return {f.name: getattr(self, f.name) / total for f in fields(self)}
+
+
+@dataclass(frozen=True, slots=True)
+class HealthWeights(RelativeWeights):
+    """Relative weights; normalised by their sum, so only ratios matter."""
+
+    kind: ClassVar[str] = "health weights"
+
+    commit_velocity: float = 0.4
+    issue_ratio: float = 0.2
+    ci_pass_rate: float = 0.2
+    contributors: float = 0.2
+    issue_resolution: float = 0.0
+    maintainer_response: float = 0.0
+    recent_activity: float = 0.0
+    documentation: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class ImpactWeights(RelativeWeights):
+    """Relative weights; normalised by their sum, so only ratios matter."""
+
+    kind: ClassVar[str] = "impact weights"
+
+    direct_dependents: float = 0.25
+    transitive_dependents: float = 0.25
+    pagerank: float = 0.20
+    betweenness: float = 0.05
+    stars: float = 0.15
+    forks: float = 0.10
 
 
 @dataclass(frozen=True, slots=True)

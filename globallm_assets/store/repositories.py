@@ -18,7 +18,6 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from globallm_assets.core.models import DependencyEdge, PackageRecord, RepoMetadata
-from globallm_assets.store import graph
 
 
 @dataclass(frozen=True)
@@ -218,6 +217,8 @@ def remove_repository(conn: psycopg.Connection, name: str) -> bool:
     ).fetchone()
     if claimed and claimed[0]:
         raise ValueError(f"{name} has {claimed[0]} issue(s) claimed by agents; release them first")
+    from globallm_assets.store import graph  # numpy: not loaded by the CLI's reading commands
+
     graph.remove_node(conn, name)
     conn.execute("DELETE FROM issue_rankings WHERE repository = %s", (name,))
     return conn.execute("DELETE FROM repositories WHERE name = %s", (name,)).rowcount > 0
@@ -296,6 +297,8 @@ def replace_graph(
     packages: Iterable[PackageRecord] = (),
 ) -> int:
     """Rewrite one ecosystem's edges and packages (call inside a transaction)."""
+    from globallm_assets.store import graph
+
     conn.execute("DELETE FROM packages WHERE ecosystem = %s", (ecosystem,))
     stored = graph.replace_graph_edges(conn, ecosystem, edges)
     with conn.cursor() as cur:
@@ -363,6 +366,8 @@ def duplicate_names(conn: psycopg.Connection) -> list[str]:
 
 
 def count_edges(conn: psycopg.Connection, ecosystem: str | None = None) -> int:
+    from globallm_assets.store import graph
+
     return graph.count_edges(conn, ecosystem)
 
 
