@@ -207,11 +207,11 @@ def run(argv: list[str] | None = None) -> None:
             result = app(args=argv, prog_name="globallm", standalone_mode=False)
             code = result if isinstance(result, int) else 0
         except typer.TyperException as exc:
-            ctx = getattr(exc, "ctx", None)
-            if ctx is not None and exc.format_message() == ctx.get_help():
-                # A group called without a command: its help is the answer (exit 2, as click).
-                err_console.print(ctx.get_help(), highlight=False, markup=False)
-            else:
+            # A group called without a command: its help is the answer (exit 2, as click). Typer's
+            # rich help prints itself while the error is built (`ctx.get_help()` prints and
+            # returns ""), so nothing is printed again here, and nothing may ask for the help
+            # of a command whose parameter was refused.
+            if type(exc).__name__ != "NoArgsIsHelpError":
                 _error(_usage_line(exc))
             code = exc.exit_code
         except SystemExit as exc:

@@ -16,8 +16,10 @@ from globallm_assets_tests.cli_runner import cli
 
 def _one_line_exit_2(capsys, *args: str) -> str:
     assert cli(*args) == 2
-    err = capsys.readouterr().err.strip()
+    captured = capsys.readouterr()
+    err = captured.err.strip()
     assert len(err.splitlines()) == 1, err
+    assert captured.out == "", "a usage error prints nothing on stdout (no help page)"
     assert "Traceback" not in err and "╭" not in err
     return err
 
@@ -30,6 +32,8 @@ def _one_line_exit_2(capsys, *args: str) -> str:
         (("database", "migrate", "--to", "x"), "--to"),
         (("dev", "--port", "0"), "--port"),
         (("database", "status", "--bogus"), "No such option"),
+        (("discover", "--max-results", "0"), "--max-results"),
+        (("prioritize", "--top", "0"), "--top"),
     ],
 )
 def test_parser_errors_are_one_line(capsys, args, fragment):
@@ -47,7 +51,13 @@ def test_huge_integers_are_a_usage_error_not_an_overflow(capsys):
 def test_no_arguments_prints_help_and_exits_2(capsys):
     assert cli() == 2
     captured = capsys.readouterr()
-    assert "Usage" in captured.out + captured.err
+    assert (captured.out + captured.err).count("Usage") == 1
+
+
+def test_a_group_without_a_command_prints_its_help_once(capsys):
+    assert cli("repos") == 2
+    captured = capsys.readouterr()
+    assert (captured.out + captured.err).count("Usage: globallm repos") == 1
 
 
 def test_help_exits_0(capsys):
