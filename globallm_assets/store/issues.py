@@ -202,14 +202,22 @@ def write_ranking(
     to a temp table through one COPY; then one statement writes only rows whose values differ
     and one deletes only rows of the scope that are no longer ranked (do-not-touch, closed,
     rejected, gone). Unchanged rows are not touched: no new tuple, no index entry, and their
-    ``ranked_at`` stays. The weights are remembered for ``prioritize``'s fast path.
+    ``ranked_at`` stays. A language's write reads only the rows tagged with it (through
+    ``issue_rankings_language_idx``), not the whole table. The weights are remembered for
+    ``prioritize``'s fast path.
     """
     import polars as pl
 
-    columns = ["repository", "number", *RANKING_VALUE_COLUMNS]
+    columns = ["repository", "number", "language", *RANKING_VALUE_COLUMNS]
+    tag = (
+        pl.col("language")
+        if language is None and "language" in ranked.columns
+        else pl.lit(language, dtype=pl.Utf8)
+    )
     frame = ranked.select(
         pl.col("repository"),
         pl.col("number"),
+        tag.alias("language"),
         *[
             (pl.col(c) if c in ranked.columns else pl.lit(None, dtype=pl.Float64)).alias(c)
             for c in RANKING_VALUE_COLUMNS
@@ -218,58 +226,65 @@ def write_ranking(
     conn.execute("DROP TABLE IF EXISTS ranking_in, ranking_new")
     conn.execute(
         "CREATE TEMP TABLE ranking_in (repository text NOT NULL, number integer NOT NULL, "
+        "language text, "
         + ", ".join(f"{c} double precision" for c in RANKING_VALUE_COLUMNS)
-        + ") ON COMMIT DROP"
+        + ", PRIMARY KEY (repository, number)) ON COMMIT DROP"
     )
     statement = f"COPY ranking_in ({', '.join(columns)}) FROM STDIN (FORMAT csv)"
     with conn.cursor() as cur, cur.copy(statement) as copy:
         # Floats print shortest-exact, so the stored doubles equal the computed ones.
         copy.write(frame.write_csv(include_header=False))
-    scope, params = "", []
+    conn.execute("ANALYZE ranking_in")  # temp tables are never analyzed by autovacuum
+    # The scope's stored rows: a language's are found through its index.
     if language is not None:
-        scope = "USING repositories r WHERE r.name = k.repository AND r.language = %s AND"
-        params.append(language)
+        scope, params = "k.language = %s", [language]
     else:
-        scope = "WHERE"
+        scope, params = "true", []
     removed = conn.execute(
         f"""
-        DELETE FROM issue_rankings k {scope}
-            NOT EXISTS (SELECT 1 FROM ranking_in t
-                        WHERE t.repository = k.repository AND t.number = k.number)
+        DELETE FROM issue_rankings k WHERE {scope}
+          AND NOT EXISTS (SELECT 1 FROM ranking_in t
+                          WHERE t.repository = k.repository AND t.number = k.number)
         """,
         params,
     ).rowcount
-    # Hash joins over the whole batch, touching only rows that differ (an upsert would lock,
+    # Hash joins over the scope's rows, touching only rows that differ (an upsert would lock,
     # and so dirty, every existing row even when its values are the same).
-    stored = ", ".join(f"k.{c}" for c in RANKING_VALUE_COLUMNS)
-    computed = ", ".join(f"t.{c}" for c in RANKING_VALUE_COLUMNS)
+    stored = ", ".join(f"k.{c}" for c in ("language", *RANKING_VALUE_COLUMNS))
+    computed = ", ".join(f"t.{c}" for c in ("language", *RANKING_VALUE_COLUMNS))
+    assign = ", ".join(f"{c} = t.{c}" for c in ("language", *RANKING_VALUE_COLUMNS))
     changed = conn.execute(
         f"""
-        UPDATE issue_rankings k
-        SET {", ".join(f"{c} = t.{c}" for c in RANKING_VALUE_COLUMNS)}, ranked_at = now()
+        UPDATE issue_rankings k SET {assign}, ranked_at = now()
         FROM ranking_in t
-        WHERE t.repository = k.repository AND t.number = k.number
+        WHERE {scope} AND t.repository = k.repository AND t.number = k.number
           AND ({stored}) IS DISTINCT FROM ({computed})
-        """
+        """,
+        params,
     ).rowcount
-    # New rows are found by a statement of their own: an INSERT reading the table it fills
-    # can be planned as a nested loop over a table believed empty, and then rescans every row
-    # it has inserted so far for each row it inserts (quadratic: minutes for 10^5 rows).
+    # New to the scope: not stored, or stored under another language (a repository that changed
+    # language; the upsert below moves it). Found by a statement of its own: an INSERT reading
+    # the table it fills can be planned as a nested loop over a table believed empty, and then
+    # rescans every row it has inserted so far for each row it inserts (quadratic).
     conn.execute(
-        """
+        f"""
         CREATE TEMP TABLE ranking_new ON COMMIT DROP AS
         SELECT t.* FROM ranking_in t
         WHERE NOT EXISTS (SELECT 1 FROM issue_rankings k
-                          WHERE k.repository = t.repository AND k.number = t.number)
-        """
+                          WHERE {scope} AND k.repository = t.repository AND k.number = t.number)
+        """,
+        params,
     )
+    conn.execute("ANALYZE ranking_new")
     changed += conn.execute(
         f"""
         INSERT INTO issue_rankings ({", ".join(columns)}, available)
         SELECT {", ".join(f"t.{c}" for c in columns)}, i.assignment_status = 'available'
         FROM ranking_new t
         JOIN issues i ON i.repository = t.repository AND i.number = t.number
-        ON CONFLICT (repository, number) DO NOTHING
+        ON CONFLICT (repository, number) DO UPDATE SET
+            {", ".join(f"{c} = EXCLUDED.{c}" for c in ("language", *RANKING_VALUE_COLUMNS))},
+            ranked_at = now()
         """
     ).rowcount
     conn.execute("DROP TABLE ranking_in, ranking_new")
