@@ -208,6 +208,7 @@ def write_ranking(
     """
     import polars as pl
 
+    _without_jit(conn)
     columns = ["repository", "number", "language", *RANKING_VALUE_COLUMNS]
     tag = (
         pl.col("language")
@@ -329,7 +330,8 @@ def stored_ranking_weights(
 
 
 # Every input of the priority formula, per open issue of an approved repository; the ranking
-# frame's columns in this order (services/issues.py RANKING_SCHEMA).
+# frame's columns in this order (services/issues.py RANKING_SCHEMA). ``source`` binds ``i``
+# (issues) and ``r`` (their repositories).
 _RANKING_INPUTS = """
     SELECT i.repository, i.number, i.title, r.language, i.category,
            r.health_score AS health, r.impact_score AS impact,
@@ -339,22 +341,44 @@ _RANKING_INPUTS = """
            {do_not_touch} AS do_not_touch, i.do_not_touch_reason,
            a.signal AS acceptance{extra}
     FROM {source}
-    JOIN repositories r ON r.name = i.repository
     LEFT JOIN redundancy d ON d.repository = i.repository
     LEFT JOIN repository_acceptance a ON lower(a.repository) = lower(i.repository)
     WHERE i.state = 'open' AND r.worth_working_on IS TRUE AND i.solvability IS NOT NULL {where}
 """
 
+# One language's issues, reached from its approved repositories through the index on
+# issues.repository: the language lives on ``repositories``, and joining every issue with them
+# was a sequential scan of all 10^6 issues for each of the six partitions. ``OFFSET 0`` keeps
+# the planner from flattening the lateral subquery back into that hash join.
+_LANGUAGE_ISSUES = """
+    repositories r
+    CROSS JOIN LATERAL (
+        SELECT i.repository, i.number, i.title, i.category, i.solvability, i.urgency,
+               i.complexity, i.cost_estimate, i.scores, i.do_not_touch, i.do_not_touch_reason,
+               i.state
+        FROM issues i
+        WHERE i.repository = r.name AND i.state = 'open' AND i.solvability IS NOT NULL
+        OFFSET 0
+    ) i
+"""
+
+
+def _without_jit(conn: psycopg.Connection) -> None:
+    """No JIT for the rest of this transaction: the input reads and the ranking write are
+    planned as costly enough to compile (seconds at 10^6 rows) and run in about one."""
+    conn.execute("SELECT set_config('jit', 'off', true)")
+
 
 def ranking_csv(conn: psycopg.Connection, language: str | None = None) -> bytes:
     """``ranking_rows`` as CSV through COPY (no per-row Python objects: polars parses it)."""
-    where, params = "", []
+    source, where, params = "issues i JOIN repositories r ON r.name = i.repository", "", []
     if language is not None:
-        where = "AND r.language = %s"
+        source, where = _LANGUAGE_ISSUES, "AND r.language = %s"
         params.append(language)
     query = _RANKING_INPUTS.format(
-        do_not_touch="i.do_not_touch::int", extra="", source="issues i", where=where
+        do_not_touch="i.do_not_touch::int", extra="", source=source, where=where
     )
+    _without_jit(conn)
     buffer = bytearray()
     statement = f"COPY ({query}) TO STDOUT (FORMAT csv)"
     with conn.cursor() as cur, cur.copy(statement, params or None) as copy:
@@ -383,7 +407,8 @@ def stored_top(
         do_not_touch="i.do_not_touch",
         extra=", " + ", ".join(f"k.{c}" for c in RANKING_VALUE_COLUMNS[1:]) + ", k.priority",
         source="issue_rankings k JOIN issues i "
-        "ON i.repository = k.repository AND i.number = k.number",
+        "ON i.repository = k.repository AND i.number = k.number "
+        "JOIN repositories r ON r.name = i.repository",
         where=where,
     )
     params.append(top)
