@@ -280,9 +280,12 @@ def write_ranking(
     changed += conn.execute(
         f"""
         INSERT INTO issue_rankings ({", ".join(columns)}, available)
-        SELECT {", ".join(f"t.{c}" for c in columns)}, i.assignment_status = 'available'
+        SELECT {", ".join(f"t.{c}" for c in columns)}, i.available
         FROM ranking_new t
-        JOIN issues i ON i.repository = t.repository AND i.number = t.number
+        CROSS JOIN LATERAL (  -- one primary-key lookup per new row, not a scan of all issues
+            SELECT i.assignment_status = 'available' AS available FROM issues i
+            WHERE i.repository = t.repository AND i.number = t.number OFFSET 0
+        ) i
         ON CONFLICT (repository, number) DO UPDATE SET
             {", ".join(f"{c} = EXCLUDED.{c}" for c in ("language", *RANKING_VALUE_COLUMNS))},
             ranked_at = now()
