@@ -202,14 +202,23 @@ def write_ranking(
     to a temp table through one COPY; then one statement writes only rows whose values differ
     and one deletes only rows of the scope that are no longer ranked (do-not-touch, closed,
     rejected, gone). Unchanged rows are not touched: no new tuple, no index entry, and their
-    ``ranked_at`` stays. The weights are remembered for ``prioritize``'s fast path.
+    ``ranked_at`` stays. A language's write reads only the rows tagged with it (through
+    ``issue_rankings_language_idx``), not the whole table. The weights are remembered for
+    ``prioritize``'s fast path.
     """
     import polars as pl
 
-    columns = ["repository", "number", *RANKING_VALUE_COLUMNS]
+    _without_jit(conn)
+    columns = ["repository", "number", "language", *RANKING_VALUE_COLUMNS]
+    tag = (
+        pl.col("language")
+        if language is None and "language" in ranked.columns
+        else pl.lit(language, dtype=pl.Utf8)
+    )
     frame = ranked.select(
         pl.col("repository"),
         pl.col("number"),
+        tag.alias("language"),
         *[
             (pl.col(c) if c in ranked.columns else pl.lit(None, dtype=pl.Float64)).alias(c)
             for c in RANKING_VALUE_COLUMNS
@@ -218,58 +227,68 @@ def write_ranking(
     conn.execute("DROP TABLE IF EXISTS ranking_in, ranking_new")
     conn.execute(
         "CREATE TEMP TABLE ranking_in (repository text NOT NULL, number integer NOT NULL, "
+        "language text, "
         + ", ".join(f"{c} double precision" for c in RANKING_VALUE_COLUMNS)
-        + ") ON COMMIT DROP"
+        + ", PRIMARY KEY (repository, number)) ON COMMIT DROP"
     )
     statement = f"COPY ranking_in ({', '.join(columns)}) FROM STDIN (FORMAT csv)"
     with conn.cursor() as cur, cur.copy(statement) as copy:
         # Floats print shortest-exact, so the stored doubles equal the computed ones.
         copy.write(frame.write_csv(include_header=False))
-    scope, params = "", []
+    conn.execute("ANALYZE ranking_in")  # temp tables are never analyzed by autovacuum
+    # The scope's stored rows: a language's are found through its index.
     if language is not None:
-        scope = "USING repositories r WHERE r.name = k.repository AND r.language = %s AND"
-        params.append(language)
+        scope, params = "k.language = %s", [language]
     else:
-        scope = "WHERE"
+        scope, params = "true", []
     removed = conn.execute(
         f"""
-        DELETE FROM issue_rankings k {scope}
-            NOT EXISTS (SELECT 1 FROM ranking_in t
-                        WHERE t.repository = k.repository AND t.number = k.number)
+        DELETE FROM issue_rankings k WHERE {scope}
+          AND NOT EXISTS (SELECT 1 FROM ranking_in t
+                          WHERE t.repository = k.repository AND t.number = k.number)
         """,
         params,
     ).rowcount
-    # Hash joins over the whole batch, touching only rows that differ (an upsert would lock,
+    # Hash joins over the scope's rows, touching only rows that differ (an upsert would lock,
     # and so dirty, every existing row even when its values are the same).
-    stored = ", ".join(f"k.{c}" for c in RANKING_VALUE_COLUMNS)
-    computed = ", ".join(f"t.{c}" for c in RANKING_VALUE_COLUMNS)
+    stored = ", ".join(f"k.{c}" for c in ("language", *RANKING_VALUE_COLUMNS))
+    computed = ", ".join(f"t.{c}" for c in ("language", *RANKING_VALUE_COLUMNS))
+    assign = ", ".join(f"{c} = t.{c}" for c in ("language", *RANKING_VALUE_COLUMNS))
     changed = conn.execute(
         f"""
-        UPDATE issue_rankings k
-        SET {", ".join(f"{c} = t.{c}" for c in RANKING_VALUE_COLUMNS)}, ranked_at = now()
+        UPDATE issue_rankings k SET {assign}, ranked_at = now()
         FROM ranking_in t
-        WHERE t.repository = k.repository AND t.number = k.number
+        WHERE {scope} AND t.repository = k.repository AND t.number = k.number
           AND ({stored}) IS DISTINCT FROM ({computed})
-        """
+        """,
+        params,
     ).rowcount
-    # New rows are found by a statement of their own: an INSERT reading the table it fills
-    # can be planned as a nested loop over a table believed empty, and then rescans every row
-    # it has inserted so far for each row it inserts (quadratic: minutes for 10^5 rows).
+    # New to the scope: not stored, or stored under another language (a repository that changed
+    # language; the upsert below moves it). Found by a statement of its own: an INSERT reading
+    # the table it fills can be planned as a nested loop over a table believed empty, and then
+    # rescans every row it has inserted so far for each row it inserts (quadratic).
     conn.execute(
-        """
+        f"""
         CREATE TEMP TABLE ranking_new ON COMMIT DROP AS
         SELECT t.* FROM ranking_in t
         WHERE NOT EXISTS (SELECT 1 FROM issue_rankings k
-                          WHERE k.repository = t.repository AND k.number = t.number)
-        """
+                          WHERE {scope} AND k.repository = t.repository AND k.number = t.number)
+        """,
+        params,
     )
+    conn.execute("ANALYZE ranking_new")
     changed += conn.execute(
         f"""
         INSERT INTO issue_rankings ({", ".join(columns)}, available)
-        SELECT {", ".join(f"t.{c}" for c in columns)}, i.assignment_status = 'available'
+        SELECT {", ".join(f"t.{c}" for c in columns)}, i.available
         FROM ranking_new t
-        JOIN issues i ON i.repository = t.repository AND i.number = t.number
-        ON CONFLICT (repository, number) DO NOTHING
+        CROSS JOIN LATERAL (  -- one primary-key lookup per new row, not a scan of all issues
+            SELECT i.assignment_status = 'available' AS available FROM issues i
+            WHERE i.repository = t.repository AND i.number = t.number OFFSET 0
+        ) i
+        ON CONFLICT (repository, number) DO UPDATE SET
+            {", ".join(f"{c} = EXCLUDED.{c}" for c in ("language", *RANKING_VALUE_COLUMNS))},
+            ranked_at = now()
         """
     ).rowcount
     conn.execute("DROP TABLE ranking_in, ranking_new")
@@ -314,7 +333,8 @@ def stored_ranking_weights(
 
 
 # Every input of the priority formula, per open issue of an approved repository; the ranking
-# frame's columns in this order (services/issues.py RANKING_SCHEMA).
+# frame's columns in this order (services/issues.py RANKING_SCHEMA). ``source`` binds ``i``
+# (issues) and ``r`` (their repositories).
 _RANKING_INPUTS = """
     SELECT i.repository, i.number, i.title, r.language, i.category,
            r.health_score AS health, r.impact_score AS impact,
@@ -324,22 +344,44 @@ _RANKING_INPUTS = """
            {do_not_touch} AS do_not_touch, i.do_not_touch_reason,
            a.signal AS acceptance{extra}
     FROM {source}
-    JOIN repositories r ON r.name = i.repository
     LEFT JOIN redundancy d ON d.repository = i.repository
     LEFT JOIN repository_acceptance a ON lower(a.repository) = lower(i.repository)
     WHERE i.state = 'open' AND r.worth_working_on IS TRUE AND i.solvability IS NOT NULL {where}
 """
 
+# One language's issues, reached from its approved repositories through the index on
+# issues.repository: the language lives on ``repositories``, and joining every issue with them
+# was a sequential scan of all 10^6 issues for each of the six partitions. ``OFFSET 0`` keeps
+# the planner from flattening the lateral subquery back into that hash join.
+_LANGUAGE_ISSUES = """
+    repositories r
+    CROSS JOIN LATERAL (
+        SELECT i.repository, i.number, i.title, i.category, i.solvability, i.urgency,
+               i.complexity, i.cost_estimate, i.scores, i.do_not_touch, i.do_not_touch_reason,
+               i.state
+        FROM issues i
+        WHERE i.repository = r.name AND i.state = 'open' AND i.solvability IS NOT NULL
+        OFFSET 0
+    ) i
+"""
+
+
+def _without_jit(conn: psycopg.Connection) -> None:
+    """No JIT for the rest of this transaction: the input reads and the ranking write are
+    planned as costly enough to compile (seconds at 10^6 rows) and run in about one."""
+    conn.execute("SELECT set_config('jit', 'off', true)")
+
 
 def ranking_csv(conn: psycopg.Connection, language: str | None = None) -> bytes:
     """``ranking_rows`` as CSV through COPY (no per-row Python objects: polars parses it)."""
-    where, params = "", []
+    source, where, params = "issues i JOIN repositories r ON r.name = i.repository", "", []
     if language is not None:
-        where = "AND r.language = %s"
+        source, where = _LANGUAGE_ISSUES, "AND r.language = %s"
         params.append(language)
     query = _RANKING_INPUTS.format(
-        do_not_touch="i.do_not_touch::int", extra="", source="issues i", where=where
+        do_not_touch="i.do_not_touch::int", extra="", source=source, where=where
     )
+    _without_jit(conn)
     buffer = bytearray()
     statement = f"COPY ({query}) TO STDOUT (FORMAT csv)"
     with conn.cursor() as cur, cur.copy(statement, params or None) as copy:
@@ -368,7 +410,8 @@ def stored_top(
         do_not_touch="i.do_not_touch",
         extra=", " + ", ".join(f"k.{c}" for c in RANKING_VALUE_COLUMNS[1:]) + ", k.priority",
         source="issue_rankings k JOIN issues i "
-        "ON i.repository = k.repository AND i.number = k.number",
+        "ON i.repository = k.repository AND i.number = k.number "
+        "JOIN repositories r ON r.name = i.repository",
         where=where,
     )
     params.append(top)

@@ -247,3 +247,93 @@ def test_the_claimable_flag_follows_the_assignment_status(world: str) -> None:
             "(SELECT repository, number FROM issue_rankings ORDER BY priority DESC LIMIT 5)"
         )
     assert mismatched() == 0 and len(held) == 30
+
+
+def _languages(dsn: str) -> dict[tuple[str, int], str | None]:
+    with psycopg.connect(dsn) as conn:
+        rows = conn.execute("SELECT repository, number, language FROM issue_rankings").fetchall()
+    return {(r, n): lang for r, n, lang in rows}
+
+
+def test_each_row_carries_its_language_and_follows_a_repository_that_changes_it(
+    world: str,
+) -> None:
+    """A partition reads only rows tagged with its language; a repository whose language
+    changes ends up ranked under the new one, whichever partition runs first."""
+    settings = _settings(world)
+    _rank_all(settings, world)
+    with psycopg.connect(world) as conn:
+        truth = dict(
+            conn.execute(
+                "SELECT k.repository, r.language FROM issue_rankings k "
+                "JOIN repositories r ON r.name = k.repository"
+            ).fetchall()
+        )
+        first, second = conn.execute(
+            "SELECT DISTINCT k.repository FROM issue_rankings k JOIN repositories r "
+            "ON r.name = k.repository WHERE r.language = 'python' ORDER BY 1 LIMIT 2"
+        ).fetchall()
+        conn.execute(
+            "UPDATE repositories SET language = 'go' WHERE name = ANY(%s)",
+            ([first[0], second[0]],),
+        )
+    assert all(truth[repo] == lang for (repo, _), lang in _languages(world).items())
+    before = _versions(world)
+
+    # The go partition first: it takes over the rows still tagged python.
+    go = issue_service.rank_partition(settings, world, language="go")
+    python = issue_service.rank_partition(settings, world, language="python")
+    moved = {k for k in before if k[0] in (first[0], second[0])}
+    assert moved and go.changed == len(moved) and python.removed == 0 and python.changed == 0
+    expected = _reference(world, PriorityWeights()).select(STORED).sort(KEY)
+    assert_frame_equal(_stored(world), expected)
+    tags = _languages(world)
+    assert {tags[k] for k in moved} == {"go"}
+    unmoved = {k: v for k, v in _versions(world).items() if k not in moved}
+    assert unmoved == {k: v for k, v in before.items() if k not in moved}
+
+    # Back to python, the python partition first: it ranks them again; go removes nothing new.
+    with psycopg.connect(world) as conn:
+        conn.execute(
+            "UPDATE repositories SET language = 'python' WHERE name = ANY(%s)",
+            ([first[0], second[0]],),
+        )
+    python = issue_service.rank_partition(settings, world, language="python")
+    go = issue_service.rank_partition(settings, world, language="go")
+    assert python.changed == len(moved) and go.removed == 0 and go.changed == 0
+    expected = _reference(world, PriorityWeights()).select(STORED).sort(KEY)
+    assert_frame_equal(_stored(world), expected)
+    assert {_languages(world)[k] for k in moved} == {"python"}
+
+    # Rejected while tagged: its old language's partition removes the rows.
+    with psycopg.connect(world) as conn:
+        conn.execute("UPDATE repositories SET worth_working_on = false WHERE name = %s", first)
+    python = issue_service.rank_partition(settings, world, language="python")
+    assert python.removed == sum(1 for k in moved if k[0] == first[0])
+    assert not {k for k in _languages(world) if k[0] == first[0]}
+
+
+def test_the_migration_tags_stored_rankings_with_their_language(empty_dsn: str) -> None:
+    from globallm_assets.store.migrations import migrate
+
+    migrate(empty_dsn, target=59)
+    with psycopg.connect(empty_dsn) as conn:
+        conn.execute(
+            "INSERT INTO repositories (name, language) VALUES ('acme/a', 'go'), ('acme/b', 'rust')"
+        )
+        conn.execute(
+            "INSERT INTO issue_rankings (repository, number, priority) VALUES "
+            "('acme/a', 1, 0.5), ('acme/b', 1, 0.25), ('acme/gone', 3, 0.1)"
+        )
+    migrate(empty_dsn)
+    assert _languages(empty_dsn) == {
+        ("acme/a", 1): "go",
+        ("acme/b", 1): "rust",
+        ("acme/gone", 3): None,  # no repository: only a ranking of every language removes it
+    }
+    # A row written without a language takes its repository's.
+    with psycopg.connect(empty_dsn) as conn:
+        conn.execute(
+            "INSERT INTO issue_rankings (repository, number, priority) VALUES ('acme/a', 2, 0.5)"
+        )
+    assert _languages(empty_dsn)[("acme/a", 2)] == "go"
