@@ -103,7 +103,7 @@ def test_demo_runs_the_projects_jobs_per_partition_with_partitioned_check_result
         assert conn.execute("SELECT count(*) FROM repositories").fetchone()[0] == 0
     with psycopg.connect(simulated_db(dsn)) as conn:
         assert conn.execute("SELECT count(*) FROM repositories").fetchone()[0] > 0
-        ranked = conn.execute("SELECT count(*) FROM issues WHERE priority IS NOT NULL")
+        ranked = conn.execute("SELECT count(*) FROM issue_rankings")
         assert ranked.fetchone()[0] > 0
     for key, value in _instance_env(dsn, data_dir, **{"source.kind": "github"}).items():
         monkeypatch.setenv(key, value)
