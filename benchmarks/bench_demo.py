@@ -1,11 +1,11 @@
 """Benchmark: `globallm demo` end to end, the command a newcomer runs first (target < 60 s).
 
 The user path is the whole command in a fresh process, at its default size: embedded store up,
-a fresh simulated world (1,000 repositories per language generated, six languages), every asset
-through Dagster, the planted repositories hosted on the local forge, three fixes (replayed model
-and codespell, sandboxed validation, pull requests, auto-merge), the PR-outcome poll, the
-learning re-rank and the status. Each stage's share comes from the progress lines' elapsed
-column of the last run.
+a fresh simulated world (the demo's default: 100 repositories per language generated, six
+languages), every asset through Dagster, the planted repositories hosted on the local forge, three
+fixes (replayed model and codespell, sandboxed validation, pull requests, auto-merge), the
+PR-outcome poll, the learning re-rank and the status. Each stage's share comes from the progress
+lines' elapsed column of the last run.
 
     uv run python benchmarks/bench_demo.py [--repeat 3] [--data-dir DIR] [-- demo options]
 

@@ -15,6 +15,10 @@ def register(app: typer.Typer) -> None:
 
 # Bounded so a typo cannot ask for a world that takes hours and gigabytes to generate.
 MAX_REPOS_PER_LANGUAGE = 20_000
+# The demo's world is the issue's "few hundred repositories across the six languages, a few
+# thousand issues" (6 × 100 = 600 generated, ≈3,700 issues at the default seed), so it runs in
+# well under a minute; `globallm run` keeps source.repos_per_language (a larger world).
+DEMO_REPOS_PER_LANGUAGE = 100
 
 
 def demo(
@@ -22,12 +26,13 @@ def demo(
     languages: str | None = typer.Option(
         None, "--languages", help="comma list (default: every configured language)"
     ),
-    repos_per_language: int | None = typer.Option(
-        None,
+    repos_per_language: int = typer.Option(
+        DEMO_REPOS_PER_LANGUAGE,
         "--repos-per-language",
         min=5,
         max=MAX_REPOS_PER_LANGUAGE,
-        help="size of the simulated world (default: source.repos_per_language)",
+        help="repositories generated per language in the simulated world (the demo's own "
+        "default, not source.repos_per_language: 6 × 100 repositories, a few thousand issues)",
     ),
     seed: int | None = typer.Option(
         None, "--seed", help="seed of the simulated world (default: source.seed)"

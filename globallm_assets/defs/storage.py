@@ -17,7 +17,7 @@ from dagster._core.storage.base_storage import DagsterStorage
 from dagster._serdes import ConfigurableClassData
 from dagster_postgres import DagsterPostgresStorage, PostgresRunStorage, PostgresScheduleStorage
 
-from globallm_assets.defs.event_log import RedactingPostgresEventLogStorage
+from globallm_assets.defs.event_log import RedactingPostgresEventLogStorage, pooled_engine
 from globallm_assets.services.dagster_home import PG_URL_ENV, sqlalchemy_url
 
 
@@ -32,9 +32,34 @@ def storage_url() -> str:
     return sqlalchemy_url(prepare(load_settings()).dagster_dsn)
 
 
+class PooledRunStorage(PostgresRunStorage):
+    """Run storage keeping a connection (the parent opens one per call: runs, tags, status)."""
+
+    def __init__(self, postgres_url: str, should_autocreate_tables: bool = True) -> None:
+        super().__init__(postgres_url, should_autocreate_tables)
+        self._engine = pooled_engine(self.postgres_url, self._token_provider)
+
+    def dispose(self) -> None:
+        super().dispose()
+        self._engine.dispose()
+
+
+class PooledScheduleStorage(PostgresScheduleStorage):
+    """Schedule storage keeping a connection (the parent opens one per call)."""
+
+    def __init__(self, postgres_url: str, should_autocreate_tables: bool = True) -> None:
+        super().__init__(postgres_url, should_autocreate_tables)
+        self._engine = pooled_engine(self.postgres_url, self._token_provider)
+
+    def dispose(self) -> None:
+        super().dispose()
+        self._engine.dispose()
+
+
 class GlobaLLMStorage(DagsterPostgresStorage):
     """Dagster's PostgreSQL storage with the URL resolved at start-up, never written in config,
-    and the event log that redacts secrets (`defs/event_log.py`)."""
+    the event log that redacts secrets (`defs/event_log.py`), and a kept connection per storage
+    instead of one per call (over two thousand in a demo)."""
 
     def __init__(
         self,
@@ -47,11 +72,11 @@ class GlobaLLMStorage(DagsterPostgresStorage):
         self.postgres_url = postgres_url
         self.should_autocreate_tables = should_autocreate_tables
         self._inst_data = inst_data
-        self._run_storage = PostgresRunStorage(postgres_url, should_autocreate_tables)
+        self._run_storage = PooledRunStorage(postgres_url, should_autocreate_tables)
         self._event_log_storage = RedactingPostgresEventLogStorage(
             postgres_url, should_autocreate_tables
         )
-        self._schedule_storage = PostgresScheduleStorage(postgres_url, should_autocreate_tables)
+        self._schedule_storage = PooledScheduleStorage(postgres_url, should_autocreate_tables)
         DagsterStorage.__init__(self)
 
     @classmethod

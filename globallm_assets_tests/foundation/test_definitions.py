@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import dagster as dg
+from dagster_postgres import PostgresRunStorage
 
 from globallm_assets.definitions import defs
 from globallm_assets.services.dagster_home import prepare_dagster_home, sqlalchemy_url
@@ -80,11 +81,15 @@ def test_dagster_instance_stores_runs_in_postgres(dsn, monkeypatch):
         return 1
 
     with dg.DagsterInstance.get() as instance:
-        assert type(instance.run_storage).__name__ == "PostgresRunStorage"
+        assert isinstance(instance.run_storage, PostgresRunStorage)
         assert type(instance.event_log_storage).__name__ == "RedactingPostgresEventLogStorage"
         result = dg.materialize([probe], instance=instance)
         assert result.success
         run_id = result.run_id
+        # Each storage keeps its connection: the run's dozens of events reused one.
+        for storage in (instance.run_storage, instance.event_log_storage):
+            pool = storage._engine.pool
+            assert pool.checkedin() == 1 and pool.checkedout() == 0
     with dg.DagsterInstance.get() as again:
         assert again.get_run_by_id(run_id) is not None
 
