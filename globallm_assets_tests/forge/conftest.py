@@ -69,8 +69,8 @@ def hosted(dsn: str, tmp_path: Path) -> Iterator[Hosted]:
 
 # ------------------------------------------------------------------ GitHub (the fake's world)
 
-BOT_TOKEN = "ghp_botBOTbot0123456789abcdefABCDEF0123"
-OWNER_TOKEN = "ghp_ownerOWNER0123456789abcdefABCDEF01"
+BOT_TOKEN = "ghp_fake-bot-token-for-the-github-fake-only"
+OWNER_TOKEN = "ghp_fake-owner-token-for-the-github-fake-only"
 GH_REPO = "octo/lib"
 
 
