@@ -87,7 +87,7 @@ def test_dagster_home_is_private(tmp_path: Path) -> None:
 
 
 def test_debug_tracebacks_are_redacted(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
-    from globallm_assets.cli import database_cmd
+    from globallm_assets.store import db
     from globallm_assets_tests.cli_runner import cli
 
     def failing_locate(*args: object, **kwargs: object) -> None:
@@ -95,7 +95,8 @@ def test_debug_tracebacks_are_redacted(monkeypatch: pytest.MonkeyPatch, capsys) 
 
     monkeypatch.setenv("GLOBALLM_DEBUG", "1")
     monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
-    monkeypatch.setattr(database_cmd, "locate", failing_locate)
+    # The command imports the store when it runs (the CLI starts without it).
+    monkeypatch.setattr(db, "locate", failing_locate)
     assert cli("database", "init") == 1
     err = capsys.readouterr().err
     assert "Traceback" in err
