@@ -32,6 +32,7 @@ import re
 import shutil
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -245,6 +246,7 @@ def _bwrap_argv(workdir: Path, argv: Sequence[str], limits: SandboxLimits) -> li
         "/proc",
         "--tmpfs",
         "/tmp",
+        *_interpreter_args(),
         *_hide_args(limits.hidden_paths, workdir),
         "--bind",
         str(workdir),
@@ -257,6 +259,17 @@ def _bwrap_argv(workdir: Path, argv: Sequence[str], limits: SandboxLimits) -> li
         "--",
         *argv,
     ]
+
+
+def _interpreter_args() -> list[str]:
+    """The running interpreter's environment, read-only, when it lives under ``/tmp`` (a checkout
+    in a temporary directory): the private tmpfs would otherwise hide the tests' Python."""
+    args: list[str] = []
+    for prefix in dict.fromkeys((sys.prefix, sys.base_prefix)):
+        path = Path(prefix).resolve()
+        if path.is_relative_to("/tmp"):
+            args += ["--ro-bind", str(path), str(path)]
+    return args
 
 
 def _git_metadata_readonly(workdir: Path) -> list[str]:
