@@ -33,7 +33,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -43,6 +42,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
+from scratch_store import scratch_database
 
 LANGUAGES = ("python", "javascript", "typescript", "go", "rust", "java")
 TARGETS = {
@@ -277,19 +277,10 @@ def main() -> None:
         print(json.dumps(figures))
         return
 
-    from globallm_assets.store.db import with_dbname
-    from globallm_assets.store.embedded import EmbeddedServer
-    from globallm_assets.store.migrations import migrate
-
-    base = Path(tempfile.mkdtemp(prefix="globallm-bench-pipeline-", dir="/tmp"))
-    base.chmod(0o755)
-    server = EmbeddedServer(base)
-    try:
-        admin = server.ensure_running()
-        with psycopg.connect(with_dbname(admin, "postgres"), autocommit=True) as conn:
-            conn.execute("CREATE DATABASE bench")
-        dsn = with_dbname(admin, "bench")
-        migrate(dsn)
+    with (
+        scratch_database("globallm-bench-pipeline-") as dsn,
+        tempfile.TemporaryDirectory(prefix="globallm-bench-cli-") as data_dir,
+    ):
         seconds = build(dsn, args.repos, args.issues)
         print(
             f"world: {args.repos:,} repositories, {args.issues:,} issues "
@@ -311,7 +302,7 @@ def main() -> None:
             **os.environ,
             "GLOBALLM_DATABASE_URL": dsn,
             "GLOBALLM_LOG_LEVEL": "WARNING",
-            "GLOBALLM_DATA_DIR": str(base / "data"),
+            "GLOBALLM_DATA_DIR": data_dir,
         }
         # As installed: bytecode cached (the warm-up run writes it if this shell forbids it).
         env.pop("PYTHONDONTWRITEBYTECODE", None)
@@ -328,12 +319,6 @@ def main() -> None:
             print(f"load average {os.getloadavg()[0]:.1f}")
         if only is None or "graph" in only:
             graph_stage(dsn, args.nodes, args.edges, args.repeat)
-    finally:
-        from globallm_assets.store.db import close_pools
-
-        close_pools()
-        server.stop()
-        shutil.rmtree(base, ignore_errors=True)
 
 
 if __name__ == "__main__":

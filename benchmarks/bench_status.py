@@ -20,11 +20,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -33,14 +31,12 @@ import httpx
 import numpy as np
 import psycopg
 from psycopg.types.json import Jsonb
+from scratch_store import scratch_database
 
 from globallm_assets.metrics import serve_store
 from globallm_assets.services.status import collect
 from globallm_assets.settings import load_settings
 from globallm_assets.store import status as store
-from globallm_assets.store.db import close_pools, with_dbname
-from globallm_assets.store.embedded import EmbeddedServer
-from globallm_assets.store.migrations import migrate
 
 TARGET_SECONDS = 1.0
 LANGUAGES = ("python", "javascript", "typescript", "go", "rust", "java")
@@ -141,15 +137,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
 
-    base = Path(tempfile.mkdtemp(prefix="globallm-bench-status-", dir="/tmp"))
-    base.chmod(0o755)
-    server = EmbeddedServer(base)
-    try:
-        admin = server.ensure_running()
-        with psycopg.connect(with_dbname(admin, "postgres"), autocommit=True) as conn:
-            conn.execute("CREATE DATABASE bench")
-        dsn = with_dbname(admin, "bench")
-        migrate(dsn)
+    with scratch_database("globallm-bench-status-") as dsn:
         start = time.perf_counter()
         seed(dsn, args.repositories, args.issues)
         print(
@@ -179,10 +167,6 @@ def main() -> None:
             print(f"{name:42s} median {seconds:7.3f} s")
         verdict = "meets" if figures["service (collect)"] < TARGET_SECONDS else "MISSES"
         print(f"status report {verdict} the {TARGET_SECONDS:g} s target")
-    finally:
-        close_pools()
-        server.stop()
-        shutil.rmtree(base, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -19,16 +19,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
 
 import numpy as np
 import psycopg
+from scratch_store import scratch_database
 
 ECOSYSTEM = "npm"
 LANGUAGES = ("javascript", "typescript")
@@ -184,19 +182,7 @@ def main() -> None:
         print(json.dumps(run(args.dsn)))
         return
 
-    from globallm_assets.store.db import with_dbname
-    from globallm_assets.store.embedded import EmbeddedServer
-    from globallm_assets.store.migrations import migrate
-
-    base = Path(tempfile.mkdtemp(prefix="globallm-bench-graph-", dir="/tmp"))
-    base.chmod(0o755)
-    server = EmbeddedServer(base)
-    try:
-        admin = server.ensure_running()
-        with psycopg.connect(with_dbname(admin, "postgres"), autocommit=True) as conn:
-            conn.execute("CREATE DATABASE bench")
-        dsn = with_dbname(admin, "bench")
-        migrate(dsn)
+    with scratch_database("globallm-bench-graph-") as dsn:
         started = time.perf_counter()
         build_graph_world(dsn, args.nodes, args.edges, args.seed)
         print(
@@ -227,12 +213,6 @@ def main() -> None:
             f"{verdict} the {TARGET_SECONDS:g} s / {TARGET_RSS_GB:g} GB target "
             "(set for 3,000,000 nodes / 30,000,000 edges)"
         )
-    finally:
-        from globallm_assets.store.db import close_pools
-
-        close_pools()
-        server.stop()
-        shutil.rmtree(base, ignore_errors=True)
 
 
 if __name__ == "__main__":
