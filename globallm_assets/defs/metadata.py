@@ -93,6 +93,23 @@ def bar_chart(labels: Sequence[str], counts: Sequence[int], width: int = BAR_WID
     return "```\n" + "\n".join(lines) + "\n```"
 
 
+def rate_chart(
+    labels: Sequence[str], hits: Sequence[int], totals: Sequence[int], width: int = BAR_WIDTH
+) -> str:
+    """A rate over time as Markdown bars on a fixed 0–100 % scale (so weeks compare by length),
+    each with its counts; a period with nothing to divide says so instead of showing 0 %."""
+    pad = max((len(label) for label in labels), default=0)
+    lines = []
+    for label, hit, total in zip(labels, hits, totals, strict=True):
+        if total:
+            filled = round(width * hit / total)
+            bar = "█" * filled + "·" * (width - filled)
+            lines.append(f"{label:>{pad}} │{bar} {hit / total:4.0%} ({hit:,} of {total:,})")
+        else:
+            lines.append(f"{label:>{pad}} │{' ' * width}    — (none decided)")
+    return "```\n" + "\n".join(lines) + "\n```"
+
+
 def score_summary(scores: Sequence[float]) -> dict[str, dg.MetadataValue]:
     """Min/median/max, a sortable five-bucket table and a ten-bin histogram plot of scores in
     [0, 1] (the row count is reported apart, as `dagster/row_count`)."""

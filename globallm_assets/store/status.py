@@ -201,3 +201,49 @@ def llm_totals(conn: psycopg.Connection) -> dict[str, float | int]:
         "output_tokens": int(row[2]),
         "cost_usd": float(row[3]),
     }
+
+
+def pull_requests_by_week(conn: psycopg.Connection, weeks: int) -> list[dict[str, Any]]:
+    """Per week (Monday, UTC) of the last ``weeks``, oldest first, every week present: pull
+    requests opened, and merged or closed (counted in the week the maintainers decided)."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        cur.execute(
+            """
+            WITH span AS (
+                SELECT generate_series(
+                           date_trunc('week', now() AT TIME ZONE 'UTC')
+                               - make_interval(weeks => %(weeks)s - 1),
+                           date_trunc('week', now() AT TIME ZONE 'UTC'),
+                           interval '1 week') AS week
+            ),
+            events AS (
+                SELECT date_trunc('week', opened_at AT TIME ZONE 'UTC') AS week,
+                       1 AS opened, 0 AS merged, 0 AS closed
+                FROM pr_outcomes
+                UNION ALL
+                SELECT date_trunc('week', merged_at AT TIME ZONE 'UTC'), 0, 1, 0
+                FROM pr_outcomes WHERE state = 'merged' AND merged_at IS NOT NULL
+                UNION ALL
+                SELECT date_trunc('week', closed_at AT TIME ZONE 'UTC'), 0, 0, 1
+                FROM pr_outcomes WHERE state = 'closed' AND closed_at IS NOT NULL
+            )
+            SELECT s.week::date AS week,
+                   COALESCE(sum(e.opened), 0)::int AS opened,
+                   COALESCE(sum(e.merged), 0)::int AS merged,
+                   COALESCE(sum(e.closed), 0)::int AS closed
+            FROM span s LEFT JOIN events e ON e.week = s.week
+            GROUP BY s.week ORDER BY s.week
+            """,
+            {"weeks": weeks},
+        )
+        return cur.fetchall()
+
+
+def auto_merged_above_low(conn: psycopg.Connection) -> list[str]:
+    """Pull requests GlobaLLM merged by itself although their risk was not LOW — there must be
+    none: auto-merge is reserved for what the risk review proved low-risk."""
+    rows = conn.execute(
+        "SELECT repository || '#' || number || ' (' || risk_level || ')' FROM pr_outcomes "
+        "WHERE auto_merge = 'merged' AND risk_level <> 'LOW' ORDER BY repository, number"
+    ).fetchall()
+    return [row[0] for row in rows]

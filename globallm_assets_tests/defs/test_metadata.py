@@ -7,7 +7,7 @@ import math
 from hypothesis import given
 from hypothesis import strategies as st
 
-from globallm_assets.defs.metadata import bar_chart, histogram, score_summary
+from globallm_assets.defs.metadata import bar_chart, histogram, rate_chart, score_summary
 
 unit = st.floats(min_value=0.0, max_value=1.0, allow_nan=False)
 
@@ -37,3 +37,18 @@ def test_the_summary_plots_the_scores_it_summarises() -> None:
     plot = metadata["histogram"].value
     assert "0.1–0.2 │" in plot and plot.count("█") > 0
     assert metadata["median"].value == 0.15
+
+
+@given(st.lists(st.tuples(st.integers(0, 50), st.integers(0, 50)), min_size=1, max_size=20))
+def test_the_rate_chart_draws_each_period_to_scale(periods: list[tuple[int, int]]) -> None:
+    pairs = [(min(a, b), max(a, b)) for a, b in periods]  # hits never exceed the total
+    chart = rate_chart([f"w{i}" for i in range(len(pairs))], *zip(*pairs, strict=True), width=20)
+    lines = chart.strip("`\n").splitlines()
+    assert len(lines) == len(pairs)
+    for line, (hit, total) in zip(lines, pairs, strict=True):
+        if total:
+            assert line.count("█") == round(20 * hit / total)
+            assert line.count("█") + line.count("·") == 20
+            assert line.endswith(f"({hit:,} of {total:,})")
+        else:
+            assert "█" not in line and line.endswith("(none decided)")

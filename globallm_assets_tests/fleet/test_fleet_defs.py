@@ -193,19 +193,62 @@ def test_failed_fix_run_fails_and_returns_the_issue_to_the_pool(world, dsn, inst
     ).fetchone() == ("available", 1, "tests fail")
 
 
-def test_pr_outcomes_job_polls_the_forge(world, instance, monkeypatch, tmp_path):
-    from globallm_assets.defs.fleet.jobs import pr_outcomes_job
+def _insert_pr(conn, number, *, state="open", risk="LOW", auto_merge="off", decided_days_ago=None):
+    """A pull request GlobaLLM opened on acme/a, decided ``decided_days_ago`` days ago."""
+    conn.execute(
+        "INSERT INTO pr_outcomes (forge, repository, number, issue_number, url, head_repository,"
+        " head_branch, head_sha, base_branch, risk_level, draft, state, auto_merge, opened_at,"
+        " merged_at, closed_at) VALUES ('local', 'acme/a', %(n)s, 1, 'x', 'acme/a', 'b', 'abc',"
+        " 'main', %(risk)s, false, %(state)s, %(auto)s, now() - interval '120 days',"
+        " CASE WHEN %(state)s = 'merged' THEN now() - make_interval(days => %(ago)s) END,"
+        " CASE WHEN %(state)s <> 'open' THEN now() - make_interval(days => %(ago)s) END)",
+        {"n": number, "risk": risk, "state": state, "auto": auto_merge, "ago": decided_days_ago},
+    )
 
+
+def _materialize_outcomes(instance):
+    """pr_outcomes_job as the sensor launches it: the job resolved from the fleet's definitions."""
+    from globallm_assets.defs.fleet import defs
+
+    return defs.resolve_job_def("pr_outcomes_job").execute_in_process(instance=instance)
+
+
+def test_pr_outcomes_job_polls_the_forge(world, instance, monkeypatch, tmp_path):
     monkeypatch.setenv("GLOBALLM_FORGE__KIND", "local")
     monkeypatch.setenv("GLOBALLM_FORGE__LOCAL_ROOT", str(tmp_path / "forge"))
-    world.execute(
-        "INSERT INTO pr_outcomes (forge, repository, number, issue_number, url, head_repository,"
-        " head_branch, head_sha, base_branch, risk_level, draft) VALUES ('local', 'acme/a', 1,"
-        " 1, 'x', 'acme/a', 'b', 'abc', 'main', 'LOW', false)"
-    )
+    _insert_pr(world, 1)
     world.commit()
-    result = pr_outcomes_job.execute_in_process(instance=instance, resources={"fleet": _fleet()})
+    result = _materialize_outcomes(instance)
     assert result.success
     logged = [entry.user_message for entry in instance.all_logs(result.run_id)]
     # The open pull request was asked for; acme/a is not hosted on this forge, so it failed.
     assert "0 refreshed, 0 merged, 0 closed, 0 auto-merge armed, 1 error(s)" in logged
+    event = instance.get_latest_materialization_event(dg.AssetKey("pr_outcomes"))
+    assert event is not None and event.asset_materialization.metadata["open"].value == 1
+
+
+def test_pr_outcomes_shows_the_merge_rate_week_by_week(world, instance, monkeypatch, tmp_path):
+    monkeypatch.setenv("GLOBALLM_FORGE__KIND", "local")
+    monkeypatch.setenv("GLOBALLM_FORGE__LOCAL_ROOT", str(tmp_path / "forge"))
+    # Three weeks ago: 1 merged, 1 closed (50 %); this week: 2 merged (100 %); one auto-merged
+    # MEDIUM-risk pull request, which the check must flag.
+    _insert_pr(world, 1, state="merged", decided_days_ago=21)
+    _insert_pr(world, 2, state="closed", decided_days_ago=21)
+    _insert_pr(world, 3, state="merged", decided_days_ago=0)
+    _insert_pr(world, 4, state="merged", risk="MEDIUM", auto_merge="merged", decided_days_ago=0)
+    world.commit()
+    result = _materialize_outcomes(instance)
+    assert result.success
+    metadata = result.asset_materializations_for_node("pr_outcomes")[0].metadata
+    assert metadata["dagster/row_count"].value == 4
+    assert metadata["merge_rate"].value == 0.75
+    chart = metadata["merge_rate_over_time"].value.strip("`\n").splitlines()
+    assert len(chart) == 12
+    assert chart[-1].endswith("100% (2 of 2)")
+    assert sum(line.endswith(" 50% (1 of 2)") for line in chart) == 1
+    assert sum("none decided" in line for line in chart) == 10
+    weeks = metadata["by_week"].value.records
+    assert sum(w.data["merged"] for w in weeks) == 3 and sum(w.data["opened"] for w in weeks) == 0
+    (check,) = result.get_asset_check_evaluations()
+    assert not check.passed
+    assert check.metadata["examples"].value == "acme/a#4 (MEDIUM)"

@@ -87,12 +87,16 @@ def test_cron_starts_discovery_and_updates_flow_downstream_by_dependency():
         assert requested["issue_rankings"] == everywhere
 
 
-def test_the_automation_sensor_is_on_by_default_and_targets_every_asset():
+def test_the_automation_sensor_is_on_by_default_and_every_asset_has_a_trigger():
     sensor = defs.resolve_sensor_def("globallm_automation")
     assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
     graph = defs.resolve_asset_graph()
+    # pr_outcomes polls the forge: pr_outcome_sensor launches its job while a PR is open.
+    polled = set(defs.resolve_job_def("pr_outcomes_job").asset_layer.executable_asset_keys)
+    assert defs.resolve_sensor_def("pr_outcome_sensor").job_name == "pr_outcomes_job"
+    assert polled == {dg.AssetKey("pr_outcomes")}
     for key in graph.get_all_asset_keys():
-        assert graph.get(key).automation_condition is not None, key
+        assert (graph.get(key).automation_condition is not None) != (key in polled), key
     assert not list(defs.schedules or [])
 
 

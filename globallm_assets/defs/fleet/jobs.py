@@ -1,4 +1,5 @@
-"""Fleet jobs: one fix run per claimed issue, the stale-claim cleanup, the PR-outcome refresh."""
+"""Fleet jobs: one fix run per claimed issue and the stale-claim cleanup (the PR-outcome refresh
+is the ``pr_outcomes`` asset's job, in ``assets.py``)."""
 
 import dagster as dg
 
@@ -66,14 +67,3 @@ def release_stale_claims(context: dg.OpExecutionContext, fleet: FleetResource) -
 @dg.job(description="Return the claims of agents that stopped heartbeating to the pool.")
 def stale_cleanup_job() -> None:
     release_stale_claims()
-
-
-@dg.op
-def refresh_pr_outcomes(context: dg.OpExecutionContext, fleet: FleetResource) -> None:
-    """Poll the forge for the state, reviews and checks of every open PR (``pr_outcomes``)."""
-    context.log.info(str(agent_service.refresh_pr_outcomes(fleet.settings(), fleet.dsn())))
-
-
-@dg.job(description="Refresh pr_outcomes from the forge (launched by pr_outcome_sensor).")
-def pr_outcomes_job() -> None:
-    refresh_pr_outcomes()

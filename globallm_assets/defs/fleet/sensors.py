@@ -7,12 +7,8 @@ import time
 
 import dagster as dg
 
-from globallm_assets.defs.fleet.jobs import (
-    FixIssueConfig,
-    fix_job,
-    pr_outcomes_job,
-    stale_cleanup_job,
-)
+from globallm_assets.defs.fleet.assets import pr_outcomes_job
+from globallm_assets.defs.fleet.jobs import FixIssueConfig, fix_job, stale_cleanup_job
 from globallm_assets.defs.fleet.resources import FleetResource
 
 RANKINGS = dg.AssetKey("issue_rankings")
