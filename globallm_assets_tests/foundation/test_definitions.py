@@ -129,7 +129,8 @@ def test_every_asset_says_who_owns_it_where_it_lives_and_what_it_means():
         node = graph.get(key)
         name = key.to_user_string()
         assert node.owners and node.code_version, name
-        assert node.tags.get("globallm/domain") in {"discovery", "analysis", "ranking", "contribute"}, name
+        domains = {"discovery", "analysis", "ranking", "contribute"}
+        assert node.tags.get("globallm/domain") in domains, name
         table = node.metadata["dagster/table_name"]
         assert table.startswith("public."), name
         columns = node.metadata["dagster/column_schema"].columns
