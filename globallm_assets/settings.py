@@ -42,7 +42,7 @@ from pydantic_settings import (
     SettingsError,
 )
 
-from globallm_assets.basics import INT64_MAX, INT64_MIN, ConfigError
+from globallm_assets.basics import INT64_MAX, INT64_MIN, MAX_REPOS_PER_LANGUAGE, ConfigError
 from globallm_assets.core.models import LANGUAGES, Language
 from globallm_assets.core.weights import HealthWeights, ImpactWeights, PriorityWeights
 
@@ -51,10 +51,6 @@ LogLevel = Annotated[
     BeforeValidator(lambda value: value.upper() if isinstance(value, str) else value),
 ]
 
-
-# The simulated world is generated in memory, per language, in superlinear time (1,000: 2 s,
-# 4,000: 20 s on 2 cores): beyond this a demo would take hours.
-MAX_REPOS_PER_LANGUAGE = 10_000
 
 T = TypeVar("T")
 

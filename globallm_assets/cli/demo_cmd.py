@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import typer
 
+from globallm_assets.basics import MAX_REPOS_PER_LANGUAGE
 from globallm_assets.cli.common import state
 from globallm_assets.cli.run_cmd import DEFAULT_FIXES, MAX_FIXES
 
@@ -13,8 +14,6 @@ def register(app: typer.Typer) -> None:
     app.command("demo")(demo)
 
 
-# Bounded so a typo cannot ask for a world that takes hours and gigabytes to generate.
-MAX_REPOS_PER_LANGUAGE = 20_000
 # The demo's world is the issue's "few hundred repositories across the six languages, a few
 # thousand issues" (6 × 100 = 600 generated, ≈3,700 issues at the default seed), so it runs in
 # well under a minute; `globallm run` keeps source.repos_per_language (a larger world).

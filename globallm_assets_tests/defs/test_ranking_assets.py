@@ -55,6 +55,7 @@ def test_one_failing_repository_does_not_fail_the_issues_asset(dsn, monkeypatch,
 
     from globallm_assets.core.models import IssueRecord, RepoMetadata
     from globallm_assets.definitions import defs
+    from globallm_assets.defs.fleet import fleet_resources
     from globallm_assets.defs.resources import resources
     from globallm_assets.store import repositories as repo_store
     from globallm_assets_tests.fakes.github_server import FakeGitHub, synthesize_repo
@@ -80,7 +81,8 @@ def test_one_failing_repository_does_not_fail_the_issues_asset(dsn, monkeypatch,
             list(defs.assets or []),
             selection=["issues"],
             partition_key="python",
-            resources=resources(),
+            # Every asset of the project is passed, pr_outcomes (the fleet's) included.
+            resources={**resources(), **fleet_resources},
         )
     assert result.success
     metadata = result.asset_materializations_for_node("issues")[0].metadata

@@ -130,8 +130,9 @@ def test_repos_per_language_has_an_upper_bound(monkeypatch, capsys):
     from globallm_assets.settings import MAX_REPOS_PER_LANGUAGE
 
     too_many = str(MAX_REPOS_PER_LANGUAGE + 1)
+    # The demo's option and the setting refuse the same sizes.
     err = _one_line_exit_2(capsys, "demo", "--repos-per-language", too_many)
-    assert "repos_per_language" in err and str(MAX_REPOS_PER_LANGUAGE) in err
+    assert "--repos-per-language" in err and str(MAX_REPOS_PER_LANGUAGE) in err
     monkeypatch.setenv("GLOBALLM_SOURCE__REPOS_PER_LANGUAGE", too_many)
     assert "repos_per_language" in _one_line_exit_2(capsys, "config", "show")
 

@@ -2,8 +2,6 @@
 
 import dagster as dg
 
-from globallm_assets.defs.partitions import language_partitions
-
 graph_job = dg.define_asset_job(
     "dependency_graph_job",
     selection=dg.AssetSelection.assets("dependency_graph"),
@@ -12,6 +10,5 @@ graph_job = dg.define_asset_job(
 analysis_job = dg.define_asset_job(
     "analysis_job",
     selection=dg.AssetSelection.assets("repository_health", "impact_scores", "repository_verdicts"),
-    partitions_def=language_partitions,
     description="Analyze one language: health → impact → verdicts.",
 )

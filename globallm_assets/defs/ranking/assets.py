@@ -1,5 +1,6 @@
 """Ranking assets: issues → issue_categories, redundancy → issue_rankings."""
 
+import warnings
 from typing import Any
 
 import dagster as dg
@@ -143,39 +144,46 @@ def redundancy_metadata(report: RedundancyReport) -> dict[str, Any]:
     }
 
 
-@dg.asset(
-    partitions_def=language_partitions,
-    # One run covers every requested language: the UI's "materialize all" and automation's
-    # backfills become one run that loads the embedding model (≈10 s, 1.2 GB) once, not once
-    # per language (each run is its own worker process).
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    deps=[
-        "repository_health",
-        # Every language's impact, not only its own: automation then requests all languages
-        # together once the last one is scored (one run), instead of one run per language as
-        # each finishes. The asset reads only its own language's scores.
-        dg.AssetDep("impact_scores", partition_mapping=dg.AllPartitionMapping()),
-    ],
-    automation_condition=ON_INPUT_CHANGE,
-    group_name="ranking",
-    kinds={"postgres", "pytorch"},
-    owners=OWNERS,
-    tags=TAGS,
-    code_version="1",
-    metadata=postgres_table(
-        "redundancy",
-        [
-            ("repository", "text", "owner/repo"),
-            ("language", "text", "the language partition"),
-            ("cluster_id", "text", "overlap cluster (empty: overlaps with nothing)"),
-            ("max_similarity", "double precision", "cosine similarity to the nearest peer"),
-            ("most_similar", "text", "that peer"),
-            ("penalty", "double precision", "ranking penalty in [0, 1]"),
-            ("recommendation", "text", "keep, deprecate or merge"),
+# `backfill_policy` is a beta parameter in Dagster 1.13 (a BetaWarning on every import); it is
+# what makes one run, one model load, cover every language.
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", dg.BetaWarning)
+    _redundancy_asset = dg.asset(
+        partitions_def=language_partitions,
+        # One run covers every requested language: the UI's "materialize all" and automation's
+        # backfills become one run that loads the embedding model (≈10 s, 1.2 GB) once, not once
+        # per language (each run is its own worker process).
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        deps=[
+            "repository_health",
+            # Every language's impact, not only its own: automation then requests all languages
+            # together once the last one is scored (one run), instead of one run per language as
+            # each finishes. The asset reads only its own language's scores.
+            dg.AssetDep("impact_scores", partition_mapping=dg.AllPartitionMapping()),
         ],
-    ),
-    check_specs=[checks.one_keeper_spec],
-)
+        automation_condition=ON_INPUT_CHANGE,
+        group_name="ranking",
+        kinds={"postgres", "pytorch"},
+        owners=OWNERS,
+        tags=TAGS,
+        code_version="1",
+        metadata=postgres_table(
+            "redundancy",
+            [
+                ("repository", "text", "owner/repo"),
+                ("language", "text", "the language partition"),
+                ("cluster_id", "text", "overlap cluster (empty: overlaps with nothing)"),
+                ("max_similarity", "double precision", "cosine similarity to the nearest peer"),
+                ("most_similar", "text", "that peer"),
+                ("penalty", "double precision", "ranking penalty in [0, 1]"),
+                ("recommendation", "text", "keep, deprecate or merge"),
+            ],
+        ),
+        check_specs=[checks.one_keeper_spec],
+    )
+
+
+@_redundancy_asset
 def redundancy(context: dg.AssetExecutionContext, store: StoreResource):
     """Per repository of the language: its most similar peer (embeddings of README,
     description and topics), its overlap cluster, keep/deprecate/merge advice, and the ranking
