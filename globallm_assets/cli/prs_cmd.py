@@ -103,7 +103,7 @@ def refresh(
             else ""
         )
         + (
-            f"; {report.branches_deleted} branch(es) of failed contributions deleted"
+            f"; {report.branches_deleted} branch(es) deleted (failed, merged or closed work)"
             if report.branches_deleted
             else ""
         )

@@ -18,7 +18,8 @@ request, in this order, stopping at the first refusal with nothing pushed:
 5. **Push and open**; everything above LOW opens as a draft. A failure after the push deletes
    the branch again; a pull request that cannot be recorded is closed again. Where the branch
    goes is recorded before the push, so the poll deletes any branch a failed or abandoned
-   contribution left behind (:func:`delete_abandoned_branches`). Every attempt,
+   contribution left behind, and a pull request's branch once it is merged or closed
+   (:func:`delete_finished_branches`). Every attempt,
    refused or failed included, is a ``contributions`` row; every pull request a ``pr_outcomes``
    row.
 
@@ -112,7 +113,7 @@ class RefreshReport:
     closed: list[str] = field(default_factory=list)
     armed: list[str] = field(default_factory=list)
     abandoned: int = 0  # contributions whose agent died mid-push, now marked failed
-    branches_deleted: int = 0  # branches of failed or abandoned contributions removed
+    branches_deleted: int = 0  # branches of failed, abandoned, merged or closed work removed
     errors: list[str] = field(default_factory=list)
     # Repositories whose maintainers asked for no automated pull requests (services/learning).
     opted_out: dict[str, str] = field(default_factory=dict)
@@ -395,7 +396,7 @@ class _Run:
 
     def _undo_push(self, target: Any, cid: int) -> None:
         """Delete the pushed branch again; when that fails the poll retries it
-        (:func:`delete_abandoned_branches`)."""
+        (:func:`delete_finished_branches`)."""
         try:
             self.forge.delete_branch(target, self.fix.branch)
             with self._connect() as conn:
@@ -612,7 +613,6 @@ def refresh_outcomes(
     with pool(dsn).connection() as conn:
         report.abandoned = store.expire_reservations(conn, kind)
         rows = store.outcomes_to_refresh(conn, kind, limit=limit)
-    report.branches_deleted = delete_abandoned_branches(forge, dsn, report.errors)
     for row in rows:
         key = f"{row['repository']}#{row['number']}"
         try:
@@ -631,16 +631,20 @@ def refresh_outcomes(
             report.merged.append(key)
         elif row["state"] == "closed":
             report.closed.append(key)
+    # After the poll, so the branch of a pull request decided just now goes in the same poll
+    # (the sensor stops polling once none is open).
+    report.branches_deleted = delete_finished_branches(forge, dsn, report.errors)
     from globallm_assets.services.learning import learn_from_outcomes
 
     report.opted_out = learn_from_outcomes(settings, dsn).opted_out
     return report
 
 
-def delete_abandoned_branches(forge: Forge, dsn: str, errors: list[str] | None = None) -> int:
-    """Delete the pushed branches of contributions that failed or were abandoned after their
-    push (an agent that died mid-push, a deletion that failed at the time), so no branch of
-    work GlobaLLM gave up on stays on the forge. Returns how many were deleted."""
+def delete_finished_branches(forge: Forge, dsn: str, errors: list[str] | None = None) -> int:
+    """Delete the pushed branches nothing needs any more: those of contributions that failed
+    or were abandoned after their push (an agent that died mid-push, a deletion that failed at
+    the time), and those of pull requests merged or closed — a bot leaves no branch behind.
+    Returns how many were deleted."""
     from globallm_assets.forge.base import PushTarget
     from globallm_assets.store.db import pool
 
@@ -884,7 +888,7 @@ __all__ = [
     "RefreshReport",
     "advance_auto_merge",
     "contribute",
-    "delete_abandoned_branches",
+    "delete_finished_branches",
     "list_outcomes",
     "open_forge",
     "pr_body",

@@ -414,15 +414,20 @@ def mark_branch_deleted(conn: psycopg.Connection, contribution_id: int) -> None:
 def branches_to_delete(
     conn: psycopg.Connection, forge: str, limit: int = 100
 ) -> list[dict[str, Any]]:
-    """Failed (or abandoned) contributions whose pushed branch may still be on the forge."""
+    """Contributions whose pushed branch may still be on the forge although nothing needs it
+    any more: failed (or abandoned) ones, and those whose pull request was merged or closed."""
     with conn.cursor(row_factory=dict_row) as cur:
         cur.execute(
             """
-            SELECT id, repository, branch, push_repository, push_url, push_is_fork
-            FROM contributions
-            WHERE forge = %s AND status = 'failed' AND push_repository IS NOT NULL
-              AND branch_deleted_at IS NULL AND branch IS NOT NULL
-            ORDER BY id LIMIT %s
+            SELECT c.id, c.repository, c.branch, c.push_repository, c.push_url, c.push_is_fork
+            FROM contributions c
+            WHERE c.forge = %s AND c.push_repository IS NOT NULL
+              AND c.branch_deleted_at IS NULL AND c.branch IS NOT NULL
+              AND (c.status = 'failed'
+                   OR (c.status = 'opened' AND EXISTS (
+                           SELECT 1 FROM pr_outcomes p
+                           WHERE p.contribution_id = c.id AND p.state <> 'open')))
+            ORDER BY c.id LIMIT %s
             """,
             (forge, limit),
         )

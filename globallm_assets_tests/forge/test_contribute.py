@@ -94,6 +94,8 @@ def test_no_auto_merge_opens_a_ready_pull_request_that_stays_open(
     assert refresh.refreshed == 1 and not refresh.merged
     assert str(refresh).startswith("1 refreshed, 0 merged")
     assert git("rev-parse", "main", cwd=hosted.bare) == main_before
+    # Undecided: its branch stays for the maintainers.
+    assert refresh.branches_deleted == 0 and "globallm/issue-1-fix" in _branches(hosted)
     assert "auto-merge disabled" in _rows(hosted.dsn, "SELECT body FROM local_pull_requests")[0][0]
 
 
@@ -337,6 +339,10 @@ def test_a_waiting_auto_merge_is_armed_and_merged_by_the_poll_once_the_slot_free
     assert f"{REPO}#{blocker.pr_number}" in report.closed
     assert f"{REPO}#{docs.pr_number}" in report.merged
     assert git("show", "main:README.md", cwd=hosted.bare) == "# c"
+    # Both decided in this poll: the closed one's branch and the merged one's are gone.
+    assert report.branches_deleted == 2 and _branches(hosted) == ["main"]
+    again = refresh_outcomes(_settings(hosted.dsn), forge=hosted.forge, dsn=hosted.dsn)
+    assert again.branches_deleted == 0 and again.errors == []
 
 
 def test_refresh_records_reviews_comments_checks_and_a_maintainer_merge(
@@ -364,6 +370,7 @@ def test_refresh_records_reviews_comments_checks_and_a_maintainer_merge(
     assert hosted.forge.merge_if_green(ref, "merge").merged
     after = refresh_outcomes(_settings(hosted.dsn), forge=hosted.forge, dsn=hosted.dsn)
     assert after.merged == [f"{REPO}#{report.pr_number}"]
+    assert after.branches_deleted == 1 and _branches(hosted) == ["main"]
     assert _rows(hosted.dsn, "SELECT state, merge_sha IS NOT NULL FROM pr_outcomes") == [
         ("merged", True)
     ]
