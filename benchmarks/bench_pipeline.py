@@ -22,9 +22,11 @@ own (imports included); times are medians of ``--repeat`` runs:
   after 10 % of repositories' health moved. Kernel: ``core.priority.rank`` on the frame in memory.
 - prioritize: ``services.issues.prioritize(top=20)`` from the stored ranking, and with other
   weights (computed now); kernel: its SQL (``store.issues.stored_top``) alone.
-- CLI: ``globallm prioritize --top 20`` and ``globallm repos list`` in a new process each run
-  (after one warm-up run; bytecode cached, as an installed package has it); beside them
-  ``globallm --help`` (interpreter and CLI start-up, no store).
+- CLI: ``globallm prioritize --top 20``, ``globallm repos list`` and ``globallm status`` in a
+  new process each run (after one warm-up run; bytecode cached, as an installed package has
+  it), wall and CPU time (user + sys of the process); beside them ``globallm --help``
+  (interpreter and CLI start-up, no store). ``--baseline TREE`` runs each command from another
+  source tree too, interleaved, for a before/after on the same world at the same load.
 - graph: ``benchmarks/pipeline_graph.py`` (helper scale-graph) when present.
 """
 
@@ -176,21 +178,38 @@ def run_stage(name: str, dsn: str, repeat: int) -> tuple[dict[str, float], float
         return json.loads(Path(out.name).read_text()), usage.ru_maxrss / 2**20
 
 
-def run_cli(args: list[str], env: dict[str, str], repeat: int) -> tuple[float, float]:
-    """Median wall time of a whole ``globallm`` command in a new process, and its peak RSS."""
+def run_cli(
+    args: list[str], env: dict[str, str], repeat: int, baseline: str | None = None
+) -> dict[str, tuple[float, float, float]]:
+    """A whole ``globallm`` command in a new process, ``repeat`` times after one warm-up run:
+    median wall time, median CPU time of the process (user + sys: what survives the load of a
+    shared machine) and peak RSS. With ``baseline`` (a source tree), the same command also runs
+    from that tree, interleaved with this one, on the same world."""
     exe = str(Path(sys.executable).parent / "globallm")
-    times, peak = [], 0.0
-    for _ in range(repeat + 1):
-        start = time.perf_counter()
-        proc = subprocess.Popen(
-            [exe, *args], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    trees = {"": env}
+    if baseline is not None:
+        trees["baseline: "] = {**env, "PYTHONPATH": baseline}
+    runs: dict[str, list[tuple[float, float, float]]] = {name: [] for name in trees}
+    for attempt in range(repeat + 1):
+        for name, tree_env in trees.items():
+            start = time.perf_counter()
+            proc = subprocess.Popen(
+                [exe, *args], env=tree_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+            )
+            _, status, usage = os.wait4(proc.pid, 0)
+            wall = time.perf_counter() - start
+            if status != 0:
+                raise SystemExit(f"globallm {' '.join(args)} failed: {proc.stderr.read().decode()}")
+            if attempt:  # the first run warms the page cache (and writes bytecode)
+                runs[name].append((wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 2**20))
+    return {
+        name: (
+            statistics.median(r[0] for r in found),
+            statistics.median(r[1] for r in found),
+            max(r[2] for r in found),
         )
-        _, status, usage = os.wait4(proc.pid, 0)
-        times.append(time.perf_counter() - start)
-        if status != 0:
-            raise SystemExit(f"globallm {' '.join(args)} failed: {proc.stderr.read().decode()}")
-        peak = max(peak, usage.ru_maxrss / 2**20)
-    return statistics.median(times[1:]), peak  # the first run warms the page cache
+        for name, found in runs.items()
+    }
 
 
 # --- the driver --------------------------------------------------------------------------------
@@ -206,6 +225,14 @@ def build(dsn: str, repos: int, issues: int) -> float:
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE")
     return time.perf_counter() - start
+
+
+def settle(dsn: str) -> None:
+    """Vacuum and analyze the ranking just written, as autovacuum soon would: the readers are
+    timed in the steady state (right after a 5·10^5-row write, the top-20 read visits heap
+    pages for visibility, 0.5 s instead of tens of milliseconds at load ~100)."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE issue_rankings")
 
 
 def _pipeline_graph():
@@ -266,6 +293,11 @@ def main() -> None:
     parser.add_argument(
         "--only", help="comma-separated subset of: ranking, prioritize, repos, cli, graph"
     )
+    parser.add_argument(
+        "--baseline",
+        help="another source tree (e.g. an earlier commit's `git archive`): its CLI commands run "
+        "interleaved with this tree's on the same world, for a before/after in one condition",
+    )
     parser.add_argument("--stage", choices=sorted(STAGES), help=argparse.SUPPRESS)
     parser.add_argument("--dsn", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -298,6 +330,10 @@ def main() -> None:
                 continue
             figures, rss = run_stage(name, dsn, args.repeat)
             report(title, figures, rss)
+            if name == "ranking":
+                settle(dsn)
+        if only is not None and "ranking" not in only and only & {"prioritize", "cli"}:
+            settle(dsn)
         env = {
             **os.environ,
             "GLOBALLM_DATABASE_URL": dsn,
@@ -309,13 +345,18 @@ def main() -> None:
         commands = {
             "prioritize --top 20 (CLI)": ["prioritize", "--top", "20"],
             "repos list (CLI)": ["repos", "list"],
+            "status (CLI)": ["status"],
             "start-up: globallm --help": ["--help"],
         }
         if only is None or "cli" in only:
-            print("CLI commands, whole command in a new process")
+            print(
+                "CLI commands, whole command in a new process (wall; CPU = user + sys)"
+                + (f"; baseline tree {args.baseline}, runs interleaved" if args.baseline else "")
+            )
             for name, command in commands.items():
-                seconds, rss = run_cli(command, env, args.repeat)
-                report(f"  {name}", {name: seconds}, rss)
+                figures = run_cli(command, env, args.repeat, args.baseline)
+                for tree, (seconds, cpu, rss) in figures.items():
+                    report(f"  {tree}{name}", {name: seconds, "  CPU": cpu}, rss)
             print(f"load average {os.getloadavg()[0]:.1f}")
         if only is None or "graph" in only:
             graph_stage(dsn, args.nodes, args.edges, args.repeat)

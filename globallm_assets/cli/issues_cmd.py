@@ -155,7 +155,6 @@ def prioritize(
             refresh_from=repos,
             on_step=step,
         )
-    ranked = result.ranked
     columns = [
         c
         for c in (
@@ -173,9 +172,9 @@ def prioritize(
             "cost_penalty",
             *issue_service.COMPONENT_COLUMNS,
         )
-        if c in ranked.columns
+        if c in issue_service.RANKED_COLUMNS
     ]
-    records = ranked.select(columns).to_dicts()
+    records = [{c: row[c] for c in columns} for row in result.rows]
     # Machine-readable output keeps stdout for the data; the notes go to stderr.
     notes = err_console if export else console
     for fetched, ranking in result.refreshed:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from globallm_assets.cli.common import AppState, CommandFailed, UsageError, console, err_console
 from globallm_assets.cli.common import state as app_state_of
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
 
 # How many issues the fix stage takes by default in the simulated world (the demo's planted
 # ones), and at most (each is a sandboxed fix with test runs).
@@ -88,6 +91,9 @@ def run_world(
     chosen = chosen_languages(languages_text, [lang.value for lang in settings.languages])
     if fixes is None:
         fixes = DEFAULT_FIXES if settings.source.kind == "simulated" else 0
+    # Imported here: every `globallm` command imports this module to register its commands.
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     progress = Progress(
         TextColumn("{task.description:<22}"),
         BarColumn(),

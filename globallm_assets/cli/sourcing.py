@@ -69,7 +69,16 @@ def source_and_store(settings: Settings) -> tuple[RepoSource, str]:
 @contextmanager
 def steps(total: int, title: str) -> Iterator[Callable[[str], None]]:
     """A progress bar on stderr over ``total`` named steps; yields ``step(description)``, which
-    completes the previous step and shows the next one."""
+    completes the previous step and shows the next one.
+
+    Off a terminal the bar would draw nothing (it is transient): no bar is built then, so a piped
+    or scripted command does not pay for rich's progress display and its refresh thread."""
+    if not (err_console.is_terminal or err_console.is_jupyter):
+        try:
+            yield lambda description: None
+        finally:
+            err_console.line()  # the one line a stopped transient bar leaves off a terminal
+        return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     with Progress(

@@ -6,22 +6,20 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 
-from globallm_assets.core.categorize import Category, CategoryResult, categorize
-from globallm_assets.core.issue_scores import (
-    OPT_OUT_CONFIG_PATH,
-    do_not_touch,
-    repository_opt_out,
-    score_issue,
-)
-from globallm_assets.llm.base import LLMProvider
-from globallm_assets.settings import Settings
-from globallm_assets.sources.base import RepoSource
 from globallm_assets.store import issues as issue_store
-from globallm_assets.store.repositories import StoredRepository
+
+if TYPE_CHECKING:
+    # Imported where used: `globallm prioritize` reads a stored ranking, and pays for none of
+    # the issue scorers (their regular expressions), the LLM layer or the source clients.
+    from globallm_assets.core.categorize import Category
+    from globallm_assets.llm.base import LLMProvider
+    from globallm_assets.settings import Settings
+    from globallm_assets.sources.base import RepoSource
+    from globallm_assets.store.repositories import StoredRepository
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +36,8 @@ class FetchReport:
 def opt_out_reason(source: RepoSource, repo: StoredRepository) -> str | None:
     """Opt-out by topic (``no-globallm``) or by ``.github/globallm.yml`` with ``enabled: false``
     (a source without files answers ``None`` for the file, and then topics decide)."""
+    from globallm_assets.core.issue_scores import OPT_OUT_CONFIG_PATH, repository_opt_out
+
     text = source.repository_file(repo.name, OPT_OUT_CONFIG_PATH)
     return repository_opt_out(text, repo.metadata.topics)
 
@@ -87,6 +87,9 @@ def score_rows(
 
     ``llm_categories`` (from ``llm_categorize``) replace the rules' category where present.
     """
+    from globallm_assets.core.categorize import CategoryResult
+    from globallm_assets.core.issue_scores import score_issue
+
     moment = now or datetime.now(UTC)
     rows = []
     for item in issues:
@@ -156,6 +159,8 @@ def _remembered_categories(
     issues: Sequence[issue_store.OpenIssue],
 ) -> dict[tuple[str, int], Category]:
     """LLM answers stored for the current version of each issue."""
+    from globallm_assets.core.categorize import Category
+
     return {
         (item.issue.repository, item.issue.number): Category(item.llm_category)
         for item in issues
@@ -175,6 +180,8 @@ def ask_llm(
     token ledger reserves and settles in short ones of its own."""
     if not (settings.llm.categorize_with_llm and provider is not None and dsn is not None):
         return {}
+    from globallm_assets.core.categorize import categorize
+    from globallm_assets.core.issue_scores import do_not_touch
     from globallm_assets.services.llm_categorize import categorize_with_llm
     from globallm_assets.store.llm_usage import TokenLedger
 
@@ -217,28 +224,32 @@ def priority_weights(settings: Settings):
     return PriorityWeights(**settings.priority_weights.model_dump())
 
 
-# The ranking input frame (store/issues.py _RANKING_INPUTS, in this column order).
+# The ranking input frame (store/issues.py _RANKING_INPUTS, in this column order), with each
+# column's polars type by name: the stored-ranking path returns plain rows and imports no polars.
+RANKING_INPUT_TYPES: tuple[tuple[str, str], ...] = (
+    ("repository", "Utf8"),
+    ("number", "Int64"),
+    ("title", "Utf8"),
+    ("language", "Utf8"),
+    ("category", "Utf8"),
+    ("health", "Float64"),
+    ("impact", "Float64"),
+    ("solvability", "Float64"),
+    ("urgency", "Float64"),
+    ("complexity", "Int64"),
+    ("cost_estimate", "Int64"),
+    ("redundancy_penalty", "Float64"),
+    ("cost_penalty", "Float64"),
+    ("do_not_touch", "Boolean"),
+    ("do_not_touch_reason", "Utf8"),
+    ("acceptance", "Float64"),  # learned from pull-request outcomes; null: neutral
+)
+
+
 def _ranking_schema() -> dict[str, Any]:
     import polars as pl
 
-    return {
-        "repository": pl.Utf8,
-        "number": pl.Int64,
-        "title": pl.Utf8,
-        "language": pl.Utf8,
-        "category": pl.Utf8,
-        "health": pl.Float64,
-        "impact": pl.Float64,
-        "solvability": pl.Float64,
-        "urgency": pl.Float64,
-        "complexity": pl.Int64,
-        "cost_estimate": pl.Int64,
-        "redundancy_penalty": pl.Float64,
-        "cost_penalty": pl.Float64,
-        "do_not_touch": pl.Boolean,
-        "do_not_touch_reason": pl.Utf8,
-        "acceptance": pl.Float64,  # learned from pull-request outcomes; null: neutral
-    }
+    return {name: getattr(pl, kind) for name, kind in RANKING_INPUT_TYPES}
 
 
 def ranking_frame(conn: psycopg.Connection, language: str | None = None):
@@ -294,6 +305,28 @@ def stored_answers(settings: Settings, conn: psycopg.Connection, language: str |
     return bool(stored) and all(w == weights for w in stored)
 
 
+def stored_rows(
+    conn: psycopg.Connection,
+    *,
+    language: str | None = None,
+    top: int,
+    min_priority: float | None = None,
+) -> list[dict[str, Any]]:
+    """The ``top`` stored priorities, read through their index: one dict per issue with
+    ``RANKED_COLUMNS`` (``rank``'s columns and order, the same Python values as its frame's
+    ``to_dicts``), without polars."""
+    found = issue_store.stored_top(conn, language=language, top=top, min_priority=min_priority)
+    return [dict(zip(RANKED_COLUMNS, row, strict=True)) for row in found]
+
+
+def ranked_frame(rows: list[dict[str, Any]]):
+    """Ranked rows (``RANKED_COLUMNS``) as the polars frame ``rank`` returns."""
+    import polars as pl
+
+    schema = {**_ranking_schema(), **dict.fromkeys(COMPONENT_COLUMNS, pl.Float64)}
+    return pl.DataFrame(rows, schema={**schema, "priority": pl.Float64}, orient="row")
+
+
 def stored_rank(
     conn: psycopg.Connection,
     *,
@@ -301,14 +334,8 @@ def stored_rank(
     top: int,
     min_priority: float | None = None,
 ):
-    """The ``top`` stored priorities, read through their index: ``rank``'s columns and order."""
-    import polars as pl
-
-    from globallm_assets.core.priority import COMPONENT_COLUMNS as PARTS
-
-    schema = {**_ranking_schema(), **dict.fromkeys(PARTS, pl.Float64), "priority": pl.Float64}
-    rows = issue_store.stored_top(conn, language=language, top=top, min_priority=min_priority)
-    return pl.DataFrame(rows, schema=schema, orient="row")
+    """``stored_rows`` as a polars frame."""
+    return ranked_frame(stored_rows(conn, language=language, top=top, min_priority=min_priority))
 
 
 def ranked_issues(
@@ -326,6 +353,22 @@ def ranked_issues(
     return rank(settings, conn, language=language, top=top, min_priority=min_priority)
 
 
+def ranked_rows(
+    settings: Settings,
+    conn: psycopg.Connection,
+    *,
+    language: str | None = None,
+    top: int,
+    min_priority: float | None = None,
+) -> list[dict[str, Any]]:
+    """``ranked_issues`` as plain rows: the stored ranking answers without polars (a whole
+    ``globallm prioritize`` costs less than importing it); only a ranking computed now uses it."""
+    if stored_answers(settings, conn, language):
+        return stored_rows(conn, language=language, top=top, min_priority=min_priority)
+    ranked = rank(settings, conn, language=language, top=top, min_priority=min_priority)
+    return ranked.select(RANKED_COLUMNS).to_dicts()
+
+
 COMPONENT_COLUMNS = (
     "c_health",
     "c_impact",
@@ -334,6 +377,12 @@ COMPONENT_COLUMNS = (
     "c_redundancy",
     "c_cost",
     "c_acceptance",
+)
+# What a ranking returns per issue: its inputs, the components, the priority.
+RANKED_COLUMNS: tuple[str, ...] = (
+    *(name for name, _ in RANKING_INPUT_TYPES),
+    *COMPONENT_COLUMNS,
+    "priority",
 )
 
 
@@ -538,10 +587,15 @@ def repository_issues(
 
 @dataclass(frozen=True)
 class Prioritized:
-    ranked: Any  # polars.DataFrame
+    rows: list[dict[str, Any]]  # best first, one dict of RANKED_COLUMNS per issue
     refreshed: list[tuple[IssueFetchReport, RankingReport]]
     # Why the ranking is empty and which command fills it (None when it is not empty).
     hint: str | None
+
+    @property
+    def ranked(self):
+        """The rows as the polars frame ``rank`` returns (built on demand: imports polars)."""
+        return ranked_frame(self.rows)
 
 
 def prioritize(
@@ -579,15 +633,13 @@ def prioritize(
             categorize_partition(settings, dsn, language=lang, now=refresh_from.now)
             refreshed.append((fetched, rank_partition(settings, dsn, language=lang)))
     with transaction(dsn) as conn:
-        ranked = ranked_issues(
-            settings, conn, language=language, top=top, min_priority=min_priority
-        )
+        rows = ranked_rows(settings, conn, language=language, top=top, min_priority=min_priority)
     hint = None
-    if ranked.height == 0:
+    if not rows:
         hint = next_step(dsn, language=language, wanted="ranking")
         if hint is None and min_priority is not None:
             with transaction(dsn) as conn:
-                best = ranked_issues(settings, conn, language=language, top=1)
-            highest = f" (the highest is {best['priority'][0]:.3f})" if best.height else ""
+                best = ranked_rows(settings, conn, language=language, top=1)
+            highest = f" (the highest is {best[0]['priority']:.3f})" if best else ""
             hint = f"no issue has priority ≥ {min_priority:g}{highest}"
-    return Prioritized(ranked=ranked, refreshed=refreshed, hint=hint)
+    return Prioritized(rows=rows, refreshed=refreshed, hint=hint)

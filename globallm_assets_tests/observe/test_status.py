@@ -164,3 +164,52 @@ def test_an_empty_store_reports_zeros_and_no_rates(
     assert cli("status") == 0
     out = capsys.readouterr().out
     assert "merge rate —" in out and "0 attempts" in out
+
+
+def test_issue_counts_agree_with_counting_each_figure_alone(dsn: str) -> None:
+    """The one-scan aggregate (issues hash-joined with the stored ranking) against a separate
+    straightforward count per figure, with stale ranking rows of closed issues present."""
+    import psycopg
+
+    from globallm_assets.services import issues as issue_service
+    from globallm_assets.settings import load_settings
+    from globallm_assets.store.status import issue_counts
+    from globallm_assets_tests.services.ranking_world import LANGUAGES, build_world
+
+    with psycopg.connect(dsn) as conn:
+        build_world(conn, repositories=30, issues=400, seed=2)
+    settings = load_settings(overrides={"database.url": dsn}, env_file=None)
+    for language in LANGUAGES:
+        issue_service.rank_partition(settings, dsn, language=language)
+    with psycopg.connect(dsn) as conn:
+        # Closed after the ranking: their ranking rows stay until the next one, uncounted.
+        conn.execute(
+            "UPDATE issues SET state = 'closed' WHERE (repository, number) IN "
+            "(SELECT repository, number FROM issue_rankings ORDER BY priority LIMIT 7)"
+        )
+        conn.execute(
+            "UPDATE issues SET assignment_status = 'assigned', assigned_to = 'agent-1', "
+            "assigned_at = now() WHERE state = 'open' "
+            "AND number % 11 = 0"
+        )
+        counts = issue_counts(conn)
+
+        def alone(where: str, source: str = "issues i") -> int:
+            return conn.execute(f"SELECT count(*) FROM {source} WHERE {where}").fetchone()[0]
+
+        ranked = alone(
+            "i.state = 'open'",
+            "issue_rankings k JOIN issues i ON i.repository = k.repository AND i.number = k.number",
+        )
+        expected = {
+            "open": alone("state = 'open'"),
+            "closed": alone("state = 'closed'"),
+            "available": alone("state = 'open' AND assignment_status = 'available'"),
+            "assigned": alone("state = 'open' AND assignment_status = 'assigned'"),
+            "completed": alone("assignment_status = 'completed'"),
+            "failed": alone("assignment_status = 'failed'"),
+            "ranked": ranked,
+            "do_not_touch": alone("state = 'open' AND do_not_touch"),
+        }
+    assert counts == expected
+    assert 0 < counts["ranked"] < counts["open"] and counts["assigned"] > 0

@@ -143,8 +143,23 @@ def test_prioritize_from_the_stored_ranking_equals_the_computed_one(world: str) 
                     conn, language=language, top=top, min_priority=floor
                 )
                 assert_frame_equal(direct, slow)
+                # The plain rows (no polars on this path): the same Python values, in order.
+                rows = issue_service.ranked_rows(
+                    settings, conn, language=language, top=top, min_priority=floor
+                )
+                assert rows == slow.to_dicts()
     result = issue_service.prioritize(settings, world, top=20)
+    assert result.rows == _reference(world, weights, top=20).to_dicts()
     assert_frame_equal(result.ranked, _reference(world, weights, top=20))
+
+
+def test_ranked_columns_are_the_stored_query_and_the_formula_columns() -> None:
+    from globallm_assets.core.priority import COMPONENT_COLUMNS
+    from globallm_assets.store.issues import RANKING_VALUE_COLUMNS
+
+    assert issue_service.COMPONENT_COLUMNS == COMPONENT_COLUMNS == RANKING_VALUE_COLUMNS[1:]
+    frame = rank_frame(issue_service.ranked_frame([]).drop(["priority", *COMPONENT_COLUMNS]))
+    assert tuple(frame.columns) == issue_service.RANKED_COLUMNS
 
 
 def test_other_weights_recompute_and_agree_with_the_straightforward_ranking(world: str) -> None:
@@ -157,6 +172,7 @@ def test_other_weights_recompute_and_agree_with_the_straightforward_ranking(worl
         assert not issue_service.stored_answers(other, conn, None)
     result = issue_service.prioritize(other, world, top=25, language="rust")
     assert_frame_equal(result.ranked, _reference(world, weights, "rust", top=25))
+    assert result.rows == _reference(world, weights, "rust", top=25).to_dicts()
     # Differs from what the default weights would show, and nothing was written.
     default = _reference(world, PriorityWeights(), "rust", top=25)
     assert result.ranked["priority"].to_list() != default["priority"].to_list()
