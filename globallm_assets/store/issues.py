@@ -189,6 +189,91 @@ class RankingWrite:
     removed: int
 
 
+_KEY = ["repository", "number"]
+
+
+def _copy_csv_out(conn: psycopg.Connection, statement: str, params: Sequence[Any] | None) -> bytes:
+    buffer = bytearray()
+    with conn.cursor() as cur, cur.copy(statement, params) as copy:
+        for chunk in copy:
+            buffer += chunk
+    return bytes(buffer)
+
+
+def stored_scope(conn: psycopg.Connection, language: str | None) -> Any:
+    """The scope's stored rows (key, language tag, values) as a polars frame, through COPY:
+    a language's through ``issue_rankings_language_idx``. Floats print shortest-exact, so the
+    frame holds the very doubles stored."""
+    import io
+
+    import polars as pl
+
+    columns = [*_KEY, "language", *RANKING_VALUE_COLUMNS]
+    schema = {
+        "repository": pl.Utf8,
+        "number": pl.Int64,
+        "language": pl.Utf8,
+        **dict.fromkeys(RANKING_VALUE_COLUMNS, pl.Float64),
+    }
+    where, params = ("WHERE language = %s", [language]) if language is not None else ("", None)
+    data = _copy_csv_out(
+        conn,
+        f"COPY (SELECT {', '.join(columns)} FROM issue_rankings {where}) TO STDOUT (FORMAT csv)",
+        params,
+    )
+    if not data:
+        return pl.DataFrame(schema=schema)
+    return pl.read_csv(
+        io.BytesIO(data), has_header=False, new_columns=columns, schema_overrides=schema
+    )
+
+
+@dataclass(frozen=True)
+class RankingDiff:
+    """What a scope's write must do to make its stored rows equal the computed ones."""
+
+    new: Any  # polars frames with the write's columns: rows the scope does not hold
+    changed: Any  # rows the scope holds with other values (or another language tag)
+    removed: Any  # keys of stored rows no longer ranked
+
+
+def ranking_diff(computed: Any, stored: Any) -> RankingDiff:
+    """Compare on the key; values compare as SQL's ``IS DISTINCT FROM`` does (null equals null,
+    NaN equals NaN, -0.0 equals 0.0), so a row is rewritten exactly when the database would
+    see a difference."""
+    import polars as pl
+
+    values = ["language", *RANKING_VALUE_COLUMNS]
+    joined = computed.join(
+        stored.select(*_KEY, *values, pl.lit(True).alias("_stored")),
+        on=_KEY,
+        how="left",
+        suffix="_stored",
+    )
+    differs = pl.any_horizontal([pl.col(c).ne_missing(pl.col(f"{c}_stored")) for c in values])
+    held = pl.col("_stored").is_not_null()
+    return RankingDiff(
+        new=joined.filter(~held).select(computed.columns),
+        changed=joined.filter(held & differs).select(computed.columns),
+        removed=stored.join(computed, on=_KEY, how="anti").select(_KEY),
+    )
+
+
+def _copy_temp(conn: psycopg.Connection, name: str, frame: Any, columns: Sequence[str]) -> None:
+    """``frame`` into a new temp table ``name`` (dropped at commit) through one CSV COPY."""
+    types = {"repository": "text", "number": "integer", "language": "text"}
+    conn.execute(f"DROP TABLE IF EXISTS {name}")
+    conn.execute(
+        f"CREATE TEMP TABLE {name} ("
+        + ", ".join(f"{c} {types.get(c, 'double precision')}" for c in columns)
+        + ") ON COMMIT DROP"
+    )
+    statement = f"COPY {name} ({', '.join(columns)}) FROM STDIN (FORMAT csv)"
+    with conn.cursor() as cur, cur.copy(statement) as copy:
+        # Floats print shortest-exact, so the stored doubles equal the computed ones.
+        copy.write(frame.select(columns).write_csv(include_header=False))
+
+
 def write_ranking(
     conn: psycopg.Connection,
     ranked: Any,
@@ -198,18 +283,19 @@ def write_ranking(
 ) -> RankingWrite:
     """Make ``issue_rankings`` of the scope (``language``, or every issue) equal ``ranked``.
 
-    ``ranked`` (a polars frame with repository, number, priority and the ``c_*`` columns) goes
-    to a temp table through one COPY; then one statement writes only rows whose values differ
-    and one deletes only rows of the scope that are no longer ranked (do-not-touch, closed,
-    rejected, gone). Unchanged rows are not touched: no new tuple, no index entry, and their
-    ``ranked_at`` stays. A language's write reads only the rows tagged with it (through
-    ``issue_rankings_language_idx``), not the whole table. The weights are remembered for
-    ``prioritize``'s fast path.
+    ``ranked`` is a polars frame with repository, number, priority and the ``c_*`` columns.
+    The scope's stored rows are read once (narrow, through COPY) and compared with it in
+    polars; only the difference goes back: rows whose values differ are updated, rows the
+    scope lacks inserted, rows no longer ranked (do-not-touch, closed, rejected, gone)
+    deleted, each set through a COPY into a temp table and one statement. Unchanged rows are
+    not touched (no new tuple, no index entry, ``ranked_at`` stays), and a ranking in which
+    nothing changed writes nothing but its ``ranking_runs`` row. The weights are remembered
+    for ``prioritize``'s fast path.
     """
     import polars as pl
 
     _without_jit(conn)
-    columns = ["repository", "number", "language", *RANKING_VALUE_COLUMNS]
+    columns = [*_KEY, "language", *RANKING_VALUE_COLUMNS]
     tag = (
         pl.col("language")
         if language is None and "language" in ranked.columns
@@ -217,81 +303,66 @@ def write_ranking(
     )
     frame = ranked.select(
         pl.col("repository"),
-        pl.col("number"),
+        pl.col("number").cast(pl.Int64),
         tag.alias("language"),
         *[
             (pl.col(c) if c in ranked.columns else pl.lit(None, dtype=pl.Float64)).alias(c)
             for c in RANKING_VALUE_COLUMNS
         ],
-    ).sort("repository", "number")  # key order: the primary key is filled page by page
-    conn.execute("DROP TABLE IF EXISTS ranking_in, ranking_new")
-    conn.execute(
-        "CREATE TEMP TABLE ranking_in (repository text NOT NULL, number integer NOT NULL, "
-        "language text, "
-        + ", ".join(f"{c} double precision" for c in RANKING_VALUE_COLUMNS)
-        + ", PRIMARY KEY (repository, number)) ON COMMIT DROP"
     )
-    statement = f"COPY ranking_in ({', '.join(columns)}) FROM STDIN (FORMAT csv)"
-    with conn.cursor() as cur, cur.copy(statement) as copy:
-        # Floats print shortest-exact, so the stored doubles equal the computed ones.
-        copy.write(frame.write_csv(include_header=False))
-    conn.execute("ANALYZE ranking_in")  # temp tables are never analyzed by autovacuum
-    # The scope's stored rows: a language's are found through its index.
+    diff = ranking_diff(frame, stored_scope(conn, language))
     if language is not None:
         scope, params = "k.language = %s", [language]
     else:
         scope, params = "true", []
-    removed = conn.execute(
-        f"""
-        DELETE FROM issue_rankings k WHERE {scope}
-          AND NOT EXISTS (SELECT 1 FROM ranking_in t
-                          WHERE t.repository = k.repository AND t.number = k.number)
-        """,
-        params,
-    ).rowcount
-    # Hash joins over the scope's rows, touching only rows that differ (an upsert would lock,
-    # and so dirty, every existing row even when its values are the same).
-    stored = ", ".join(f"k.{c}" for c in ("language", *RANKING_VALUE_COLUMNS))
-    computed = ", ".join(f"t.{c}" for c in ("language", *RANKING_VALUE_COLUMNS))
-    assign = ", ".join(f"{c} = t.{c}" for c in ("language", *RANKING_VALUE_COLUMNS))
-    changed = conn.execute(
-        f"""
-        UPDATE issue_rankings k SET {assign}, ranked_at = now()
-        FROM ranking_in t
-        WHERE {scope} AND t.repository = k.repository AND t.number = k.number
-          AND ({stored}) IS DISTINCT FROM ({computed})
-        """,
-        params,
-    ).rowcount
-    # New to the scope: not stored, or stored under another language (a repository that changed
-    # language; the upsert below moves it). Found by a statement of its own: an INSERT reading
-    # the table it fills can be planned as a nested loop over a table believed empty, and then
-    # rescans every row it has inserted so far for each row it inserts (quadratic).
-    conn.execute(
-        f"""
-        CREATE TEMP TABLE ranking_new ON COMMIT DROP AS
-        SELECT t.* FROM ranking_in t
-        WHERE NOT EXISTS (SELECT 1 FROM issue_rankings k
-                          WHERE {scope} AND k.repository = t.repository AND k.number = t.number)
-        """,
-        params,
-    )
-    conn.execute("ANALYZE ranking_new")
-    changed += conn.execute(
-        f"""
-        INSERT INTO issue_rankings ({", ".join(columns)}, available)
-        SELECT {", ".join(f"t.{c}" for c in columns)}, i.available
-        FROM ranking_new t
-        CROSS JOIN LATERAL (  -- one primary-key lookup per new row, not a scan of all issues
-            SELECT i.assignment_status = 'available' AS available FROM issues i
-            WHERE i.repository = t.repository AND i.number = t.number OFFSET 0
-        ) i
-        ON CONFLICT (repository, number) DO UPDATE SET
-            {", ".join(f"{c} = EXCLUDED.{c}" for c in ("language", *RANKING_VALUE_COLUMNS))},
-            ranked_at = now()
-        """
-    ).rowcount
-    conn.execute("DROP TABLE ranking_in, ranking_new")
+    removed = changed = 0
+    if diff.removed.height:
+        _copy_temp(conn, "ranking_gone", diff.removed, _KEY)
+        removed = conn.execute(
+            f"""
+            DELETE FROM issue_rankings k USING ranking_gone t
+            WHERE {scope} AND k.repository = t.repository AND k.number = t.number
+            """,
+            params,
+        ).rowcount
+    if diff.changed.height:
+        _copy_temp(conn, "ranking_changed", diff.changed, columns)
+        # The comparison again: a row another transaction changed since it was read is
+        # written only if it still differs.
+        stored = ", ".join(f"k.{c}" for c in ("language", *RANKING_VALUE_COLUMNS))
+        computed = ", ".join(f"t.{c}" for c in ("language", *RANKING_VALUE_COLUMNS))
+        assign = ", ".join(f"{c} = t.{c}" for c in ("language", *RANKING_VALUE_COLUMNS))
+        changed += conn.execute(
+            f"""
+            UPDATE issue_rankings k SET {assign}, ranked_at = now()
+            FROM ranking_changed t
+            WHERE {scope} AND k.repository = t.repository AND k.number = t.number
+              AND ({stored}) IS DISTINCT FROM ({computed})
+            """,
+            params,
+        ).rowcount
+    if diff.new.height:
+        # Priority order: consecutive inserts land on neighbouring pages of the priority indexes.
+        new = diff.new.sort("priority", *_KEY, descending=[True, False, False])
+        _copy_temp(conn, "ranking_new", new, columns)
+        # New to the scope: not stored, or stored under another language (a repository that
+        # changed language; the upsert moves it). Claimable unless the issue is held: the few
+        # issues not available are found through issues_assignment_status_idx (the two ranges
+        # around 'available') and hashed, instead of one primary-key lookup per new row.
+        changed += conn.execute(
+            f"""
+            INSERT INTO issue_rankings ({", ".join(columns)}, available)
+            SELECT {", ".join(f"t.{c}" for c in columns)}, held.number IS NULL
+            FROM ranking_new t
+            LEFT JOIN (
+                SELECT repository, number FROM issues
+                WHERE assignment_status < 'available' OR assignment_status > 'available'
+            ) held ON held.repository = t.repository AND held.number = t.number
+            ON CONFLICT (repository, number) DO UPDATE SET
+                {", ".join(f"{c} = EXCLUDED.{c}" for c in ("language", *RANKING_VALUE_COLUMNS))},
+                ranked_at = now()
+            """
+        ).rowcount
     conn.execute(
         """
         INSERT INTO ranking_runs (scope, weights, rows, ranked_at) VALUES (%s, %s, %s, now())
