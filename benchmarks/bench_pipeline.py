@@ -19,7 +19,9 @@ own (imports included); times are medians of ``--repeat`` runs:
 
 - ranking: ``services.issues.rank_partition`` for the six languages — read inputs, compute,
   write ``issue_rankings`` — first into an empty table, then unchanged (nothing to write), then
-  after 10 % of repositories' health moved. Kernel: ``core.priority.rank`` on the frame in memory.
+  after 10 % of repositories' health moved. Kernel: ``core.priority.rank`` on the frame in memory;
+  beside it the inputs read alone (every column, as ``prioritize`` computes; and the narrow read
+  the write uses).
 - prioritize: ``services.issues.prioritize(top=20)`` from the stored ranking, and with other
   weights (computed now); kernel: its SQL (``store.issues.stored_top``) alone.
 - CLI: ``globallm prioritize --top 20``, ``globallm repos list`` and ``globallm status`` in a
@@ -114,6 +116,10 @@ def stage_ranking(dsn: str, repeat: int) -> dict[str, float]:
         start = time.perf_counter()
         frame = issue_service.ranking_frame(conn)
         figures["inputs read (COPY → polars)"] = time.perf_counter() - start
+        start = time.perf_counter()
+        for lang in LANGUAGES:
+            issue_service.ranking_write_frame(conn, lang)
+        figures["write's narrow inputs read, 6 languages"] = time.perf_counter() - start
     weights = issue_service.priority_weights(settings)
     figures["kernel: polars rank, all rows"] = median(lambda: rank_frame(frame, weights), repeat)
     figures["rows read (open, scored, approved)"] = frame.height

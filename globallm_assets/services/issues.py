@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -270,6 +270,36 @@ def ranking_frame(conn: psycopg.Connection, language: str | None = None):
     return frame.with_columns(pl.col("do_not_touch").cast(pl.Boolean))
 
 
+def ranking_write_frame(conn: psycopg.Connection, language: str | None = None):
+    """The inputs of the priority formula only (``store.issues.ranking_write_csv``): what
+    ``rank`` needs to compute the priorities the ranking write stores, without the display
+    columns; do-not-touch issues are left out by the read (``do_not_touch`` is false)."""
+    import io
+
+    import polars as pl
+
+    from globallm_assets.store.issues import WRITE_ISSUE_COLUMNS, WRITE_REPOSITORY_COLUMNS
+
+    floats = dict.fromkeys((*WRITE_ISSUE_COLUMNS, *WRITE_REPOSITORY_COLUMNS), pl.Float64) | {
+        "repository": pl.Utf8,
+        "number": pl.Int64,
+    }
+
+    def read(data: bytes, columns: Sequence[str]):
+        schema = {c: floats[c] for c in columns}
+        if not data:
+            return pl.DataFrame(schema=schema)
+        return pl.read_csv(
+            io.BytesIO(data), has_header=False, new_columns=list(columns), schema_overrides=schema
+        )
+
+    issues, repositories = issue_store.ranking_write_csv(conn, language)
+    frame = read(issues, WRITE_ISSUE_COLUMNS).join(
+        read(repositories, WRITE_REPOSITORY_COLUMNS), on="repository", how="inner"
+    )
+    return frame.with_columns(pl.lit(False).alias("do_not_touch"))
+
+
 def ranking_frame_rows(conn: psycopg.Connection, language: str | None = None):
     """``ranking_frame`` built the straightforward way (one dict per row): the reference."""
     import polars as pl
@@ -495,39 +525,54 @@ def categorize_partition(
     return CategorizeReport(language=language, rows=rows)
 
 
+# How many of a ranking's best issues its report names with their titles.
+REPORT_TITLES = 20
+
+
 @dataclass(frozen=True)
 class RankingReport:
     language: str
-    ranked: Any  # polars.DataFrame, kept lazy: polars is imported on first ranking
+    # polars.DataFrame (polars is imported on first ranking): key, the formula's inputs, the
+    # components and the priority, best first; no display columns (see ``titles``).
+    ranked: Any
     written: int  # issues ranked
     changed: int = 0  # of those, rows inserted or rewritten (the others were already stored)
     removed: int = 0  # stored priorities removed (no longer ranked)
+    # Titles of the best REPORT_TITLES issues.
+    titles: dict[tuple[str, int], str | None] = field(default_factory=dict)
 
     @property
     def priorities(self) -> list[float]:
         return self.ranked["priority"].to_list() if self.written else []
 
     def top(self, n: int = 10) -> list[tuple[str, int, str | None, float]]:
-        return self.ranked.head(n).select("repository", "number", "title", "priority").rows()
+        """The best ``n`` (repository, number, title, priority); titles past REPORT_TITLES are
+        None."""
+        rows = self.ranked.head(n).select("repository", "number", "priority").rows()
+        return [(r, k, self.titles.get((r, k)), p) for r, k, p in rows]
 
 
 def rank_partition(settings: Settings, dsn: str, *, language: str) -> RankingReport:
-    """Priority of every open, touchable issue of the language's approved repositories."""
+    """Priority of every open, touchable issue of the language's approved repositories, from
+    the formula's inputs only (``ranking_write_frame``)."""
     from dataclasses import asdict
 
+    from globallm_assets.core.priority import rank as rank_frame
     from globallm_assets.store.db import transaction
 
+    weights = priority_weights(settings)
     with transaction(dsn) as conn:
-        ranked = rank(settings, conn, language=language)
-        write = store_ranking(
-            conn, ranked, language=language, weights=asdict(priority_weights(settings))
-        )
+        ranked = rank_frame(ranking_write_frame(conn, language), weights)
+        write = store_ranking(conn, ranked, language=language, weights=asdict(weights))
+        best = ranked.head(REPORT_TITLES).select("repository", "number").rows()
+        titles = issue_store.issue_titles(conn, best)
     return RankingReport(
         language=language,
         ranked=ranked,
         written=ranked.height,
         changed=write.changed,
         removed=write.removed,
+        titles=titles,
     )
 
 
