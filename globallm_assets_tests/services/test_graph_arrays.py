@@ -149,6 +149,43 @@ def test_stored_edges_migrate_into_the_arrays(empty_dsn) -> None:
         assert repo_store.count_edges(conn) == 3
 
 
+def _dependents_by_view(conn: psycopg.Connection) -> dict[str, int]:
+    """The straightforward count: every edge through the view, grouped by dependency."""
+    rows = conn.execute(
+        "SELECT dependency, count(DISTINCT dependent) FROM dependency_edges GROUP BY dependency"
+    )
+    return dict(rows)
+
+
+@DB_EXAMPLES
+@given(npm=named_graphs(), pypi=named_graphs(), removed=st.sampled_from(["acme/lib1", "ZED/lib2"]))
+def test_dependents_counts_equal_grouping_the_view_across_ecosystems_and_removals(
+    conn, npm, pypi, removed
+) -> None:
+    """Names shared by two ecosystems (a dependent in both counts once), removal of a node."""
+    _reset(conn)
+    _store(conn, [], npm[1], "npm")
+    _store(conn, [], pypi[1], "pypi")
+    assert repo_store.dependents_counts(conn) == _dependents_by_view(conn)
+    graph_store.remove_node(conn, removed)
+    assert repo_store.dependents_counts(conn) == _dependents_by_view(conn)
+
+
+def test_stored_edges_migrate_with_their_dependents_counts(empty_dsn) -> None:
+    migrate(empty_dsn, target=79)
+    with psycopg.connect(empty_dsn) as conn:
+        conn.execute(
+            "INSERT INTO graph_nodes (ecosystem, id, name) VALUES "
+            "('pypi', 0, 'a/app'), ('pypi', 1, 'b/lib'), ('pypi', 2, 'c/core')"
+        )
+        conn.execute("INSERT INTO graph_edge_blocks VALUES ('pypi', 0, '{0, 0, 1}', '{1, 2, 2}')")
+    migrate(empty_dsn)
+    with psycopg.connect(empty_dsn) as conn:
+        got = dict(conn.execute("SELECT name, dependents FROM graph_nodes"))
+        assert got == {"a/app": 0, "b/lib": 1, "c/core": 2}
+        assert repo_store.dependents_counts(conn) == _dependents_by_view(conn)
+
+
 # ------------------------------------------------------------- fast path = straightforward
 
 
