@@ -273,3 +273,41 @@ def test_npm_is_scored_once_for_both_languages_and_rescored_only_when_inputs_cha
                 [DependencyEdge(dependent="zed/app", dependency="acme/core", ecosystem="npm")],
             )
     assert analysis.score_impact(settings_, dsn, language="javascript").scored_now
+
+
+def test_rewriting_moved_impact_stays_on_the_page_and_off_the_indexes(conn) -> None:
+    """Once every row holds impact, rewriting scores that moved is a HOT update (no entry in
+    any of repositories' eight indexes): the half page fillfactor keeps free is what allows
+    it, and an index over an impact column would forbid it."""
+    _reset(conn)
+    n = 3000
+    names = [f"owner{i}/repository-with-a-longer-name-{i}" for i in range(n)]
+    repo_store.upsert_repositories(
+        conn,
+        [
+            (RepoMetadata(full_name=name, language="javascript", stars=i), "javascript")
+            for i, name in enumerate(names)
+        ],
+        source="test",
+    )
+    rng = np.random.default_rng(0)
+
+    def columns() -> dict:
+        numeric = {
+            name: rng.random(n) for name, kind in graph_store.IMPACT_COLUMNS if kind == "float8"
+        }
+        ints = {
+            name: rng.integers(0, 1000, n)
+            for name, kind in graph_store.IMPACT_COLUMNS
+            if kind == "int8"
+        }
+        return {**numeric, **ints, "full_name": names, "exact_reach": [False] * n}
+
+    assert graph_store.write_impact_columns(conn, columns()) == n
+    conn.commit()
+    assert graph_store.write_impact_columns(conn, columns()) == n
+    hot = conn.execute(
+        "SELECT pg_stat_get_xact_tuples_hot_updated('repositories'::regclass)"
+    ).fetchone()[0]
+    conn.rollback()
+    assert hot >= 0.95 * n
