@@ -303,6 +303,8 @@ def _propagate(dag: _Graph, levels: list[np.ndarray], state: np.ndarray, merge: 
 
     One pass over the edges suffices because ``levels`` puts every dependent before what it
     uses; large levels are cut so the gathered rows stay within a fixed memory budget.
+    ``merge`` must be associative and commutative with 0 as its identity (``bitwise_or`` and
+    ``maximum`` on unsigned integers are).
     """
     row_bytes = state.shape[1] * state.itemsize
     budget = max(1, _PROPAGATE_BYTES // row_bytes)
@@ -319,13 +321,49 @@ def _propagate(dag: _Graph, levels: list[np.ndarray], state: np.ndarray, merge: 
             # Whole nodes per part; a single node may exceed the budget on its own.
             base = ends[lo - 1] if lo else 0
             hi = max(lo + 1, int(np.searchsorted(ends, base + budget, side="right")))
-            total = int(ends[hi - 1] - base)
-            rows = state[dag.src[_ranges(starts[lo:hi], counts[lo:hi], total)]]
-            offsets = (ends[lo:hi] - counts[lo:hi]) - base
-            merged = merge.reduceat(rows, offsets, axis=0)
             targets = level[lo:hi]
+            merged = _segment_merge(state, dag.src, starts[lo:hi], counts[lo:hi], merge)
             state[targets] = merge(state[targets], merged)
             lo = hi
+
+
+def _segment_merge(
+    state: np.ndarray, src: np.ndarray, starts: np.ndarray, counts: np.ndarray, merge: np.ufunc
+) -> np.ndarray:
+    """Row ``i``: ``merge`` of ``state[src[starts[i] : starts[i] + counts[i]]]`` (counts > 0).
+
+    ``merge.reduceat`` over the gathered rows calls its inner loop once per row (~0.6 µs for a
+    64-byte sketch: most of the kernel's time). Instead, segments are grouped by their length
+    rounded up to a power of two ``D``, gathered into a zero-padded ``(segments, D, width)``
+    block and halved ``log2 D`` times, each halving one vectorised ``merge`` over contiguous
+    memory: the same values (the merge is exact and order-free), about 4x faster.
+    """
+    out = np.empty((counts.size, state.shape[1]), dtype=state.dtype)
+    bucket = np.zeros(counts.size, dtype=np.int64)
+    wide = counts > 1
+    # ceil(log2(count)) exactly, from the bit length of count - 1.
+    bucket[wide] = np.frexp((counts[wide] - 1).astype(np.float64))[1]
+    order = np.argsort(bucket, kind="stable")
+    edges = np.searchsorted(bucket[order], np.arange(int(bucket.max()) + 2))
+    for k in range(edges.size - 1):
+        picked = order[edges[k] : edges[k + 1]]
+        if not picked.size:
+            continue
+        width = 1 << k
+        first = starts[picked]
+        if width == 1:
+            out[picked] = state[src[first]]
+            continue
+        slots = np.arange(width, dtype=np.int64)
+        last = (counts[picked] - 1)[:, None]
+        # Padding slots repeat the segment's last edge, then read as 0 (the identity).
+        block = state[src[first[:, None] + np.minimum(slots[None, :], last)]]
+        block[slots[None, :] > last] = 0
+        while width > 1:
+            width //= 2
+            block = merge(block[:, :width], block[:, width : 2 * width])
+        out[picked] = block[:, 0]
+    return out
 
 
 def _popcount_rows(bits: np.ndarray) -> np.ndarray:

@@ -473,6 +473,7 @@ def score_ecosystem(
     an edge is a dependent with no stars or forks), exactly as :func:`impact_rows` builds
     them from records; here the edges arrive as int32 ids and names never enter Python.
     """
+    graph_store.bulk_settings(conn)
     repos = graph_store.ecosystem_repositories(conn, ecosystem, ecosystem_languages_of(ecosystem))
     graph = graph_store.load_graph(conn, ecosystem)
     names, languages = list(repos.names), list(repos.languages)
@@ -912,6 +913,7 @@ def score_impact(settings: Settings, dsn: str, *, language: str) -> ImpactReport
     """
     ecosystem = ECOSYSTEM_BY_LANGUAGE[language]
     with transaction(dsn) as conn:
+        graph_store.bulk_settings(conn)
         graph_store.lock_impact(conn, ecosystem)
         fingerprint = graph_store.impact_fingerprint(
             conn, ecosystem, ecosystem_languages_of(ecosystem), impact_parameters(settings)

@@ -96,15 +96,16 @@ def replace_graph_arrays(
     dst_sorted = (key // max(n, 1)).astype(np.int32)
     src_sorted = (key - dst_sorted.astype(np.int64) * n).astype(np.int32)
     del key, keep
+    dependents = np.bincount(dst_sorted, minlength=n).tolist()  # edges are distinct now
     conn.execute("DELETE FROM graph_edge_blocks WHERE ecosystem = %s", (ecosystem,))
     conn.execute("DELETE FROM graph_nodes WHERE ecosystem = %s", (ecosystem,))
     with conn.cursor() as cur:
-        with cur.copy("COPY graph_nodes (ecosystem, id, name) FROM STDIN") as copy:
+        with cur.copy("COPY graph_nodes (ecosystem, id, name, dependents) FROM STDIN") as copy:
             prefix = _escape_copy_text(ecosystem) + "\t"
             step = 1 << 16
             for lo in range(0, n, step):
                 lines = [
-                    f"{prefix}{i}\t{_escape_copy_text(name)}\n"
+                    f"{prefix}{i}\t{_escape_copy_text(name)}\t{dependents[i]}\n"
                     for i, name in enumerate(names[lo : lo + step], start=lo)
                 ]
                 copy.write("".join(lines))
@@ -176,6 +177,21 @@ def remove_node(conn: psycopg.Connection, name: str) -> int:
         ).fetchone()
         if not before or not before[0]:
             continue
+        # Edges are distinct: each dependency of the node loses one dependent, the node all.
+        conn.execute(
+            """
+            UPDATE graph_nodes SET dependents = dependents - 1
+            WHERE ecosystem = %(eco)s AND id IN (
+                SELECT e.d FROM graph_edge_blocks b
+                CROSS JOIN LATERAL unnest(b.src, b.dst) AS e (s, d)
+                WHERE b.ecosystem = %(eco)s AND %(node)s = ANY(b.src) AND e.s = %(node)s)
+            """,
+            {"node": node, "eco": ecosystem},
+        )
+        conn.execute(
+            "UPDATE graph_nodes SET dependents = 0 WHERE ecosystem = %s AND id = %s",
+            (ecosystem, node),
+        )
         conn.execute(
             """
             UPDATE graph_edge_blocks b
@@ -286,6 +302,39 @@ def ecosystem_repositories(
     )
 
 
+def dependents_counts(conn: psycopg.Connection) -> dict[str, int]:
+    """Distinct direct dependents of every graph node that has any, keyed by its stored name,
+    over all ecosystems: what grouping ``dependency_edges`` by dependency gives.
+
+    Read from ``graph_nodes.dependents``; only a name depended upon in more than one
+    ecosystem needs its dependents' names (a dependent in two ecosystems counts once), and
+    only those blocks that hold it are unpacked.
+    """
+    counts: dict[str, int] = {}
+    shared: set[str] = set()
+    for name, dependents in conn.execute(
+        "SELECT name, dependents FROM graph_nodes WHERE dependents > 0"
+    ):
+        if name in counts:
+            shared.add(name)
+        counts[name] = dependents
+    if shared:
+        rows = conn.execute(
+            """
+            SELECT d.name, count(DISTINCT s.name)
+            FROM graph_nodes d
+            JOIN graph_edge_blocks b ON b.ecosystem = d.ecosystem AND d.id = ANY(b.dst)
+            CROSS JOIN LATERAL unnest(b.src, b.dst) AS e (src, dst)
+            JOIN graph_nodes s ON s.ecosystem = b.ecosystem AND s.id = e.src
+            WHERE d.name = ANY(%s) AND d.dependents > 0 AND e.dst = d.id
+            GROUP BY d.name
+            """,
+            (sorted(shared),),
+        )
+        counts.update(dict(rows))
+    return counts
+
+
 def node_ids(conn: psycopg.Connection, ecosystem: str, names: Sequence[str]) -> dict[str, int]:
     """graph_nodes ids of these names (keyed by lower-case name); absent names are left out."""
     rows = conn.execute(
@@ -313,6 +362,14 @@ def graph_version(conn: psycopg.Connection, ecosystem: str) -> int:
 
 
 # ------------------------------------------------------------------------- impact write-back
+
+
+def bulk_settings(conn: psycopg.Connection) -> None:
+    """Settings for the rest of the transaction's whole-ecosystem statements: no JIT (it
+    compiled for ~3 s of CPU per large statement, more than the statements ran) and room
+    to sort 10^5 repositories in memory rather than on disk."""
+    conn.execute("SET LOCAL jit = off")
+    conn.execute("SET LOCAL work_mem = '64MB'")
 
 
 def lock_impact(conn: psycopg.Connection, ecosystem: str) -> None:

@@ -372,10 +372,10 @@ def count_edges(conn: psycopg.Connection, ecosystem: str | None = None) -> int:
 
 
 def dependents_counts(conn: psycopg.Connection) -> dict[str, int]:
-    rows = conn.execute(
-        "SELECT dependency, count(DISTINCT dependent) FROM dependency_edges GROUP BY dependency"
-    ).fetchall()
-    return {name: count for name, count in rows}
+    """Distinct direct dependents per depended-upon repository name, over every ecosystem."""
+    from globallm_assets.store import graph
+
+    return graph.dependents_counts(conn)
 
 
 HTTP_CACHE_MAX_AGE_DAYS = 30  # bodies older than this are refetched anyway: snapshots live a day

@@ -419,3 +419,29 @@ def test_both_sides_of_the_threshold_rank_the_same(seed: int) -> None:
     common = set(np.argsort(-below["score"])[:top]) & set(np.argsort(-above["score"])[:top])
     assert len(common) >= top - 2
     assert np.abs(below["score"] - above["score"]).max() < 0.016
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    counts=st.lists(st.integers(1, 70), min_size=1, max_size=40),
+    width=st.sampled_from([1, 3, 64]),
+    seed=st.integers(0, 2**16),
+)
+def test_bucketed_segment_merge_equals_reduceat(counts: list[int], width: int, seed: int) -> None:
+    """The padded power-of-two merge gives what ``reduceat`` over the gathered rows gives."""
+    from globallm_assets.core.impact import _segment_merge
+
+    rng = np.random.default_rng(seed)
+    counts_arr = np.array(counts, dtype=np.int64)
+    total = int(counts_arr.sum())
+    src = rng.integers(0, 50, size=total + 5).astype(np.int32)
+    starts = np.cumsum(counts_arr) - counts_arr
+    for dtype, merge in ((np.uint8, np.maximum), (np.uint64, np.bitwise_or)):
+        state = rng.integers(0, 200, size=(50, width)).astype(dtype)
+        order = rng.permutation(len(counts))  # segments in any order, as levels give them
+        got = _segment_merge(state, src, starts[order], counts_arr[order], merge)
+        spans = [np.arange(s, s + c) for s, c in zip(starts, counts, strict=True)]
+        rows = state[src[np.concatenate(spans)]]
+        want = merge.reduceat(rows, starts, axis=0)[order]
+        assert got.dtype == state.dtype
+        np.testing.assert_array_equal(got, want)

@@ -149,6 +149,43 @@ def test_stored_edges_migrate_into_the_arrays(empty_dsn) -> None:
         assert repo_store.count_edges(conn) == 3
 
 
+def _dependents_by_view(conn: psycopg.Connection) -> dict[str, int]:
+    """The straightforward count: every edge through the view, grouped by dependency."""
+    rows = conn.execute(
+        "SELECT dependency, count(DISTINCT dependent) FROM dependency_edges GROUP BY dependency"
+    )
+    return dict(rows)
+
+
+@DB_EXAMPLES
+@given(npm=named_graphs(), pypi=named_graphs(), removed=st.sampled_from(["acme/lib1", "ZED/lib2"]))
+def test_dependents_counts_equal_grouping_the_view_across_ecosystems_and_removals(
+    conn, npm, pypi, removed
+) -> None:
+    """Names shared by two ecosystems (a dependent in both counts once), removal of a node."""
+    _reset(conn)
+    _store(conn, [], npm[1], "npm")
+    _store(conn, [], pypi[1], "pypi")
+    assert repo_store.dependents_counts(conn) == _dependents_by_view(conn)
+    graph_store.remove_node(conn, removed)
+    assert repo_store.dependents_counts(conn) == _dependents_by_view(conn)
+
+
+def test_stored_edges_migrate_with_their_dependents_counts(empty_dsn) -> None:
+    migrate(empty_dsn, target=79)
+    with psycopg.connect(empty_dsn) as conn:
+        conn.execute(
+            "INSERT INTO graph_nodes (ecosystem, id, name) VALUES "
+            "('pypi', 0, 'a/app'), ('pypi', 1, 'b/lib'), ('pypi', 2, 'c/core')"
+        )
+        conn.execute("INSERT INTO graph_edge_blocks VALUES ('pypi', 0, '{0, 0, 1}', '{1, 2, 2}')")
+    migrate(empty_dsn)
+    with psycopg.connect(empty_dsn) as conn:
+        got = dict(conn.execute("SELECT name, dependents FROM graph_nodes"))
+        assert got == {"a/app": 0, "b/lib": 1, "c/core": 2}
+        assert repo_store.dependents_counts(conn) == _dependents_by_view(conn)
+
+
 # ------------------------------------------------------------- fast path = straightforward
 
 
@@ -236,3 +273,41 @@ def test_npm_is_scored_once_for_both_languages_and_rescored_only_when_inputs_cha
                 [DependencyEdge(dependent="zed/app", dependency="acme/core", ecosystem="npm")],
             )
     assert analysis.score_impact(settings_, dsn, language="javascript").scored_now
+
+
+def test_rewriting_moved_impact_stays_on_the_page_and_off_the_indexes(conn) -> None:
+    """Once every row holds impact, rewriting scores that moved is a HOT update (no entry in
+    any of repositories' eight indexes): the half page fillfactor keeps free is what allows
+    it, and an index over an impact column would forbid it."""
+    _reset(conn)
+    n = 3000
+    names = [f"owner{i}/repository-with-a-longer-name-{i}" for i in range(n)]
+    repo_store.upsert_repositories(
+        conn,
+        [
+            (RepoMetadata(full_name=name, language="javascript", stars=i), "javascript")
+            for i, name in enumerate(names)
+        ],
+        source="test",
+    )
+    rng = np.random.default_rng(0)
+
+    def columns() -> dict:
+        numeric = {
+            name: rng.random(n) for name, kind in graph_store.IMPACT_COLUMNS if kind == "float8"
+        }
+        ints = {
+            name: rng.integers(0, 1000, n)
+            for name, kind in graph_store.IMPACT_COLUMNS
+            if kind == "int8"
+        }
+        return {**numeric, **ints, "full_name": names, "exact_reach": [False] * n}
+
+    assert graph_store.write_impact_columns(conn, columns()) == n
+    conn.commit()
+    assert graph_store.write_impact_columns(conn, columns()) == n
+    hot = conn.execute(
+        "SELECT pg_stat_get_xact_tuples_hot_updated('repositories'::regclass)"
+    ).fetchone()[0]
+    conn.rollback()
+    assert hot >= 0.95 * n
