@@ -98,13 +98,13 @@ _PR_LOAD = f"""
     FROM (
         SELECT repository, 1 AS open_now, 0 AS last_hour FROM pr_outcomes WHERE state = 'open'
         UNION ALL
-        SELECT repository,
-               (status IN ('reserved', 'pushed')
-                AND updated_at > now() - interval '{STALE_RESERVATION}')::int,
+        SELECT repository, (updated_at > now() - interval '{STALE_RESERVATION}')::int,
                (created_at > now() - interval '1 hour')::int
-        FROM contributions
-        WHERE status IN ('reserved', 'pushed', 'opened')
-          AND (status <> 'opened' OR created_at > now() - interval '1 hour')
+        FROM contributions WHERE status IN ('reserved', 'pushed')
+        UNION ALL
+        -- Two branches, so each is a range of contributions_status_idx (sql/0071).
+        SELECT repository, 0, 1 FROM contributions
+        WHERE status = 'opened' AND created_at > now() - interval '1 hour'
     ) load
     GROUP BY 1
 """

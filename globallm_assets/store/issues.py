@@ -361,11 +361,10 @@ def _bulk(conn: psycopg.Connection, diff: RankingDiff, stored_rows: int) -> bool
     return writes >= BULK_SHARE * table
 
 
-# Issues not available (assigned, completed, failed): few, found through
-# issues_assignment_status_idx as the two ranges around 'available'.
+# Issues not available (assigned, completed, failed): found through their partial index,
+# issues_held_idx (sql/0071), whose predicate this is.
 _HELD_ISSUES = """
-    SELECT repository, number FROM issues
-    WHERE assignment_status < 'available' OR assignment_status > 'available'
+    SELECT repository, number FROM issues WHERE assignment_status <> 'available'
 """
 
 
