@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from globallm_assets.services.contribute import RefreshReport
-from globallm_assets.services.status import ratio
+from globallm_assets.services.status import merge_rate
 from globallm_assets.settings import Settings
 
 WEEKS = 12  # the merge-rate history the asset shows
@@ -23,8 +23,8 @@ class OutcomesReport:
 
     @property
     def merge_rate(self) -> float | None:
-        """merged / (merged + closed), as ``globallm status`` defines it."""
-        return ratio(self.counts["merged"], self.counts["merged"] + self.counts["closed"])
+        """As ``globallm status`` defines it."""
+        return merge_rate(self.counts["merged"], self.counts["closed"])
 
 
 def refresh_and_summarize(settings: Settings, dsn: str, weeks: int = WEEKS) -> OutcomesReport:
@@ -40,5 +40,5 @@ def refresh_and_summarize(settings: Settings, dsn: str, weeks: int = WEEKS) -> O
         history = store.pull_requests_by_week(conn, weeks)
         above_low = store.auto_merged_above_low(conn)
     for week in history:
-        week["merge_rate"] = ratio(week["merged"], week["merged"] + week["closed"])
+        week["merge_rate"] = merge_rate(week["merged"], week["closed"])
     return OutcomesReport(refresh, counts, history, above_low)

@@ -62,6 +62,11 @@ def ratio(numerator: float, denominator: float, digits: int = 4) -> float | None
     return round(numerator / denominator, digits) if denominator else None
 
 
+def merge_rate(merged: int, closed: int) -> float | None:
+    """merged / (merged + closed): the one definition of the merge rate (see the module doc)."""
+    return ratio(merged, merged + closed)
+
+
 def budget_summary(settings: Settings, dsn: str) -> dict[str, Any]:
     """This week's fleet budget: used, limit, in flight, left (``globallm budget show``'s total)."""
     from globallm_assets.services import budget
@@ -103,7 +108,7 @@ def collect(
         activity = store.repository_activity(conn, repositories)
         failed = store.recent_failures(conn, failures)
     merged = prs["merged"]
-    prs["merge_rate"] = ratio(merged, merged + prs["closed"])
+    prs["merge_rate"] = merge_rate(merged, prs["closed"])
     fixes = {
         "attempts": sum(outcomes.values()),
         "by_outcome": outcomes,
