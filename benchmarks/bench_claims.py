@@ -55,10 +55,10 @@ def worker(mode: str, dsn: str, out: Path, deadline_seconds: float) -> None:
     settings = load_settings()
     agent = service.AgentIdentity.current().id
     limits = service.claim_limits(settings)
-    sql = store.claim_sql(limits)
+    conn = None if mode == "service" else psycopg.connect(dsn, autocommit=True)
+    sql = None if conn is None else store.claim_statement(conn, agent, limits)
     if mode == "naive":
         sql = sql.replace("SKIP LOCKED", "")
-    conn = None if mode == "service" else psycopg.connect(dsn, autocommit=True)
     claimed: list[str] = []
     latencies: list[float] = []
     empty = deadlocks = 0
@@ -75,7 +75,7 @@ def worker(mode: str, dsn: str, out: Path, deadline_seconds: float) -> None:
             key = None if got is None else (got.repository, got.number)
         else:
             try:
-                row = conn.execute(sql, {"agent": agent}).fetchone()
+                row = conn.execute(sql, prepare=True).fetchone()
             except psycopg.errors.DeadlockDetected:
                 # Queueing on locks in any order deadlocks; PostgreSQL aborts one waiter.
                 deadlocks += 1

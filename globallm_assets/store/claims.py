@@ -28,6 +28,7 @@ from functools import cached_property, lru_cache
 from typing import Any
 
 import psycopg
+from psycopg import sql
 from psycopg.rows import dict_row
 
 from globallm_assets.core.models import IssueRecord
@@ -122,24 +123,58 @@ _LANGUAGE_WEEK = """
 _COUNTS = f"pr_load AS MATERIALIZED ({_PR_LOAD}), language_week AS MATERIALIZED ({_LANGUAGE_WEEK})"
 
 # Rows a claim may consider at all: the issue is open, ranked and available, its repository is
-# approved and has not opted out. `i` issues, `r` repositories, `rc` repository_claims,
-# `tb` this week's budget row of the repository, `tl` the language's claims this week, `pr` the
-# forge's load.
+# approved and has not opted out. `i` issues, `r` repositories, `rc` repository_claims, `k` the
+# issue's ranking. Every other value a cap tests is a lookup, bound one of two ways (below).
 _FROM = """
     FROM issue_rankings k
     JOIN issues i ON i.repository = k.repository AND i.number = k.number
     JOIN repositories r ON r.name = i.repository
-    JOIN repository_claims rc ON rc.repository = i.repository
+    JOIN repository_claims rc ON rc.repository = i.repository{joins}
+    WHERE k.available AND i.assignment_status = 'available' AND i.state = 'open'
+      AND NOT i.do_not_touch AND r.worth_working_on IS TRUE
+      AND NOT COALESCE({opted_out}, false)
+"""
+
+# The lookups joined: for the statements that read every candidate (the diagnosis, the fix
+# sensor's list), where hash joins beat a lookup per row. `f` the repository's fetch state,
+# `tb` its budget row this week, `tl` the language's claims this week, `pr` the forge's load.
+_JOINS = """
     LEFT JOIN pr_load pr ON pr.repository = lower(i.repository)
     LEFT JOIN issue_fetch_state f ON f.repository = i.repository
     LEFT JOIN token_budget tb
            ON tb.week_start = budget_week(now()) AND tb.scope = 'repository'
           AND tb.key = i.repository
-    LEFT JOIN language_week tl ON tl.language = r.language
-    WHERE k.available AND i.assignment_status = 'available' AND i.state = 'open'
-      AND NOT i.do_not_touch AND r.worth_working_on IS TRUE
-      AND NOT COALESCE(f.opted_out, false)
-"""
+    LEFT JOIN language_week tl ON tl.language = r.language"""
+JOINED = {
+    "joins": _JOINS,
+    "opted_out": "f.opted_out",
+    "repo_tokens": "tb.reserved",
+    "repo_seconds": "tb.seconds",
+    "language_claims": "tl.claims",
+    "open_prs": "pr.open_now",
+    "prs_last_hour": "pr.last_hour",
+}
+
+# The same lookups per candidate row, for the claim: it reads a handful of rows, and with eight
+# joined relations PostgreSQL spent ~40 ms planning it (the join search), where four plan in a
+# millisecond. Each lookup is one index probe.
+_BUDGET_ROW = (
+    "(SELECT tb.{column} FROM token_budget tb WHERE tb.week_start = budget_week(now()) "
+    "AND tb.scope = '{scope}' AND tb.key = {key})"
+)
+PER_ROW = {
+    "joins": "",
+    "opted_out": (
+        "(SELECT f.opted_out FROM issue_fetch_state f WHERE f.repository = i.repository)"
+    ),
+    "repo_tokens": _BUDGET_ROW.format(column="reserved", scope="repository", key="i.repository"),
+    "repo_seconds": _BUDGET_ROW.format(column="seconds", scope="repository", key="i.repository"),
+    "language_claims": _BUDGET_ROW.format(column="claims", scope="language", key="r.language"),
+    "open_prs": "(SELECT pr.open_now FROM pr_load pr WHERE pr.repository = lower(i.repository))",
+    "prs_last_hour": (
+        "(SELECT pr.last_hour FROM pr_load pr WHERE pr.repository = lower(i.repository))"
+    ),
+}
 
 _WEEK_TOKENS = (
     "(SELECT COALESCE(sum(reserved), 0) FROM token_budget "
@@ -153,17 +188,27 @@ CAPS: dict[str, str] = {
         "(rc.week_start IS DISTINCT FROM budget_week(now()) "
         "OR rc.week_claims < %(max_repo_claims)s)"
     ),
-    "per-language issue cap": "COALESCE(tl.claims, 0) < %(max_language_claims)s",
+    "per-language issue cap": "COALESCE({language_claims}, 0) < %(max_language_claims)s",
     "per-repository token budget": (
-        "COALESCE(tb.reserved, 0) + COALESCE(i.cost_estimate, 0) <= %(max_repo_tokens)s"
+        "COALESCE({repo_tokens}, 0) + COALESCE(i.cost_estimate, 0) <= %(max_repo_tokens)s"
     ),
     "per-repository time budget": (
-        "COALESCE(tb.seconds, 0) + %(run_seconds)s <= %(max_repo_seconds)s"
+        "COALESCE({repo_seconds}, 0) + %(run_seconds)s <= %(max_repo_seconds)s"
     ),
     "weekly token budget": f"{_WEEK_TOKENS} + COALESCE(i.cost_estimate, 0) <= %(weekly_tokens)s",
-    "per-repository open-PR cap": "COALESCE(pr.open_now, 0) < %(max_open_prs)s",
-    "per-repository PR rate": "COALESCE(pr.last_hour, 0) < %(max_prs_per_hour)s",
+    "per-repository open-PR cap": "COALESCE({open_prs}, 0) < %(max_open_prs)s",
+    "per-repository PR rate": "COALESCE({prs_last_hour}, 0) < %(max_prs_per_hour)s",
 }
+
+
+def _caps(lookups: dict[str, str]) -> dict[str, str]:
+    """The cap predicates with their lookups bound."""
+    return {name: predicate.format(**lookups) for name, predicate in CAPS.items()}
+
+
+def _from(lookups: dict[str, str]) -> str:
+    return _FROM.format(**lookups)
+
 
 _TARGET = " AND i.repository = %(repository)s AND i.number = %(number)s"
 
@@ -179,7 +224,7 @@ def _cloneable(limits: ClaimLimits, *, targeted: bool) -> str:
 
 
 _CLAIM = """
-WITH {counts},
+WITH pr_load AS MATERIALIZED ({pr_load}),
 candidate AS MATERIALIZED (
     SELECT i.repository, i.number, r.language, k.priority
     {from_}
@@ -209,23 +254,29 @@ RETURNING i.repository, i.number, i.title, c.language, c.priority, i.category,
 
 @lru_cache(maxsize=32)
 def claim_sql(limits: ClaimLimits, *, targeted: bool = False) -> str:
-    """The claim statement for these limits (exposed so the benchmark can time the same text
-    without SKIP LOCKED).
+    """The claim statement for these limits, the agent still a placeholder.
 
-    The limits are written into the text as integer constants rather than bound: PostgreSQL
-    then plans the statement once per connection and reuses the plan, where the parameterized
-    form is re-planned on every call (about 2 ms of server CPU, four times the execution).
+    The limits are written into the text as integer constants rather than bound, and
+    :func:`claim_statement` writes the agent in too: a statement without parameters, prepared at
+    its first use, is planned once per connection and that plan reused for every claim (with
+    parameters PostgreSQL plans each of the first five calls again — ~4 ms each here, more than
+    the execution).
     """
     text = _CLAIM.format(
-        counts=_COUNTS,
-        from_=_FROM,
-        caps=" AND ".join(CAPS.values()),
+        pr_load=_PR_LOAD,
+        from_=_from(PER_ROW),
+        caps=" AND ".join(_caps(PER_ROW).values()),
         cloneable=_cloneable(limits, targeted=targeted),
         target=_TARGET if targeted else "",
     )
     for name, value in limits.params().items():
         text = text.replace(f"%({name})s", str(int(value)))
     return text
+
+
+def claim_statement(conn: psycopg.Connection, agent_id: str, limits: ClaimLimits) -> str:
+    """The untargeted claim for this agent, parameter-free (the text the benchmark times too)."""
+    return claim_sql(limits).replace("%(agent)s", sql.Literal(agent_id).as_string(conn))
 
 
 def _claimed(row: tuple[Any, ...]) -> ClaimedIssue:
@@ -253,10 +304,11 @@ def claim(
     target: tuple[str, int] | None = None,
 ) -> ClaimedIssue | None:
     """Claim the best issue the caps allow (or exactly ``target``); None when none was free."""
-    params: dict[str, Any] = {"agent": agent_id}
-    if target is not None:
-        params["repository"], params["number"] = target
-    row = conn.execute(claim_sql(limits, targeted=target is not None), params).fetchone()
+    if target is None:
+        row = conn.execute(claim_statement(conn, agent_id, limits), prepare=True).fetchone()
+    else:
+        params = {"agent": agent_id, "repository": target[0], "number": target[1]}
+        row = conn.execute(claim_sql(limits, targeted=True), params).fetchone()
     return _claimed(row) if row else None
 
 
@@ -287,11 +339,13 @@ def diagnose(
         unavailable = _target_unavailable(conn, target)
         if unavailable is not None:
             return Diagnosis(unavailable)
-    counts = ", ".join(f"count(*) FILTER (WHERE NOT ({predicate}))" for predicate in CAPS.values())
+    caps = _caps(JOINED).values()
+    scope = f"{_cloneable(limits, targeted=target is not None)}{_TARGET if target else ''}"
+    counts = ", ".join(f"count(*) FILTER (WHERE NOT ({predicate}))" for predicate in caps)
     row = conn.execute(
         f"WITH {_COUNTS} "
-        f"SELECT count(*), count(*) FILTER (WHERE {' AND '.join(CAPS.values())}), {counts} "
-        f"{_FROM}{_cloneable(limits, targeted=target is not None)}{_TARGET if target else ''}",
+        f"SELECT count(*), count(*) FILTER (WHERE {' AND '.join(caps)}), {counts} "
+        f"{_from(JOINED)}{scope}",
         params,
     ).fetchone()
     assert row is not None
@@ -543,6 +597,7 @@ def top_available(
 ) -> list[tuple[str, int, int]]:
     """The issues claims would take next — (repository, number, attempts) — without locking,
     at most as many per repository as it has free agent slots (for the fix sensor)."""
+    caps = " AND ".join(_caps(JOINED).values())
     rows = conn.execute(
         f"""
         WITH {_COUNTS}
@@ -551,7 +606,7 @@ def top_available(
                    row_number() OVER (PARTITION BY i.repository
                                       ORDER BY k.priority DESC, i.number) AS rank_in_repo,
                    %(max_active)s - rc.active AS free_slots
-            {_FROM} AND {" AND ".join(CAPS.values())}{_cloneable(limits, targeted=False)}
+            {_from(JOINED)} AND {caps}{_cloneable(limits, targeted=False)}
         ) ranked
         WHERE rank_in_repo <= free_slots
         ORDER BY priority DESC, repository, number
