@@ -262,6 +262,9 @@ def main() -> None:
     parser.add_argument("--agents", type=int, default=100)
     parser.add_argument("--issues", type=int, default=100_000)
     parser.add_argument("--seconds", type=float, default=20.0, help="kernel and naive phases")
+    parser.add_argument(
+        "--product-only", action="store_true", help="skip the kernel and naive reference phases"
+    )
     parser.add_argument("--worker", choices=("service", "kernel", "naive"))
     parser.add_argument("--dsn")
     parser.add_argument("--out", type=Path)
@@ -300,6 +303,8 @@ def main() -> None:
             f"target ≥ {TARGET:,.0f}/s: {'met' if service['rate'] >= TARGET else 'MISSED'}"
         )
 
+        if args.product_only:
+            return
         dsn = fresh_copy(admin, template, "storm_kernel")
         kernel = storm(server, "kernel", dsn, args.agents, args.seconds, work)
         print(line(f"kernel: claim statement, SKIP LOCKED ({args.seconds:g} s)", kernel))

@@ -129,7 +129,7 @@ _FROM = """
     FROM issue_rankings k
     JOIN issues i ON i.repository = k.repository AND i.number = k.number
     JOIN repositories r ON r.name = i.repository
-    JOIN repository_claims rc ON rc.repository = i.repository{joins}
+    {claims_row}{joins}
     WHERE k.available AND i.assignment_status = 'available' AND i.state = 'open'
       AND NOT i.do_not_touch AND r.worth_working_on IS TRUE
       AND NOT COALESCE({opted_out}, false)
@@ -146,6 +146,7 @@ _JOINS = """
           AND tb.key = i.repository
     LEFT JOIN language_week tl ON tl.language = r.language"""
 JOINED = {
+    "claims_row": "JOIN repository_claims rc ON rc.repository = i.repository",
     "joins": _JOINS,
     "opted_out": "f.opted_out",
     "repo_tokens": "tb.reserved",
@@ -163,6 +164,12 @@ _BUDGET_ROW = (
     "AND tb.scope = '{scope}' AND tb.key = {key})"
 )
 PER_ROW = {
+    # A lookup of its own, planned apart: in the joined form the planner sometimes picked a
+    # sequential scan of every repository's row per candidate (after an ANALYZE mid-storm).
+    "claims_row": (
+        "CROSS JOIN LATERAL (SELECT * FROM repository_claims rc0 "
+        "WHERE rc0.repository = k.repository OFFSET 0) rc"
+    ),
     "joins": "",
     "opted_out": (
         "(SELECT f.opted_out FROM issue_fetch_state f WHERE f.repository = i.repository)"
@@ -226,11 +233,7 @@ def _cloneable(limits: ClaimLimits, *, targeted: bool) -> str:
 _CLAIM = """
 WITH pr_load AS MATERIALIZED ({pr_load}),
 candidate AS MATERIALIZED (
-    SELECT i.repository, i.number, r.language, k.priority
-    {from_}
-      AND {caps}{cloneable}{target}
-    ORDER BY k.priority DESC, k.repository, k.number
-    LIMIT 1
+    SELECT i.repository, i.number, r.language, k.priority {walk}
     FOR NO KEY UPDATE OF i, rc SKIP LOCKED
 ),
 language_claim AS (
@@ -262,16 +265,30 @@ def claim_sql(limits: ClaimLimits, *, targeted: bool = False) -> str:
     parameters PostgreSQL plans each of the first five calls again — ~4 ms each here, more than
     the execution).
     """
-    text = _CLAIM.format(
-        pr_load=_PR_LOAD,
-        from_=_from(PER_ROW),
-        caps=" AND ".join(_caps(PER_ROW).values()),
-        cloneable=_cloneable(limits, targeted=targeted),
-        target=_TARGET if targeted else "",
+    return _with_limits(_CLAIM.format(pr_load=_PR_LOAD, walk=_walk(limits, targeted)), limits)
+
+
+def _walk(limits: ClaimLimits, targeted: bool) -> str:
+    """From the top of the claimable index, the first issue every cap allows."""
+    return (
+        f"{_from(PER_ROW)} AND {' AND '.join(_caps(PER_ROW).values())}"
+        f"{_cloneable(limits, targeted=targeted)}{_TARGET if targeted else ''} "
+        "ORDER BY k.priority DESC, k.repository, k.number LIMIT 1"
     )
+
+
+def _with_limits(text: str, limits: ClaimLimits) -> str:
+    """Write the limits into the text as integer constants (see :func:`claim_sql`)."""
     for name, value in limits.params().items():
         text = text.replace(f"%({name})s", str(int(value)))
     return text
+
+
+@lru_cache(maxsize=32)
+def _free_probe_sql(limits: ClaimLimits) -> str:
+    """Is any issue free of every cap, locks aside? The claim's walk without its locks."""
+    text = f"WITH pr_load AS MATERIALIZED ({_PR_LOAD}) SELECT 1 {_walk(limits, False)}"
+    return _with_limits(text, limits)
 
 
 def claim_statement(conn: psycopg.Connection, agent_id: str, limits: ClaimLimits) -> str:
@@ -339,6 +356,10 @@ def diagnose(
         unavailable = _target_unavailable(conn, target)
         if unavailable is not None:
             return Diagnosis(unavailable)
+    elif conn.execute(_free_probe_sql(limits), prepare=True).fetchone() is not None:
+        # Something unclaimed passes every cap: other agents held its rows for a moment. Found
+        # by walking from the top like the claim (a few rows), not by counting every candidate.
+        return Diagnosis("candidates were locked by other agents", retry=True)
     caps = _caps(JOINED).values()
     scope = f"{_cloneable(limits, targeted=target is not None)}{_TARGET if target else ''}"
     counts = ", ".join(f"count(*) FILTER (WHERE NOT ({predicate}))" for predicate in caps)
