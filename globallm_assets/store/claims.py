@@ -159,16 +159,28 @@ JOINED = {
 # The same lookups per candidate row, for the claim: it reads a handful of rows, and with eight
 # joined relations PostgreSQL spent ~40 ms planning it (the join search), where four plan in a
 # millisecond. Each lookup is one index probe.
+# The caps on the repository's claims row (`rc`).
+_REPOSITORY_CAPS = {
+    "per-repository concurrency": "rc.active < %(max_active)s",
+    "per-repository issue cap": (
+        "(rc.week_start IS DISTINCT FROM budget_week(now()) "
+        "OR rc.week_claims < %(max_repo_claims)s)"
+    ),
+}
+
 _BUDGET_ROW = (
     "(SELECT tb.{column} FROM token_budget tb WHERE tb.week_start = budget_week(now()) "
     "AND tb.scope = '{scope}' AND tb.key = {key})"
 )
 PER_ROW = {
-    # A lookup of its own, planned apart: in the joined form the planner sometimes picked a
-    # sequential scan of every repository's row per candidate (after an ANALYZE mid-storm).
+    # The repository's claims row is a lookup of its own, planned apart: joined, the planner
+    # sometimes scanned every repository's row per candidate (after an ANALYZE mid-storm). The
+    # claim's lock on it is taken inside, so the repository caps are tested there first: only a
+    # row that passes is locked (re-tested on its newest version), never one the walk passes by.
     "claims_row": (
-        "CROSS JOIN LATERAL (SELECT * FROM repository_claims rc0 "
-        "WHERE rc0.repository = k.repository OFFSET 0) rc"
+        "CROSS JOIN LATERAL (SELECT * FROM repository_claims rc "
+        f"WHERE rc.repository = k.repository AND {' AND '.join(_REPOSITORY_CAPS.values())} "
+        "OFFSET 0) rc"
     ),
     "joins": "",
     "opted_out": (
@@ -190,11 +202,7 @@ _WEEK_TOKENS = (
 
 # Each cap is named so a claim that finds nothing can say which caps held the candidates back.
 CAPS: dict[str, str] = {
-    "per-repository concurrency": "rc.active < %(max_active)s",
-    "per-repository issue cap": (
-        "(rc.week_start IS DISTINCT FROM budget_week(now()) "
-        "OR rc.week_claims < %(max_repo_claims)s)"
-    ),
+    **_REPOSITORY_CAPS,
     "per-language issue cap": "COALESCE({language_claims}, 0) < %(max_language_claims)s",
     "per-repository token budget": (
         "COALESCE({repo_tokens}, 0) + COALESCE(i.cost_estimate, 0) <= %(max_repo_tokens)s"
