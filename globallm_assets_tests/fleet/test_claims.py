@@ -93,6 +93,35 @@ def test_claim_skips_issue_locked_by_another_agent(world, dsn):
     assert _claim(world, "agent-2").key == "gopher/c#1"
 
 
+def test_the_walk_locks_only_the_repository_it_claims(world, dsn):
+    # gopher/c has an agent already: its other issue, the best one left, is capped.
+    assert _claim(world, "agent-0", target=("gopher/c", 2)).key == "gopher/c#2"
+    assert claims.claim(world, "agent-1", OPEN).key == "acme/a#1"  # transaction left open
+    with psycopg.connect(dsn) as other:
+        lock = "SELECT 1 FROM repository_claims WHERE repository = %s FOR UPDATE NOWAIT"
+        # The claim walked past gopher/c#1 without locking its repository's row...
+        assert other.execute(lock, ("gopher/c",)).fetchone() == (1,)
+        other.rollback()
+        # ...and holds the row of the repository it claimed in.
+        with pytest.raises(psycopg.errors.LockNotAvailable):
+            other.execute(lock, ("acme/a",))
+    world.commit()
+
+
+def test_the_claim_is_planned_once_per_connection(world, dsn):
+    # No parameters and prepared at first use: PostgreSQL keeps one generic plan per connection
+    # (with a parameter it plans the first five calls one by one; ~4 ms each).
+    with psycopg.connect(dsn, autocommit=True) as agent:
+        for _ in range(7):
+            taken = claims.claim(agent, "agent-1", OPEN)
+            assert claims.release(agent, "agent-1", (taken.repository, taken.number))
+        plans = agent.execute(
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements "
+            "WHERE statement LIKE '%%FOR NO KEY UPDATE OF i, rc SKIP LOCKED%%'"
+        ).fetchall()
+    assert plans == [(7, 0)]
+
+
 def test_nothing_to_claim_says_no_available_issues(conn):
     seed(conn, {"acme/a": "python"}, [("acme/a", 1, 0.5)], approved=[])
     assert _claim(conn, "agent-1") is None
