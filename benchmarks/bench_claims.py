@@ -7,6 +7,12 @@ kernel), and the same statement without ``SKIP LOCKED`` (a naive ``SELECT … FO
 every agent queues behind the top row) for the same number of seconds.
 
     uv run python benchmarks/bench_claims.py [--agents 100 --issues 100000 --seconds 20]
+    uv run python benchmarks/bench_claims.py --solo [--pairs 3000 --repeats 3]
+
+``--solo`` runs no storm: one process claims and completes ``--pairs`` issues on a quiet
+database, through the product path and through the kernel, and prints the agent's CPU per
+claim + completion for each (medians of ``--repeats``). That is the agent's share of the
+storm's CPU budget, measurable without saturating the machine.
 
 Each phase gets a fresh copy of the seeded database (2,000 repositories across the six
 languages, 50 ranked issues each). Caps are opened wide (the storm measures claiming, not
@@ -62,6 +68,12 @@ def worker(mode: str, dsn: str, out: Path, deadline_seconds: float) -> None:
     claimed: list[str] = []
     latencies: list[float] = []
     empty = deadlocks = 0
+    # How many claim statements and diagnoses the product path ran: an empty claim (rows held
+    # by other agents) costs a diagnosis and another round, which the claims/s alone hides.
+    calls = {"claim": 0, "diagnose": 0}
+    if mode == "service":
+        for name in calls:
+            setattr(store, name, _counted(getattr(store, name), calls, name))
     sys.stdout.write("ready\n")
     sys.stdout.flush()
     sys.stdin.readline()  # the start signal
@@ -110,9 +122,18 @@ def worker(mode: str, dsn: str, out: Path, deadline_seconds: float) -> None:
                 "empty": empty,
                 "deadlocks": deadlocks,
                 "cpu": cpu,
+                "calls": calls,
             }
         )
     )
+
+
+def _counted(function, calls: dict[str, int], name: str):
+    def counted(*args, **kwargs):
+        calls[name] += 1
+        return function(*args, **kwargs)
+
+    return counted
 
 
 def _any_available(conn) -> bool:
@@ -235,7 +256,71 @@ def storm(server, mode: str, dsn: str, agents: int, seconds: float, work: Path) 
         "server_ms": server_seconds * 1000 / max(1, len(claimed)),
         "agent_ms": sum(r["cpu"] for r in reports) * 1000 / max(1, len(claimed)),
         "load": load,
+        "claim_statements": sum(r["calls"]["claim"] for r in reports),
+        "diagnoses": sum(r["calls"]["diagnose"] for r in reports),
     }
+
+
+def solo_cpu(mode: str, dsn: str, pairs: int) -> float:
+    """Agent CPU seconds per claim + completion for ``pairs`` claims by this one process."""
+    import psycopg
+
+    from globallm_assets.services import claim as service
+    from globallm_assets.settings import load_settings
+    from globallm_assets.store import claims as store
+    from globallm_assets.store.db import close_pools
+
+    settings = load_settings()
+    agent = service.AgentIdentity.current().id
+    limits = service.claim_limits(settings)
+    conn = None
+    if mode == "kernel":
+        conn = psycopg.connect(dsn, autocommit=True)
+        sql = store.claim_statement(conn, agent, limits)
+
+    def one() -> None:
+        if conn is None:
+            got = service.claim(settings, dsn, agent).issue
+            assert got is not None, "the solo database ran out of issues"
+            assert service.complete(settings, dsn, got, None)
+        else:
+            row = conn.execute(sql, prepare=True).fetchone()
+            assert row is not None, "the solo database ran out of issues"
+            assert store.complete(conn, agent, row[0], row[1], None)
+
+    try:
+        for _ in range(50):  # warm up: pool open, statement prepared and planned
+            one()
+        cpu = time.process_time()
+        for _ in range(pairs):
+            one()
+        return (time.process_time() - cpu) / pairs
+    finally:
+        if conn is not None:
+            conn.close()
+        close_pools()
+
+
+def solo(admin: str, pairs: int, repeats: int) -> None:
+    os.environ.update({**ENV_CAPS, "GLOBALLM_LOG_LEVEL": "ERROR"})
+    started = time.perf_counter()
+    template = seed_template(admin, (pairs + 50) * 2)
+    print(
+        f"solo agent: one process claims and completes {pairs:,} issues per run, "
+        f"median of {repeats} (seeded in {time.perf_counter() - started:.1f} s)"
+    )
+    for label, mode in (("product path (services.claim)", "service"), ("kernel", "kernel")):
+        load = os.getloadavg()[0]
+        runs = []
+        for n in range(repeats):
+            dsn = fresh_copy(admin, template, f"solo_{mode}_{n}")
+            runs.append(solo_cpu(mode, dsn, pairs))
+        load = max(load, os.getloadavg()[0])
+        print(
+            f"  {label:<32} agent CPU per claim + completion "
+            f"{statistics.median(runs) * 1000:.3f} ms"
+            f"  (runs {', '.join(f'{r * 1000:.3f}' for r in runs)}; load average {load:.1f})"
+        )
 
 
 def final_states(dsn: str) -> dict[str, int]:
@@ -268,6 +353,9 @@ def main() -> None:
     parser.add_argument("--worker", choices=("service", "kernel", "naive"))
     parser.add_argument("--dsn")
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--solo", action="store_true", help="one agent's CPU, no storm")
+    parser.add_argument("--pairs", type=int, default=3_000, help="claims per --solo run")
+    parser.add_argument("--repeats", type=int, default=3, help="--solo runs per path")
     args = parser.parse_args()
     if args.worker:
         deadline = 10**9 if args.worker == "service" else args.seconds
@@ -282,6 +370,9 @@ def main() -> None:
     try:
         server.ensure_running()
         admin = server.dsn("postgres")
+        if args.solo:
+            solo(admin, args.pairs, args.repeats)
+            return
         started = time.perf_counter()
         template = seed_template(admin, args.issues)
         print(
@@ -295,6 +386,10 @@ def main() -> None:
         service = storm(server, "service", dsn, args.agents, args.seconds, work)
         states = final_states(dsn)
         print(line("product path (services.claim, until empty)", service))
+        print(
+            f"    claim statements run: {service['claim_statements']:,}, diagnoses of an empty "
+            f"claim: {service['diagnoses']:,} ({args.agents} of them at the end are expected)"
+        )
         twice = service["claims"] - service["distinct"]
         lost = args.issues - states.get("completed", 0)
         print(

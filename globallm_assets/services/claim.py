@@ -16,19 +16,24 @@ import secrets
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, TypeVar
 
 import psycopg
 
 from globallm_assets.settings import Settings
 from globallm_assets.store import claims as store
 from globallm_assets.store.claims import ClaimedIssue, ClaimLimits, StaleRelease
+from globallm_assets.store.db import autocommit_pool
 from globallm_assets.store.llm_usage import close_reservations_of, reserved_this_week
 from globallm_assets.store.retry import first_line, retrying
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -62,7 +67,7 @@ _identity: AgentIdentity | None = None
 
 def claim_limits(settings: Settings) -> ClaimLimits:
     budget, agents, forge = settings.budget, settings.agents, settings.forge
-    return ClaimLimits(
+    return _limits(
         max_active_per_repo=agents.max_agents_per_repo,
         max_claims_per_repo=budget.max_issues_per_repo,
         max_claims_per_language=budget.max_issues_per_language,
@@ -77,6 +82,10 @@ def claim_limits(settings: Settings) -> ClaimLimits:
     )
 
 
+# Read from the settings on every claim (they may change), built once per distinct value.
+_limits = lru_cache(maxsize=16)(ClaimLimits)
+
+
 # --- connections and retries ------------------------------------------------------------------
 
 
@@ -84,21 +93,25 @@ def claim_limits(settings: Settings) -> ClaimLimits:
 def connection(dsn: str) -> Iterator[psycopg.Connection]:
     """A pooled connection in autocommit mode: every claim operation is one statement, so it
     needs no BEGIN/COMMIT round trips (multi-statement work opens ``conn.transaction()``).
-    Agents need two connections at most (work + heartbeat)."""
-    from globallm_assets.store.db import pool
+    The pool's connections are made in autocommit, so a checkout toggles nothing; agents need
+    two at once (work + heartbeat)."""
+    pool = autocommit_pool(dsn)
+    conn = pool.getconn()
+    try:
+        yield conn
+    finally:
+        pool.putconn(conn)  # closed instead of kept when broken or left in a transaction
 
-    with pool(dsn, min_size=1, max_size=4).connection() as conn:
-        conn.autocommit = True
-        try:
-            yield conn
-        finally:
-            # Other users of the pool expect transactions; a connection that cannot be put
-            # back that way is closed, and the pool replaces it.
-            try:
-                if not conn.closed:
-                    conn.autocommit = False
-            except psycopg.Error:
-                conn.close()
+
+def _on_connection(dsn: str, function: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+    """``function(conn, *args, **kwargs)`` on a pooled connection: :func:`connection` for the
+    claim's and the completion's hot path, without a generator-based context manager."""
+    pool = autocommit_pool(dsn)
+    conn = pool.getconn()
+    try:
+        return function(conn, *args, **kwargs)
+    finally:
+        pool.putconn(conn)
 
 
 # --- claim ------------------------------------------------------------------------------------
@@ -132,9 +145,7 @@ def claim(
     deadline = settings.agents.db_retry_seconds
 
     def attempt() -> ClaimResult:
-        with connection(dsn) as conn:
-            issue = store.claim(conn, agent_id, limits, target=target)
-            return ClaimResult(issue)
+        return ClaimResult(_on_connection(dsn, store.claim, agent_id, limits, target=target))
 
     def committed_already() -> ClaimResult | None:
         with connection(dsn) as conn:
@@ -184,10 +195,9 @@ def complete(settings: Settings, dsn: str, claimed: ClaimedIssue, result: str | 
     """Mark the issue completed; False when the claim had been taken away (stale)."""
 
     def action() -> bool:
-        with connection(dsn) as conn:
-            return store.complete(
-                conn, claimed.agent_id, claimed.repository, claimed.number, result
-            )
+        return _on_connection(
+            dsn, store.complete, claimed.agent_id, claimed.repository, claimed.number, result
+        )
 
     def committed_already() -> bool | None:
         status = _last_status(dsn, claimed)
