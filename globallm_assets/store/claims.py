@@ -110,9 +110,9 @@ _PR_LOAD = f"""
     GROUP BY 1
 """
 
-# This week's claim count per language, read once per statement: the language cap then tests a
-# row of this small set instead of re-reading the budget table for every candidate the claim
-# walks past (the guarded upsert in the claim still enforces the cap exactly).
+# This week's claim count per language, read once per statement by the statements that test
+# every candidate (the claim itself looks its language's row up; its guarded upsert enforces the
+# cap exactly).
 _LANGUAGE_WEEK = """
     SELECT key AS language, claims FROM token_budget
     WHERE week_start = budget_week(now()) AND scope = 'language'
@@ -156,9 +156,6 @@ JOINED = {
     "prs_last_hour": "pr.last_hour",
 }
 
-# The same lookups per candidate row, for the claim: it reads a handful of rows, and with eight
-# joined relations PostgreSQL spent ~40 ms planning it (the join search), where four plan in a
-# millisecond. Each lookup is one index probe.
 # The caps on the repository's claims row (`rc`).
 _REPOSITORY_CAPS = {
     "per-repository concurrency": "rc.active < %(max_active)s",
@@ -168,6 +165,9 @@ _REPOSITORY_CAPS = {
     ),
 }
 
+# The same lookups per candidate row, for the claim: it reads a handful of rows, and with eight
+# joined relations PostgreSQL spent ~40 ms planning it (the join search), where four plan in
+# ~4 ms (and, prepared without parameters, once per connection). Each lookup is one probe.
 _BUDGET_ROW = (
     "(SELECT tb.{column} FROM token_budget tb WHERE tb.week_start = budget_week(now()) "
     "AND tb.scope = '{scope}' AND tb.key = {key})"
