@@ -62,7 +62,7 @@ def worker(mode: str, dsn: str, out: Path, deadline_seconds: float) -> None:
     agent = service.AgentIdentity.current().id
     limits = service.claim_limits(settings)
     conn = None if mode == "service" else psycopg.connect(dsn, autocommit=True)
-    sql = None if conn is None else store.claim_statement(conn, agent, limits)
+    sql = None if conn is None else store.claim_statement(agent, limits)
     if mode == "naive":
         sql = sql.replace("SKIP LOCKED", "")
     claimed: list[str] = []
@@ -276,7 +276,7 @@ def solo_cpu(mode: str, dsn: str, pairs: int) -> float:
     conn = None
     if mode == "kernel":
         conn = psycopg.connect(dsn, autocommit=True)
-        sql = store.claim_statement(conn, agent, limits)
+        sql = store.claim_statement(agent, limits)
 
     def one() -> None:
         if conn is None:

@@ -129,7 +129,7 @@ _FROM = """
     FROM issue_rankings k
     JOIN issues i ON i.repository = k.repository AND i.number = k.number
     JOIN repositories r ON r.name = i.repository
-    {claims_row}{joins}
+    JOIN repository_claims rc ON rc.repository = i.repository{joins}
     WHERE k.available AND i.assignment_status = 'available' AND i.state = 'open'
       AND NOT i.do_not_touch AND r.worth_working_on IS TRUE
       AND NOT COALESCE({opted_out}, false)
@@ -146,7 +146,6 @@ _JOINS = """
           AND tb.key = i.repository
     LEFT JOIN language_week tl ON tl.language = r.language"""
 JOINED = {
-    "claims_row": "JOIN repository_claims rc ON rc.repository = i.repository",
     "joins": _JOINS,
     "opted_out": "f.opted_out",
     "repo_tokens": "tb.reserved",
@@ -154,15 +153,6 @@ JOINED = {
     "language_claims": "tl.claims",
     "open_prs": "pr.open_now",
     "prs_last_hour": "pr.last_hour",
-}
-
-# The caps on the repository's claims row (`rc`).
-_REPOSITORY_CAPS = {
-    "per-repository concurrency": "rc.active < %(max_active)s",
-    "per-repository issue cap": (
-        "(rc.week_start IS DISTINCT FROM budget_week(now()) "
-        "OR rc.week_claims < %(max_repo_claims)s)"
-    ),
 }
 
 # The same lookups per candidate row, for the claim: it reads a handful of rows, and with eight
@@ -173,15 +163,6 @@ _BUDGET_ROW = (
     "AND tb.scope = '{scope}' AND tb.key = {key})"
 )
 PER_ROW = {
-    # The repository's claims row is a lookup of its own, planned apart: joined, the planner
-    # sometimes scanned every repository's row per candidate (after an ANALYZE mid-storm). The
-    # claim's lock on it is taken inside, so the repository caps are tested there first: only a
-    # row that passes is locked (re-tested on its newest version), never one the walk passes by.
-    "claims_row": (
-        "CROSS JOIN LATERAL (SELECT * FROM repository_claims rc "
-        f"WHERE rc.repository = k.repository AND {' AND '.join(_REPOSITORY_CAPS.values())} "
-        "OFFSET 0) rc"
-    ),
     "joins": "",
     "opted_out": (
         "(SELECT f.opted_out FROM issue_fetch_state f WHERE f.repository = i.repository)"
@@ -202,7 +183,11 @@ _WEEK_TOKENS = (
 
 # Each cap is named so a claim that finds nothing can say which caps held the candidates back.
 CAPS: dict[str, str] = {
-    **_REPOSITORY_CAPS,
+    "per-repository concurrency": "rc.active < %(max_active)s",
+    "per-repository issue cap": (
+        "(rc.week_start IS DISTINCT FROM budget_week(now()) "
+        "OR rc.week_claims < %(max_repo_claims)s)"
+    ),
     "per-language issue cap": "COALESCE({language_claims}, 0) < %(max_language_claims)s",
     "per-repository token budget": (
         "COALESCE({repo_tokens}, 0) + COALESCE(i.cost_estimate, 0) <= %(max_repo_tokens)s"
@@ -299,9 +284,11 @@ def _free_probe_sql(limits: ClaimLimits) -> str:
     return _with_limits(text, limits)
 
 
-def claim_statement(conn: psycopg.Connection, agent_id: str, limits: ClaimLimits) -> str:
-    """The untargeted claim for this agent, parameter-free (the text the benchmark times too)."""
-    return claim_sql(limits).replace("%(agent)s", sql.Literal(agent_id).as_string(conn))
+@lru_cache(maxsize=64)
+def claim_statement(agent_id: str, limits: ClaimLimits) -> str:
+    """The untargeted claim for this agent, parameter-free (the text the benchmark times too);
+    built once per agent and limits, not on every claim."""
+    return claim_sql(limits).replace("%(agent)s", sql.Literal(agent_id).as_string(None))
 
 
 def _claimed(row: tuple[Any, ...]) -> ClaimedIssue:
@@ -330,7 +317,7 @@ def claim(
 ) -> ClaimedIssue | None:
     """Claim the best issue the caps allow (or exactly ``target``); None when none was free."""
     if target is None:
-        row = conn.execute(claim_statement(conn, agent_id, limits), prepare=True).fetchone()
+        row = conn.execute(claim_statement(agent_id, limits), prepare=True).fetchone()
     else:
         params = {"agent": agent_id, "repository": target[0], "number": target[1]}
         row = conn.execute(claim_sql(limits, targeted=True), params).fetchone()

@@ -108,6 +108,20 @@ def test_the_walk_locks_only_the_repository_it_claims(world, dsn):
     world.commit()
 
 
+def test_a_claim_in_a_small_world_locks_one_repository_row(world, dsn):
+    # Few candidates: PostgreSQL may sort them all rather than walk the index. The lock must
+    # still come after every filter, on the one row claimed, not on each row the sort read.
+    assert claims.claim(world, "agent-1", OPEN).key == "gopher/c#1"  # transaction left open
+    with psycopg.connect(dsn) as other:
+        lock = "SELECT 1 FROM repository_claims WHERE repository = %s FOR UPDATE NOWAIT"
+        for free in ("acme/a", "acme/b"):
+            assert other.execute(lock, (free,)).fetchone() == (1,)
+            other.rollback()
+        with pytest.raises(psycopg.errors.LockNotAvailable):
+            other.execute(lock, ("gopher/c",))
+    world.commit()
+
+
 def test_the_claim_is_planned_once_per_connection(world, dsn):
     # No parameters and prepared at first use: PostgreSQL keeps one generic plan per connection
     # (with a parameter it plans the first five calls one by one; ~4 ms each).
