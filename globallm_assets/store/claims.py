@@ -1,9 +1,11 @@
 """Issue claims: agents take, heartbeat, finish and give back issues through single statements.
 
-The claim is one statement: it picks the highest-priority available issue that every cap and the
-budget allow, locks it together with its repository's ``repository_claims`` row ``FOR NO KEY
-UPDATE SKIP LOCKED`` (so concurrent agents pass each other instead of queueing behind the top
-row), bumps the language's weekly claim count with a guarded upsert, and assigns the issue. The
+The claim is one statement: it walks the available rankings from the top, locking each ranking
+row it reads ``FOR NO KEY UPDATE SKIP LOCKED`` (so concurrent agents pass each other instead of
+queueing behind the top row, and an issue another agent is claiming costs one skipped row, not
+its caps' lookups); for each, it checks every cap and the budget and locks the issue and its
+repository's ``repository_claims`` row, again SKIP LOCKED; the first row that passes is claimed.
+It bumps the language's weekly claim count with a guarded upsert and assigns the issue. The
 repository caps are checked on the locked row's newest version and the language cap by the
 guarded upsert, so no interleaving of agents can exceed them. A trigger (sql/0040) keeps the
 repository counts equal to the issues actually assigned.
@@ -125,14 +127,15 @@ _COUNTS = f"pr_load AS MATERIALIZED ({_PR_LOAD}), language_week AS MATERIALIZED 
 # Rows a claim may consider at all: the issue is open, ranked and available, its repository is
 # approved and has not opted out. `i` issues, `r` repositories, `rc` repository_claims, `k` the
 # issue's ranking. Every other value a cap tests is a lookup, bound one of two ways (below).
-_FROM = """
-    FROM issue_rankings k
-    JOIN issues i ON i.repository = k.repository AND i.number = k.number
+_ISSUE = """issues i
     JOIN repositories r ON r.name = i.repository
     JOIN repository_claims rc ON rc.repository = i.repository{joins}
-    WHERE k.available AND i.assignment_status = 'available' AND i.state = 'open'
+    WHERE i.assignment_status = 'available' AND i.state = 'open'
       AND NOT i.do_not_touch AND r.worth_working_on IS TRUE
-      AND NOT COALESCE({opted_out}, false)
+      AND NOT COALESCE({opted_out}, false)"""
+_FROM = f"""
+    FROM issue_rankings k, {_ISSUE}
+      AND k.available AND i.repository = k.repository AND i.number = k.number
 """
 
 # The lookups joined: for the statements that read every candidate (the diagnosis, the fix
@@ -223,11 +226,35 @@ def _cloneable(limits: ClaimLimits, *, targeted: bool) -> str:
     return CLONEABLE if limits.cloneable_only and not targeted else ""
 
 
+# The walk, outermost first: LIMIT 1 over the rows whose check found the issue claimable; the
+# check (a scalar subquery: caps, filters, and the lock on the issue and its repository's claims
+# row, SKIP LOCKED — so it locks them only for a row that passed everything else); the rankings
+# from the top, each locked SKIP LOCKED before anything else is read for it. Each level has one
+# relation and no join, so PostgreSQL plans the innermost for the first row (the index walk):
+# with a join above it, it planned for reading every row, and after a mid-storm ANALYZE chose to
+# read and sort every available ranking on each claim. OFFSET 0 keeps the check from being
+# copied into the outer filter (it would run, and lock, twice). A ranking the check rejects
+# stays locked until the claim commits: other agents skip it, and the caps reject it for them
+# too.
 _CLAIM = """
 WITH pr_load AS MATERIALIZED ({pr_load}),
 candidate AS MATERIALIZED (
-    SELECT i.repository, i.number, r.language, k.priority {walk}
-    FOR NO KEY UPDATE OF i, rc SKIP LOCKED
+    SELECT repository, number, language, priority FROM (
+        SELECT k.repository, k.number, k.priority, (
+            SELECT r.language FROM {issue}
+              AND i.repository = k.repository AND i.number = k.number AND {caps}{cloneable}
+            FOR NO KEY UPDATE OF i, rc SKIP LOCKED
+        ) AS language
+        FROM (
+            SELECT k.repository, k.number, k.priority FROM issue_rankings k
+            WHERE k.available{target}
+            ORDER BY k.priority DESC, k.repository, k.number
+            FOR NO KEY UPDATE SKIP LOCKED
+        ) k
+        OFFSET 0
+    ) walk
+    WHERE language IS NOT NULL
+    LIMIT 1
 ),
 language_claim AS (
     INSERT INTO token_budget (week_start, scope, key, claims)
@@ -258,14 +285,21 @@ def claim_sql(limits: ClaimLimits, *, targeted: bool = False) -> str:
     parameters PostgreSQL plans each of the first five calls again — ~4 ms each here, more than
     the execution).
     """
-    return _with_limits(_CLAIM.format(pr_load=_PR_LOAD, walk=_walk(limits, targeted)), limits)
+    text = _CLAIM.format(
+        pr_load=_PR_LOAD,
+        target=" AND k.repository = %(repository)s AND k.number = %(number)s" if targeted else "",
+        issue=_ISSUE.format(**PER_ROW),
+        caps=" AND ".join(_caps(PER_ROW).values()),
+        cloneable=_cloneable(limits, targeted=targeted),
+    )
+    return _with_limits(text, limits)
 
 
-def _walk(limits: ClaimLimits, targeted: bool) -> str:
-    """From the top of the claimable index, the first issue every cap allows."""
+def _walk(limits: ClaimLimits) -> str:
+    """From the top of the claimable index, the first issue every cap allows (no locks)."""
     return (
         f"{_from(PER_ROW)} AND {' AND '.join(_caps(PER_ROW).values())}"
-        f"{_cloneable(limits, targeted=targeted)}{_TARGET if targeted else ''} "
+        f"{_cloneable(limits, targeted=False)} "
         "ORDER BY k.priority DESC, k.repository, k.number LIMIT 1"
     )
 
@@ -280,7 +314,7 @@ def _with_limits(text: str, limits: ClaimLimits) -> str:
 @lru_cache(maxsize=32)
 def _free_probe_sql(limits: ClaimLimits) -> str:
     """Is any issue free of every cap, locks aside? The claim's walk without its locks."""
-    text = f"WITH pr_load AS MATERIALIZED ({_PR_LOAD}) SELECT 1 {_walk(limits, False)}"
+    text = f"WITH pr_load AS MATERIALIZED ({_PR_LOAD}) SELECT 1 {_walk(limits)}"
     return _with_limits(text, limits)
 
 
@@ -436,11 +470,20 @@ def held_by(conn: psycopg.Connection, agent_id: str) -> list[ClaimedIssue]:
     return [_claimed(row) for row in rows]
 
 
+# An agent's own claim, as the heartbeat, completion and failure address it. Only the primary key
+# may serve it: ``assigned_to = agent`` would let PostgreSQL pick issues_assigned_to_idx and
+# ``assignment_status = 'assigned'`` issues_heartbeat_idx — partial indexes whose dead entries (one
+# per claim ever made, by this agent or by all) it would walk, as a mid-storm ANALYZE that saw
+# few assigned rows made it do on every completion. ``IS NOT DISTINCT FROM`` proves neither
+# predicate, and the CHECK on issues ((status = 'assigned') = (assigned_to IS NOT NULL)) makes it
+# mean the same: a row assigned to this agent.
+_MINE = "repository = %s AND number = %s AND assigned_to IS NOT DISTINCT FROM %s"
+
+
 def heartbeat(conn: psycopg.Connection, agent_id: str, repository: str, number: int) -> bool:
     """Refresh the claim; False means it is no longer this agent's (released as stale)."""
     cur = conn.execute(
-        "UPDATE issues SET last_heartbeat_at = now() WHERE repository = %s AND number = %s "
-        "AND assigned_to = %s AND assignment_status = 'assigned'",
+        f"UPDATE issues SET last_heartbeat_at = now() WHERE {_MINE}",
         (repository, number, agent_id),
     )
     return cur.rowcount == 1
@@ -451,11 +494,10 @@ def complete(
 ) -> bool:
     """Mark the claimed issue completed; False when the claim was no longer this agent's."""
     cur = conn.execute(
-        """
+        f"""
         UPDATE issues SET assignment_status = 'completed', assigned_to = NULL,
             finished_at = now(), result = %s, last_error = NULL
-        WHERE repository = %s AND number = %s AND assigned_to = %s
-          AND assignment_status = 'assigned'
+        WHERE {_MINE}
         """,
         (result, repository, number, agent_id),
     )
@@ -475,13 +517,12 @@ def fail(
     """End a failed attempt: back to available (attempts + 1) or, at the maximum or when a retry
     cannot help, failed. Returns the new status, None when the claim was not this agent's."""
     row = conn.execute(
-        """
+        f"""
         UPDATE issues SET attempts = attempts + 1, assigned_to = NULL, last_error = %s,
             assignment_status = CASE WHEN %s AND attempts + 1 < %s THEN 'available'
                                      ELSE 'failed' END,
             finished_at = CASE WHEN %s AND attempts + 1 < %s THEN NULL ELSE now() END
-        WHERE repository = %s AND number = %s AND assigned_to = %s
-          AND assignment_status = 'assigned'
+        WHERE {_MINE}
         RETURNING assignment_status
         """,
         (error, retry, max_attempts, retry, max_attempts, repository, number, agent_id),

@@ -122,6 +122,74 @@ def test_a_claim_in_a_small_world_locks_one_repository_row(world, dsn):
     world.commit()
 
 
+def _plan(conn: psycopg.Connection, statement: str) -> str:
+    rows = conn.execute(f"EXPLAIN {statement}").fetchall()
+    return "\n".join(row[0] for row in rows)
+
+
+@pytest.fixture
+def half_claimed(conn: psycopg.Connection) -> psycopg.Connection:
+    """4,000 ranked issues, half of them taken and statistics gathered in between — what a
+    mid-storm ANALYZE sees."""
+    names = [f"org{n}/repo{n}" for n in range(80)]
+    seed(
+        conn,
+        dict.fromkeys(names, "python"),
+        [(names[k % 80], k // 80 + 1, ((k * 7919) % 4_001) / 4_001) for k in range(4_000)],
+    )
+    wide = _limits(max_active_per_repo=10**9, max_claims_per_repo=10**9)
+    wide = ClaimLimits(**{**wide.__dict__, "max_claims_per_language": 10**9})
+    with conn.cursor() as cur:
+        for n in range(2_000):
+            taken = claims.claim(conn, "agent-0", wide)
+            cur.execute(
+                "UPDATE issues SET assignment_status = 'completed', assigned_to = NULL "
+                "WHERE repository = %s AND number = %s",
+                (taken.repository, taken.number),
+            )
+            if n == 1_000:
+                conn.commit()
+                conn.execute("ANALYZE issues")
+                conn.execute("ANALYZE issue_rankings")
+    conn.commit()
+    conn.execute("ANALYZE repositories")
+    conn.commit()
+    return conn
+
+
+def test_the_claim_walks_the_index_whatever_the_statistics_say(half_claimed):
+    # The walk's plan must start returning at once: read every available ranking and sort them
+    # (what a plan for full retrieval picks with these statistics) costs a claim ~50 ms at 10^5.
+    plan = _plan(half_claimed, claims.claim_statement("agent-1", OPEN))
+    walk = plan[plan.index("CTE candidate") : plan.index("CTE language_claim")]
+    assert "Index Scan using issue_rankings_claimable_idx" in walk
+    assert "Sort" not in walk and "Seq Scan on issue_rankings" not in walk
+
+
+def test_completion_heartbeat_and_failure_use_the_primary_key(half_claimed):
+    # With few assigned rows in the statistics, a partial index over assigned rows looks cheap;
+    # walking it reads the dead entry of every claim ever made.
+    wide = ClaimLimits(**{**OPEN.__dict__, "max_claims_per_repo": 10**9})
+    wide = ClaimLimits(**{**wide.__dict__, "max_claims_per_language": 10**9})
+    taken = claims.claim(half_claimed, "agent-1", wide)
+    key = (taken.repository, taken.number)
+    half_claimed.commit()
+    scans = (
+        "SELECT pg_stat_get_xact_numscans('issues_pkey'::regclass), "
+        "pg_stat_get_xact_numscans('issues_heartbeat_idx'::regclass) "
+        "+ pg_stat_get_xact_numscans('issues_assigned_to_idx'::regclass)"
+    )
+    for end in (
+        lambda: claims.heartbeat(half_claimed, "agent-1", *key),
+        lambda: claims.complete(half_claimed, "agent-1", *key, None),
+        lambda: claims.fail(half_claimed, "agent-1", *key, "boom", max_attempts=3),
+    ):
+        assert end()
+        by_key, by_partial = half_claimed.execute(scans).fetchone()
+        assert by_key >= 1 and by_partial == 0
+        half_claimed.rollback()
+
+
 def test_the_claim_is_planned_once_per_connection(world, dsn):
     # No parameters and prepared at first use: PostgreSQL keeps one generic plan per connection
     # (with a parameter it plans the first five calls one by one; ~4 ms each).
