@@ -173,9 +173,18 @@ PER_ROW = {
     "repo_tokens": _BUDGET_ROW.format(column="reserved", scope="repository", key="i.repository"),
     "repo_seconds": _BUDGET_ROW.format(column="seconds", scope="repository", key="i.repository"),
     "language_claims": _BUDGET_ROW.format(column="claims", scope="language", key="r.language"),
-    "open_prs": "(SELECT pr.open_now FROM pr_load pr WHERE pr.repository = lower(i.repository))",
+    # The forge's load of this one repository, counted as _PR_LOAD counts it for all (sql/0090).
+    "open_prs": (
+        "((SELECT count(*) FROM pr_outcomes p WHERE p.state = 'open' "
+        "AND lower(p.repository) = lower(i.repository)) + "
+        "(SELECT count(*) FROM contributions c WHERE c.status IN ('reserved', 'pushed') "
+        "AND lower(c.repository) = lower(i.repository) "
+        f"AND c.updated_at > now() - interval '{STALE_RESERVATION}'))"
+    ),
     "prs_last_hour": (
-        "(SELECT pr.last_hour FROM pr_load pr WHERE pr.repository = lower(i.repository))"
+        "(SELECT count(*) FROM contributions c WHERE c.status IN ('reserved', 'pushed', 'opened') "
+        "AND lower(c.repository) = lower(i.repository) "
+        "AND c.created_at > now() - interval '1 hour')"
     ),
 }
 
@@ -237,8 +246,7 @@ def _cloneable(limits: ClaimLimits, *, targeted: bool) -> str:
 # stays locked until the claim commits: other agents skip it, and the caps reject it for them
 # too.
 _CLAIM = """
-WITH pr_load AS MATERIALIZED ({pr_load}),
-candidate AS MATERIALIZED (
+WITH candidate AS MATERIALIZED (
     SELECT repository, number, language, priority FROM (
         SELECT k.repository, k.number, k.priority, (
             SELECT r.language FROM {issue}
@@ -286,7 +294,6 @@ def claim_sql(limits: ClaimLimits, *, targeted: bool = False) -> str:
     the execution).
     """
     text = _CLAIM.format(
-        pr_load=_PR_LOAD,
         target=" AND k.repository = %(repository)s AND k.number = %(number)s" if targeted else "",
         issue=_ISSUE.format(**PER_ROW),
         caps=" AND ".join(_caps(PER_ROW).values()),
@@ -314,7 +321,7 @@ def _with_limits(text: str, limits: ClaimLimits) -> str:
 @lru_cache(maxsize=32)
 def _free_probe_sql(limits: ClaimLimits) -> str:
     """Is any issue free of every cap, locks aside? The claim's walk without its locks."""
-    text = f"WITH pr_load AS MATERIALIZED ({_PR_LOAD}) SELECT 1 {_walk(limits)}"
+    text = f"SELECT 1 {_walk(limits)}"
     return _with_limits(text, limits)
 
 
