@@ -450,6 +450,13 @@ def _target_unavailable(conn: psycopg.Connection, target: tuple[str, int]) -> st
     return None
 
 
+# Narrows a search for live claims to repositories with one (sql/0092: no index of `issues`
+# mentions the assignment columns, so claims and completions rewrite rows in place). The trigger
+# keeps repository_claims.active equal to the repository's assigned issues; the primary key's
+# prefix then lists each one's issues.
+ACTIVE_REPOSITORY = "i.repository IN (SELECT repository FROM repository_claims WHERE active > 0)"
+
+
 def assignment_of(
     conn: psycopg.Connection, repository: str, number: int
 ) -> tuple[str, str | None] | None:
@@ -464,12 +471,12 @@ def assignment_of(
 def held_by(conn: psycopg.Connection, agent_id: str) -> list[ClaimedIssue]:
     """Issues this agent holds (after a lost connection: did my claim commit?)."""
     rows = conn.execute(
-        """
+        f"""
         SELECT i.repository, i.number, i.title, r.language, k.priority, i.category,
                i.cost_estimate, i.attempts, i.assigned_to, i.assigned_at, i.data
         FROM issues i JOIN repositories r ON r.name = i.repository
         LEFT JOIN issue_rankings k ON k.repository = i.repository AND k.number = i.number
-        WHERE i.assigned_to = %s AND i.assignment_status = 'assigned'
+        WHERE i.assigned_to = %s AND i.assignment_status = 'assigned' AND {ACTIVE_REPOSITORY}
         ORDER BY i.assigned_at
         """,
         (agent_id,),
@@ -547,8 +554,9 @@ def release(
         clause = " AND repository = %s AND number = %s"
         params += list(target)
     rows = conn.execute(
-        "UPDATE issues SET assignment_status = 'available', assigned_to = NULL "
-        f"WHERE assigned_to = %s AND assignment_status = 'assigned'{clause} "
+        "UPDATE issues i SET assignment_status = 'available', assigned_to = NULL "
+        f"WHERE assigned_to = %s AND assignment_status = 'assigned' AND {ACTIVE_REPOSITORY}"
+        f"{clause} "
         "RETURNING repository, number",
         params,
     ).fetchall()
@@ -572,10 +580,10 @@ def release_stale(
     are skipped: their agent is alive. Locks are taken in key order so concurrent cleanups
     cannot deadlock."""
     rows = conn.execute(
-        """
+        f"""
         WITH stale AS MATERIALIZED (
-            SELECT repository, number FROM issues
-            WHERE assignment_status = 'assigned'
+            SELECT repository, number FROM issues i
+            WHERE assignment_status = 'assigned' AND {ACTIVE_REPOSITORY}
               AND COALESCE(last_heartbeat_at, assigned_at)
                   < now() - make_interval(secs => %(timeout)s)
             ORDER BY repository, number
@@ -607,7 +615,7 @@ def assignments(
     stale_after_seconds: float | None = None,
 ) -> list[dict[str, Any]]:
     """Live claims with their heartbeat age (seconds), oldest first."""
-    clauses = ["i.assignment_status = 'assigned'"]
+    clauses = ["i.assignment_status = 'assigned'", ACTIVE_REPOSITORY]
     params: list[Any] = []
     if agent_id is not None:
         clauses.append("i.assigned_to = %s")

@@ -361,8 +361,8 @@ def _bulk(conn: psycopg.Connection, diff: RankingDiff, stored_rows: int) -> bool
     return writes >= BULK_SHARE * table
 
 
-# Issues not available (assigned, completed, failed): found through their partial index,
-# issues_held_idx (sql/0071), whose predicate this is.
+# Issues not available (assigned, completed, failed): a scan of issues (sql/0092 dropped their
+# partial index so claims and completions rewrite issue rows in place; a ranking write is rare).
 _HELD_ISSUES = """
     SELECT repository, number FROM issues WHERE assignment_status <> 'available'
 """

@@ -13,6 +13,8 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
+from globallm_assets.store.claims import ACTIVE_REPOSITORY
+
 VERDICTS = ("approved", "rejected", "undecided")
 ASSIGNMENT_STATES = ("available", "assigned", "completed", "failed")
 PR_STATES = ("open", "merged", "closed")
@@ -64,12 +66,12 @@ def agent_counts(conn: psycopg.Connection, stale_after_seconds: float) -> dict[s
     """Agents holding a claim with a fresh heartbeat (active) or only stale ones (stale), the
     live and stale claims, and the agents that reserved budget this week (seen)."""
     row = conn.execute(
-        """
+        f"""
         WITH live AS (
             SELECT assigned_to AS agent,
                    COALESCE(last_heartbeat_at, assigned_at)
                        < now() - make_interval(secs => %(stale)s) AS stale
-            FROM issues WHERE assignment_status = 'assigned'
+            FROM issues i WHERE assignment_status = 'assigned' AND {ACTIVE_REPOSITORY}
         ),
         agents AS (SELECT agent, bool_and(stale) AS stale FROM live GROUP BY agent)
         SELECT (SELECT count(*) FROM agents WHERE NOT stale),

@@ -175,9 +175,11 @@ def test_completion_heartbeat_and_failure_use_the_primary_key(half_claimed):
     key = (taken.repository, taken.number)
     half_claimed.commit()
     scans = (
-        "SELECT pg_stat_get_xact_numscans('issues_pkey'::regclass), "
-        "pg_stat_get_xact_numscans('issues_heartbeat_idx'::regclass) "
-        "+ pg_stat_get_xact_numscans('issues_assigned_to_idx'::regclass)"
+        "SELECT sum(pg_stat_get_xact_numscans(indexrelid)) "
+        "FILTER (WHERE indexrelid = 'issues_pkey'::regclass), "
+        "COALESCE(sum(pg_stat_get_xact_numscans(indexrelid)) "
+        "FILTER (WHERE indexrelid <> 'issues_pkey'::regclass), 0) "
+        "FROM pg_index WHERE indrelid = 'issues'::regclass"
     )
     for end in (
         lambda: claims.heartbeat(half_claimed, "agent-1", *key),
@@ -188,6 +190,36 @@ def test_completion_heartbeat_and_failure_use_the_primary_key(half_claimed):
         by_key, by_partial = half_claimed.execute(scans).fetchone()
         assert by_key >= 1 and by_partial == 0
         half_claimed.rollback()
+
+
+def test_a_claim_and_its_completion_rewrite_the_issue_in_place(world):
+    # No index of issues mentions a column they change (sql/0092), so both are HOT updates: no
+    # index entry added, none left dead for the next reader to walk.
+    taken = claims.claim(world, "agent-1", OPEN)
+    assert claims.complete(world, "agent-1", taken.repository, taken.number, None)
+    updated, hot = world.execute(
+        "SELECT pg_stat_get_xact_tuples_updated('issues'::regclass), "
+        "pg_stat_get_xact_tuples_hot_updated('issues'::regclass)"
+    ).fetchone()
+    assert (updated, hot) == (2, 2)
+    world.commit()
+
+
+def test_live_claims_are_found_through_their_repositories(world):
+    # Without an index on the assignment columns, the readers of live claims narrow to the
+    # repositories the trigger counts as active; every assigned issue must still be found.
+    for n, target in enumerate([("gopher/c", 2), ("acme/a", 1)]):
+        assert _claim(world, f"agent-{n}", target=target).key == f"{target[0]}#{target[1]}"
+    assert [c.key for c in claims.held_by(world, "agent-1")] == ["acme/a#1"]
+    assert {row["agent_id"] for row in claims.assignments(world)} == {"agent-0", "agent-1"}
+    assert claims.release(world, "agent-0") == [("gopher/c", 2)]
+    world.commit()
+    assert [row["agent_id"] for row in claims.assignments(world)] == ["agent-1"]
+    world.execute("UPDATE issues SET last_heartbeat_at = now() - interval '1 hour'")
+    stale = claims.release_stale(world, 60, max_attempts=3)
+    world.commit()
+    assert [(s.repository, s.number, s.status) for s in stale] == [("acme/a", 1, "available")]
+    assert world.execute("SELECT sum(active) FROM repository_claims").fetchone() == (0,)
 
 
 def test_the_claim_is_planned_once_per_connection(world, dsn):
