@@ -485,12 +485,12 @@ def held_by(conn: psycopg.Connection, agent_id: str) -> list[ClaimedIssue]:
 
 
 # An agent's own claim, as the heartbeat, completion and failure address it. Only the primary key
-# may serve it: ``assigned_to = agent`` would let PostgreSQL pick issues_assigned_to_idx and
-# ``assignment_status = 'assigned'`` issues_heartbeat_idx — partial indexes whose dead entries (one
-# per claim ever made, by this agent or by all) it would walk, as a mid-storm ANALYZE that saw
-# few assigned rows made it do on every completion. ``IS NOT DISTINCT FROM`` proves neither
-# predicate, and the CHECK on issues ((status = 'assigned') = (assigned_to IS NOT NULL)) makes it
-# mean the same: a row assigned to this agent.
+# may serve it: with ``assigned_to = agent`` or ``assignment_status = 'assigned'`` PostgreSQL
+# could pick a partial index over those columns (sql/0092 dropped them; a mid-storm ANALYZE that
+# saw few assigned rows made every completion walk the heartbeat index's dead entries, one per
+# claim ever made). ``IS NOT DISTINCT FROM`` proves no such predicate, and the CHECK on issues
+# ((status = 'assigned') = (assigned_to IS NOT NULL)) makes it mean the same: a row assigned to
+# this agent. A test counts the index scans.
 _MINE = "repository = %s AND number = %s AND assigned_to IS NOT DISTINCT FROM %s"
 
 
