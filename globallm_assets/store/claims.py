@@ -7,7 +7,7 @@ its caps' lookups); for each, it checks every cap and the budget and locks the i
 repository's ``repository_claims`` row, again SKIP LOCKED; the first row that passes is claimed.
 It bumps the language's weekly claim count with a guarded upsert and assigns the issue. The
 repository caps are checked on the locked row's newest version and the language cap by the
-guarded upsert, so no interleaving of agents can exceed them. A trigger (sql/0040) keeps the
+guarded upsert, so no interleaving of agents can exceed them. A trigger (sql/0091) keeps the
 repository counts equal to the issues actually assigned.
 
 States: available → assigned → completed | failed; a stale or failed attempt returns the issue
@@ -222,7 +222,12 @@ def _from(lookups: dict[str, str]) -> str:
     return _FROM.format(**lookups)
 
 
-_TARGET = " AND i.repository = %(repository)s AND i.number = %(number)s"
+def _target(alias: str) -> str:
+    """The filter of a claim for one named issue, on table ``alias``."""
+    return f" AND {alias}.repository = %(repository)s AND {alias}.number = %(number)s"
+
+
+_TARGET = _target("i")
 
 # ``can_attempt``: a simulated repository exists on no forge, so an attempt could only fail.
 CLONEABLE = (
@@ -294,7 +299,7 @@ def claim_sql(limits: ClaimLimits, *, targeted: bool = False) -> str:
     the execution).
     """
     text = _CLAIM.format(
-        target=" AND k.repository = %(repository)s AND k.number = %(number)s" if targeted else "",
+        target=_target("k") if targeted else "",
         issue=_ISSUE.format(**PER_ROW),
         caps=" AND ".join(_caps(PER_ROW).values()),
         cloneable=_cloneable(limits, targeted=targeted),

@@ -137,8 +137,9 @@ def half_claimed(conn: psycopg.Connection) -> psycopg.Connection:
         dict.fromkeys(names, "python"),
         [(names[k % 80], k // 80 + 1, ((k * 7919) % 4_001) / 4_001) for k in range(4_000)],
     )
-    wide = _limits(max_active_per_repo=10**9, max_claims_per_repo=10**9)
-    wide = ClaimLimits(**{**wide.__dict__, "max_claims_per_language": 10**9})
+    wide = _limits(
+        max_active_per_repo=10**9, max_claims_per_repo=10**9, max_claims_per_language=10**9
+    )
     with conn.cursor() as cur:
         for n in range(2_000):
             taken = claims.claim(conn, "agent-0", wide)
@@ -169,8 +170,7 @@ def test_the_claim_walks_the_index_whatever_the_statistics_say(half_claimed):
 def test_completion_heartbeat_and_failure_use_the_primary_key(half_claimed):
     # With few assigned rows in the statistics, a partial index over assigned rows looks cheap;
     # walking it reads the dead entry of every claim ever made.
-    wide = ClaimLimits(**{**OPEN.__dict__, "max_claims_per_repo": 10**9})
-    wide = ClaimLimits(**{**wide.__dict__, "max_claims_per_language": 10**9})
+    wide = _limits(max_claims_per_repo=10**9, max_claims_per_language=10**9)
     taken = claims.claim(half_claimed, "agent-1", wide)
     key = (taken.repository, taken.number)
     half_claimed.commit()
