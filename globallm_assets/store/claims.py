@@ -166,12 +166,16 @@ _BUDGET_ROW = (
     "AND tb.scope = '{scope}' AND tb.key = {key})"
 )
 PER_ROW = {
-    "joins": "",
+    # The repository's budget row this week: one probe serves both of its caps.
+    "joins": """
+    LEFT JOIN token_budget tb
+           ON tb.week_start = budget_week(now()) AND tb.scope = 'repository'
+          AND tb.key = i.repository""",
     "opted_out": (
         "(SELECT f.opted_out FROM issue_fetch_state f WHERE f.repository = i.repository)"
     ),
-    "repo_tokens": _BUDGET_ROW.format(column="reserved", scope="repository", key="i.repository"),
-    "repo_seconds": _BUDGET_ROW.format(column="seconds", scope="repository", key="i.repository"),
+    "repo_tokens": "tb.reserved",
+    "repo_seconds": "tb.seconds",
     "language_claims": _BUDGET_ROW.format(column="claims", scope="language", key="r.language"),
     # The forge's load of this one repository, counted as _PR_LOAD counts it for all (sql/0090).
     "open_prs": (
@@ -188,9 +192,10 @@ PER_ROW = {
     ),
 }
 
+# The week's one total row (its key is '' by the table's CHECK), probed by its primary key.
 _WEEK_TOKENS = (
-    "(SELECT COALESCE(sum(reserved), 0) FROM token_budget "
-    "WHERE week_start = budget_week(now()) AND scope = 'total')"
+    "COALESCE((SELECT reserved FROM token_budget "
+    "WHERE week_start = budget_week(now()) AND scope = 'total' AND key = ''), 0)"
 )
 
 # Each cap is named so a claim that finds nothing can say which caps held the candidates back.
@@ -384,7 +389,7 @@ def diagnose(
 ) -> Diagnosis:
     """Explain an empty claim without locking anything."""
     params: dict[str, Any] = dict(limits.params())
-    week_tokens = conn.execute(_WEEK_TOKENS).fetchone()
+    week_tokens = conn.execute(f"SELECT {_WEEK_TOKENS}").fetchone()
     committed = int(week_tokens[0]) if week_tokens else 0
     if committed >= limits.weekly_tokens:
         return Diagnosis(

@@ -205,6 +205,50 @@ def test_a_claim_and_its_completion_rewrite_the_issue_in_place(world):
     world.commit()
 
 
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "INSERT INTO issues (repository, number, title) VALUES ('acme/a', 0, 'zero')",
+        "INSERT INTO issues (repository, number, title, state) VALUES ('acme/a', 9, 't', 'gone')",
+        "UPDATE issues SET solvability = 1.5 WHERE repository = 'acme/a'",
+        "UPDATE issues SET urgency = -0.1 WHERE repository = 'acme/a'",
+        "UPDATE issues SET urgency = 0.5, complexity = 0 WHERE repository = 'acme/a'",
+        "UPDATE issues SET complexity = 11 WHERE repository = 'acme/a'",
+        "UPDATE issues SET cost_estimate = -1 WHERE repository = 'acme/a'",
+        "UPDATE issues SET attempts = -1 WHERE repository = 'acme/a'",
+        "UPDATE issues SET assignment_status = 'assigned' WHERE repository = 'acme/a'",
+        "UPDATE issues SET assignment_status = 'lost' WHERE repository = 'acme/a'",
+        "UPDATE token_budget SET claims = -1",
+        "INSERT INTO token_budget (week_start, scope, key) VALUES (now(), 'total', 'x')",
+        "UPDATE repository_claims SET active = -1",
+    ],
+)
+def test_values_are_checked_only_where_a_statement_writes_them(world, statement):
+    # sql/0093: the issue's value checks run for statements that set those columns (a trigger
+    # limited to them), not for claims and completions; every bad value is still refused, and
+    # nothing of the statement is kept.
+    claims.claim(world, "agent-1", OPEN)
+    world.commit()
+    before = world.execute("SELECT count(*), sum(number) FROM issues").fetchone()
+    with pytest.raises(psycopg.errors.CheckViolation):
+        world.execute(statement)
+    world.rollback()
+    assert world.execute("SELECT count(*), sum(number) FROM issues").fetchone() == before
+    assert world.execute("SELECT min(claims) FROM token_budget").fetchone() == (1,)
+
+
+def test_good_values_pass_the_checks(world):
+    world.execute(
+        "UPDATE issues SET solvability = 1, urgency = 0, complexity = 10, cost_estimate = 0, "
+        "attempts = 2, state = 'closed' WHERE repository = 'acme/a' AND number = 1"
+    )
+    world.execute("INSERT INTO issues (repository, number, title) VALUES ('acme/b', 7, 'new')")
+    world.commit()
+    assert world.execute(
+        "SELECT state, complexity FROM issues WHERE repository = 'acme/a' AND number = 1"
+    ).fetchone() == ("closed", 10)
+
+
 def test_live_claims_are_found_through_their_repositories(world):
     # Without an index on the assignment columns, the readers of live claims narrow to the
     # repositories the trigger counts as active; every assigned issue must still be found.
