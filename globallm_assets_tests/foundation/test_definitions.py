@@ -13,6 +13,22 @@ from globallm_assets.settings import load_settings
 from globallm_assets.store.db import locate
 
 
+def test_loading_the_code_location_prints_no_beta_warning():
+    # Every Dagster BetaWarning made an error: Dagster's own re-creation of the sensors must not
+    # reach a user of `globallm run` or the UI as a warning on every load.
+    load = (
+        "import warnings, dagster; warnings.simplefilter('error', dagster.BetaWarning); "
+        "import globallm_assets.definitions as d; d.defs.get_repository_def()"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", load],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr.strip().splitlines()[-1:]
+
+
 def test_definitions_load_with_assets_checks_jobs_and_automation():
     repo = defs.get_repository_def()
     keys = {key.to_user_string() for key in repo.asset_graph.get_all_asset_keys()}
