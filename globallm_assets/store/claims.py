@@ -138,15 +138,19 @@ _FROM = f"""
       AND k.available AND i.repository = k.repository AND i.number = k.number
 """
 
+# The repository's budget row this week (`tb`): joined in both forms below, one probe for both
+# of its caps (tokens and seconds).
+_REPOSITORY_BUDGET = """
+    LEFT JOIN token_budget tb
+           ON tb.week_start = budget_week(now()) AND tb.scope = 'repository'
+          AND tb.key = i.repository"""
+
 # The lookups joined: for the statements that read every candidate (the diagnosis, the fix
 # sensor's list), where hash joins beat a lookup per row. `f` the repository's fetch state,
 # `tb` its budget row this week, `tl` the language's claims this week, `pr` the forge's load.
-_JOINS = """
+_JOINS = f"""
     LEFT JOIN pr_load pr ON pr.repository = lower(i.repository)
-    LEFT JOIN issue_fetch_state f ON f.repository = i.repository
-    LEFT JOIN token_budget tb
-           ON tb.week_start = budget_week(now()) AND tb.scope = 'repository'
-          AND tb.key = i.repository
+    LEFT JOIN issue_fetch_state f ON f.repository = i.repository{_REPOSITORY_BUDGET}
     LEFT JOIN language_week tl ON tl.language = r.language"""
 JOINED = {
     "joins": _JOINS,
@@ -160,17 +164,14 @@ JOINED = {
 
 # The same lookups per candidate row, for the claim: it reads a handful of rows, and with eight
 # joined relations PostgreSQL spent ~40 ms planning it (the join search), where four plan in
-# ~4 ms (and, prepared without parameters, once per connection). Each lookup is one probe.
+# ~4 ms (and, prepared without parameters, once per connection). Each lookup is one probe; the
+# repository's budget row is joined (four relations), as it serves two caps.
 _BUDGET_ROW = (
     "(SELECT tb.{column} FROM token_budget tb WHERE tb.week_start = budget_week(now()) "
     "AND tb.scope = '{scope}' AND tb.key = {key})"
 )
 PER_ROW = {
-    # The repository's budget row this week: one probe serves both of its caps.
-    "joins": """
-    LEFT JOIN token_budget tb
-           ON tb.week_start = budget_week(now()) AND tb.scope = 'repository'
-          AND tb.key = i.repository""",
+    "joins": _REPOSITORY_BUDGET,
     "opted_out": (
         "(SELECT f.opted_out FROM issue_fetch_state f WHERE f.repository = i.repository)"
     ),
