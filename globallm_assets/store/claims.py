@@ -255,10 +255,13 @@ def _cloneable(limits: ClaimLimits, *, targeted: bool) -> str:
 # read and sort every available ranking on each claim. OFFSET 0 keeps the check from being
 # copied into the outer filter (it would run, and lock, twice). A ranking the check rejects
 # stays locked until the claim commits: other agents skip it, and the caps reject it for them
-# too.
+# too. The candidate row also turns this transaction's commit asynchronous (module docstring)
+# in its own projection, computed for the one row the LIMIT takes: a subquery joined into the
+# UPDATE for it cost three plan nodes, each started on every claim.
 _CLAIM = """
 WITH candidate AS MATERIALIZED (
-    SELECT repository, number, language, priority FROM (
+    SELECT repository, number, language, priority,
+           set_config('synchronous_commit', 'off', true) AS quick_commit FROM (
         SELECT k.repository, k.number, k.priority, (
             SELECT r.language FROM {issue}
               AND i.repository = k.repository AND i.number = k.number AND {caps}{cloneable}
@@ -286,8 +289,7 @@ language_claim AS (
 UPDATE issues i
 SET assignment_status = 'assigned', assigned_to = %(agent)s, assigned_at = now(),
     last_heartbeat_at = now(), last_agent = %(agent)s
-FROM candidate c, language_claim l,
-     (SELECT set_config('synchronous_commit', 'off', true)) AS quick_commit
+FROM candidate c, language_claim l
 WHERE i.repository = c.repository AND i.number = c.number
 RETURNING i.repository, i.number, i.title, c.language, c.priority, i.category,
           i.cost_estimate, i.attempts, i.assigned_to, i.assigned_at, i.data
