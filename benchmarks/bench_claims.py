@@ -192,11 +192,17 @@ def fresh_copy(admin_dsn: str, template: str, name: str) -> str:
     return with_dbname(admin_dsn, name)
 
 
+def process_cpu(pid: int, *, reaped_children: bool = False) -> float:
+    """CPU seconds (user + system) of a process, or of its exited children it reaped."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    first = 13 if reaped_children else 11
+    return (int(fields[first]) + int(fields[first + 1])) / os.sysconf("SC_CLK_TCK")
+
+
 def server_cpu(server) -> float:
     """CPU seconds of the server's exited backends (the postmaster reaps them)."""
     pid = int((server.pgdata / "postmaster.pid").read_text().splitlines()[0])
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")
+    return process_cpu(pid, reaped_children=True)
 
 
 def storm(server, mode: str, dsn: str, agents: int, seconds: float, work: Path) -> dict:
