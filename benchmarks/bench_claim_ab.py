@@ -66,15 +66,20 @@ def prepare(admin_dsn: str, label: str, issues: int) -> None:
     with psycopg.connect(dsn, autocommit=True) as conn:
         first = store.claim(conn, _AGENT, limits)
         store.complete(conn, _AGENT, first.repository, first.number, None)
-    recorder = _Recorder()
-    store.complete(recorder, _AGENT, _REPOSITORY, _NUMBER, None)
+    complete = getattr(store, "COMPLETE", None)  # a direct.Statement since it is sent by name
+    if complete is not None:
+        query, params = complete.text, [None, _REPOSITORY, _NUMBER, _AGENT]
+    else:  # older checkouts: what their completion passes to conn.execute
+        recorder = _Recorder()
+        store.complete(recorder, _AGENT, _REPOSITORY, _NUMBER, None)
+        query, params = recorder.query, recorder.params
     print(
         json.dumps(
             {
                 "dsn": dsn,
                 "claim": store.claim_statement(_AGENT, limits),
-                "complete": recorder.query,
-                "params": recorder.params,
+                "complete": query,
+                "params": params,
             }
         )
     )

@@ -57,14 +57,18 @@ def worker(mode: str, dsn: str, out: Path, deadline_seconds: float) -> None:
     from globallm_assets.services import claim as service
     from globallm_assets.settings import load_settings
     from globallm_assets.store import claims as store
+    from globallm_assets.store import direct
 
     settings = load_settings()
     agent = service.AgentIdentity.current().id
     limits = service.claim_limits(settings)
     conn = None if mode == "service" else psycopg.connect(dsn, autocommit=True)
-    sql = None if conn is None else store.claim_statement(agent, limits)
-    if mode == "naive":
-        sql = sql.replace("SKIP LOCKED", "")
+    statement = None
+    if conn is not None:  # the kernel: the claim statement alone, sent as the product sends it
+        sql = store.claim_statement(agent, limits)
+        if mode == "naive":
+            sql = sql.replace("SKIP LOCKED", "")
+        statement = direct.Statement(sql, parameters=False)
     claimed: list[str] = []
     latencies: list[float] = []
     empty = deadlocks = 0
@@ -87,7 +91,12 @@ def worker(mode: str, dsn: str, out: Path, deadline_seconds: float) -> None:
             key = None if got is None else (got.repository, got.number)
         else:
             try:
-                row = conn.execute(sql, prepare=True).fetchone()
+                result = direct.execute(conn, statement)
+                row = (
+                    (result.get_value(0, 0).decode(), int(result.get_value(0, 1)))
+                    if result.ntuples
+                    else None
+                )
             except psycopg.errors.DeadlockDetected:
                 # Queueing on locks in any order deadlocks; PostgreSQL aborts one waiter.
                 deadlocks += 1
@@ -274,6 +283,7 @@ def solo_cpu(mode: str, dsn: str, pairs: int) -> float:
     from globallm_assets.services import claim as service
     from globallm_assets.settings import load_settings
     from globallm_assets.store import claims as store
+    from globallm_assets.store import direct
     from globallm_assets.store.db import close_pools
 
     settings = load_settings()
@@ -282,7 +292,7 @@ def solo_cpu(mode: str, dsn: str, pairs: int) -> float:
     conn = None
     if mode == "kernel":
         conn = psycopg.connect(dsn, autocommit=True)
-        sql = store.claim_statement(agent, limits)
+        statement = direct.Statement(store.claim_statement(agent, limits), parameters=False)
 
     def one() -> None:
         if conn is None:
@@ -290,9 +300,10 @@ def solo_cpu(mode: str, dsn: str, pairs: int) -> float:
             assert got is not None, "the solo database ran out of issues"
             assert service.complete(settings, dsn, got, None)
         else:
-            row = conn.execute(sql, prepare=True).fetchone()
-            assert row is not None, "the solo database ran out of issues"
-            assert store.complete(conn, agent, row[0], row[1], None)
+            result = direct.execute(conn, statement)
+            assert result.ntuples, "the solo database ran out of issues"
+            key = (result.get_value(0, 0).decode(), int(result.get_value(0, 1)))
+            assert store.complete(conn, agent, *key, None)
 
     try:
         for _ in range(50):  # warm up: pool open, statement prepared and planned

@@ -34,6 +34,7 @@ from psycopg import sql
 from psycopg.rows import dict_row
 
 from globallm_assets.core.models import IssueRecord
+from globallm_assets.store import direct
 from globallm_assets.store.forge import STALE_RESERVATION
 
 
@@ -345,6 +346,11 @@ def claim_statement(agent_id: str, limits: ClaimLimits) -> str:
     return claim_sql(limits).replace("%(agent)s", sql.Literal(agent_id).as_string(None))
 
 
+@lru_cache(maxsize=64)
+def _claim_direct(agent_id: str, limits: ClaimLimits) -> direct.Statement:
+    return direct.Statement(claim_statement(agent_id, limits), parameters=False)
+
+
 def _claimed(row: tuple[Any, ...]) -> ClaimedIssue:
     (repository, number, title, language, priority, category, cost, attempts, agent, at, data) = row
     return ClaimedIssue(
@@ -371,7 +377,7 @@ def claim(
 ) -> ClaimedIssue | None:
     """Claim the best issue the caps allow (or exactly ``target``); None when none was free."""
     if target is None:
-        row = conn.execute(claim_statement(agent_id, limits), prepare=True).fetchone()
+        row = direct.first_row(conn, direct.execute(conn, _claim_direct(agent_id, limits)))
     else:
         params = {"agent": agent_id, "repository": target[0], "number": target[1]}
         row = conn.execute(claim_sql(limits, targeted=True), params).fetchone()
@@ -516,19 +522,22 @@ def heartbeat(conn: psycopg.Connection, agent_id: str, repository: str, number: 
     return cur.rowcount == 1
 
 
+# Parameters: result, repository, number, agent. Sent through store/direct.py, as the claim.
+COMPLETE = direct.Statement(
+    f"""
+    UPDATE issues SET assignment_status = 'completed', assigned_to = NULL,
+        finished_at = now(), result = %s, last_error = NULL
+    WHERE {_MINE}
+    """
+)
+
+
 def complete(
     conn: psycopg.Connection, agent_id: str, repository: str, number: int, result: str | None
 ) -> bool:
     """Mark the claimed issue completed; False when the claim was no longer this agent's."""
-    cur = conn.execute(
-        f"""
-        UPDATE issues SET assignment_status = 'completed', assigned_to = NULL,
-            finished_at = now(), result = %s, last_error = NULL
-        WHERE {_MINE}
-        """,
-        (result, repository, number, agent_id),
-    )
-    return cur.rowcount == 1
+    done = direct.execute(conn, COMPLETE, (result, repository, number, agent_id))
+    return done.command_tuples == 1
 
 
 def fail(
