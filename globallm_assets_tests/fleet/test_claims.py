@@ -218,15 +218,24 @@ def test_a_claim_and_its_completion_rewrite_the_issue_in_place(world):
         "UPDATE issues SET attempts = -1 WHERE repository = 'acme/a'",
         "UPDATE issues SET assignment_status = 'assigned' WHERE repository = 'acme/a'",
         "UPDATE issues SET assignment_status = 'lost' WHERE repository = 'acme/a'",
+        "UPDATE issues SET assigned_to = 'agent-9' WHERE assignment_status = 'available'",
+        "UPDATE issues SET assigned_to = NULL WHERE assignment_status = 'assigned'",
         "UPDATE token_budget SET claims = -1",
+        "UPDATE token_budget SET reserved = -1",
+        "UPDATE token_budget SET seconds = seconds - 1",
+        "UPDATE token_budget SET cost_usd = -0.5",
+        "UPDATE token_budget SET key = '' WHERE scope = 'language'",
         "INSERT INTO token_budget (week_start, scope, key) VALUES (now(), 'total', 'x')",
+        "INSERT INTO token_budget (week_start, scope, key) VALUES (now(), 'weekly', 'x')",
         "UPDATE repository_claims SET active = -1",
+        "UPDATE repository_claims SET week_claims = week_claims - 5",
     ],
 )
 def test_values_are_checked_only_where_a_statement_writes_them(world, statement):
-    # sql/0093: the issue's value checks run for statements that set those columns (a trigger
-    # limited to them), not for claims and completions; every bad value is still refused, and
-    # nothing of the statement is kept.
+    # sql/0093 and sql/0094: the issue's value checks run for statements that set those
+    # columns (a trigger limited to them), the assignment rule in the assignment trigger, the
+    # counters' through domains; none is prepared again for every claim and completion. Every
+    # bad value is still refused, and nothing of the statement is kept.
     claims.claim(world, "agent-1", OPEN)
     world.commit()
     before = world.execute("SELECT count(*), sum(number) FROM issues").fetchone()
