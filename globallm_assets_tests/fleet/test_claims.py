@@ -4,6 +4,7 @@ concurrency, heartbeats, stale recovery, attempts and failure."""
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 
 import psycopg
@@ -569,3 +570,64 @@ def test_the_forges_hourly_pr_rate_holds_back_a_repositorys_issues(world):
     assert [t.key if t else None for t in taken] == ["acme/a#1", "acme/b#1", None]
     reason = claims.diagnose(world, OPEN).reason
     assert "2 by per-repository PR rate" in reason and "open-PR cap" not in reason
+
+
+def test_claimed_rankings_leave_the_walk_after_two_thousand_claims(dsn):
+    # sql/0095: a claimed ranking's entry in the claimable index stays, dead, until a vacuum,
+    # and every later claim steps over it. With 30,000 rankings PostgreSQL's default would
+    # vacuum only after ~6,000 changes; the table's own threshold (2,000) and the embedded
+    # server's 5 s naptime clear them while claims go on.
+    wide = _limits(
+        max_claims_per_repo=10**9, max_claims_per_language=10**9, weekly_tokens=10**12,
+        max_tokens_per_repo=10**12, max_seconds_per_repo=10**12,
+    )  # fmt: skip
+    repositories = {f"org/r{n}": "python" for n in range(300)}
+    names = list(repositories)
+    with psycopg.connect(dsn) as conn:
+        seed(
+            conn,
+            repositories,
+            [(names[k % 300], k // 300 + 1, 1.0 - k / 40_000) for k in range(30_000)],
+        )
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        # The seeding's inserts would trigger an autovacuum of their own: done here instead.
+        conn.execute("VACUUM ANALYZE")
+        vacuumed = _autovacuums(conn)
+
+        def walk_pages(pairs: int) -> float:
+            conn.execute("SELECT pg_stat_force_next_flush()")
+            before = _claimable_pages(conn)
+            for _ in range(pairs):
+                got = claims.claim(conn, "agent-1", wide)
+                assert claims.complete(conn, "agent-1", got.repository, got.number, None)
+            conn.execute("SELECT pg_stat_force_next_flush()")
+            return (_claimable_pages(conn) - before) / pairs
+
+        fresh = walk_pages(100)
+        walk_pages(1_800)
+        # 1,900–2,000 dead entries where the walk starts (no vacuum yet: at most 2,000 changes).
+        before = walk_pages(100)
+        assert _autovacuums(conn) == vacuumed
+        walk_pages(200)
+        deadline = time.monotonic() + 60
+        while _autovacuums(conn) == vacuumed and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert _autovacuums(conn) > vacuumed, "not vacuumed after 2,200 of 30,000 rows changed"
+        after = walk_pages(100)
+        assert before > fresh + 3, (fresh, before)  # the dead entries cost the walk pages
+        assert after < before - 3, (fresh, before, after)
+
+
+def _claimable_pages(conn: psycopg.Connection) -> int:
+    conn.execute("SELECT pg_stat_clear_snapshot()")
+    return conn.execute(
+        "SELECT idx_blks_hit + idx_blks_read FROM pg_statio_user_indexes "
+        "WHERE indexrelname = 'issue_rankings_claimable_idx'"
+    ).fetchone()[0]
+
+
+def _autovacuums(conn: psycopg.Connection) -> int:
+    conn.execute("SELECT pg_stat_clear_snapshot()")
+    return conn.execute(
+        "SELECT autovacuum_count FROM pg_stat_user_tables WHERE relname = 'issue_rankings'"
+    ).fetchone()[0]
