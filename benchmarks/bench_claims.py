@@ -57,18 +57,12 @@ def worker(mode: str, dsn: str, out: Path, deadline_seconds: float) -> None:
     from globallm_assets.services import claim as service
     from globallm_assets.settings import load_settings
     from globallm_assets.store import claims as store
-    from globallm_assets.store import direct
 
     settings = load_settings()
     agent = service.AgentIdentity.current().id
     limits = service.claim_limits(settings)
     conn = None if mode == "service" else psycopg.connect(dsn, autocommit=True)
-    statement = None
-    if conn is not None:  # the kernel: the claim statement alone, sent as the product sends it
-        sql = store.claim_statement(agent, limits)
-        if mode == "naive":
-            sql = sql.replace("SKIP LOCKED", "")
-        statement = direct.Statement(sql, parameters=False)
+    statement = None if conn is None else kernel_statement(agent, limits, naive=mode == "naive")
     claimed: list[str] = []
     latencies: list[float] = []
     empty = deadlocks = 0
@@ -91,12 +85,7 @@ def worker(mode: str, dsn: str, out: Path, deadline_seconds: float) -> None:
             key = None if got is None else (got.repository, got.number)
         else:
             try:
-                result = direct.execute(conn, statement)
-                row = (
-                    (result.get_value(0, 0).decode(), int(result.get_value(0, 1)))
-                    if result.ntuples
-                    else None
-                )
+                row = kernel_claim(conn, statement)
             except psycopg.errors.DeadlockDetected:
                 # Queueing on locks in any order deadlocks; PostgreSQL aborts one waiter.
                 deadlocks += 1
@@ -135,6 +124,26 @@ def worker(mode: str, dsn: str, out: Path, deadline_seconds: float) -> None:
             }
         )
     )
+
+
+def kernel_statement(agent: str, limits, *, naive: bool = False):
+    """The kernel: the product's claim statement alone, sent as the product sends it (by name,
+    through store/direct.py); ``naive`` drops its SKIP LOCKED."""
+    from globallm_assets.store import claims as store
+    from globallm_assets.store import direct
+
+    sql = store.claim_statement(agent, limits)
+    return direct.Statement(sql.replace("SKIP LOCKED", "") if naive else sql, parameters=False)
+
+
+def kernel_claim(conn, statement) -> tuple[str, int] | None:
+    """Run the kernel's claim; the claimed (repository, number), None when nothing was free."""
+    from globallm_assets.store import direct
+
+    result = direct.execute(conn, statement)
+    if not result.ntuples:
+        return None
+    return result.get_value(0, 0).decode(), int(result.get_value(0, 1))
 
 
 def _counted(function, calls: dict[str, int], name: str):
@@ -283,7 +292,6 @@ def solo_cpu(mode: str, dsn: str, pairs: int) -> float:
     from globallm_assets.services import claim as service
     from globallm_assets.settings import load_settings
     from globallm_assets.store import claims as store
-    from globallm_assets.store import direct
     from globallm_assets.store.db import close_pools
 
     settings = load_settings()
@@ -292,7 +300,7 @@ def solo_cpu(mode: str, dsn: str, pairs: int) -> float:
     conn = None
     if mode == "kernel":
         conn = psycopg.connect(dsn, autocommit=True)
-        statement = direct.Statement(store.claim_statement(agent, limits), parameters=False)
+        statement = kernel_statement(agent, limits)
 
     def one() -> None:
         if conn is None:
@@ -300,9 +308,8 @@ def solo_cpu(mode: str, dsn: str, pairs: int) -> float:
             assert got is not None, "the solo database ran out of issues"
             assert service.complete(settings, dsn, got, None)
         else:
-            result = direct.execute(conn, statement)
-            assert result.ntuples, "the solo database ran out of issues"
-            key = (result.get_value(0, 0).decode(), int(result.get_value(0, 1)))
+            key = kernel_claim(conn, statement)
+            assert key is not None, "the solo database ran out of issues"
             assert store.complete(conn, agent, *key, None)
 
     try:
