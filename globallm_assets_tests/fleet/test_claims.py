@@ -572,50 +572,112 @@ def test_the_forges_hourly_pr_rate_holds_back_a_repositorys_issues(world):
     assert "2 by per-repository PR rate" in reason and "open-PR cap" not in reason
 
 
-def test_claimed_rankings_leave_the_walk_after_two_thousand_claims(dsn):
-    # sql/0095: a claimed ranking's entry in the claimable index stays, dead, until a vacuum,
-    # and every later claim steps over it. With 30,000 rankings PostgreSQL's default would
-    # vacuum only after ~6,000 changes; the table's own threshold (2,000) and the embedded
-    # server's 5 s naptime clear them while claims go on.
-    wide = _limits(
-        max_claims_per_repo=10**9, max_claims_per_language=10**9, weekly_tokens=10**12,
-        max_tokens_per_repo=10**12, max_seconds_per_repo=10**12,
-    )  # fmt: skip
+_WIDE = _limits(
+    max_claims_per_repo=10**9, max_claims_per_language=10**9, weekly_tokens=10**12,
+    max_tokens_per_repo=10**12, max_seconds_per_repo=10**12,
+)  # fmt: skip
+
+
+def _seed_wide(dsn: str, issues: int) -> None:
+    """300 python repositories, ``issues`` ranked issues spread over them, then VACUUM ANALYZE
+    (the seeding's inserts would trigger an autovacuum of their own: done here instead)."""
     repositories = {f"org/r{n}": "python" for n in range(300)}
     names = list(repositories)
     with psycopg.connect(dsn) as conn:
         seed(
             conn,
             repositories,
-            [(names[k % 300], k // 300 + 1, 1.0 - k / 40_000) for k in range(30_000)],
+            [(names[k % 300], k // 300 + 1, 1.0 - k / (issues * 2)) for k in range(issues)],
         )
     with psycopg.connect(dsn, autocommit=True) as conn:
-        # The seeding's inserts would trigger an autovacuum of their own: done here instead.
         conn.execute("VACUUM ANALYZE")
+
+
+def _pairs(conn: psycopg.Connection, pairs: int) -> None:
+    for _ in range(pairs):
+        got = claims.claim(conn, "agent-1", _WIDE)
+        assert claims.complete(conn, "agent-1", got.repository, got.number, None)
+
+
+def _finish_top(conn: psycopg.Connection, count: int) -> None:
+    """What ``count`` claims leave behind, in one statement: the top available issues move out
+    of `available` through the same assignment trigger (their rankings' claimable entries die)."""
+    conn.execute(
+        "UPDATE issues i SET assignment_status = 'completed' FROM ("
+        " SELECT repository, number FROM issue_rankings WHERE available"
+        " ORDER BY priority DESC, repository, number LIMIT %s) k"
+        " WHERE i.repository = k.repository AND i.number = k.number",
+        (count,),
+    )
+
+
+def test_claimed_rankings_leave_the_walk_after_ten_thousand_claims(dsn):
+    # sql/0095, sql/0096: a claimed ranking's entry in the claimable index stays, dead, until a
+    # vacuum, and every later claim steps over it. With 40,000 rankings PostgreSQL's default
+    # would vacuum only after ~8,000 changes, and more as the table grows; the table's own
+    # fixed threshold (10,000) and the embedded server's 5 s naptime clear them while claims go
+    # on.
+    _seed_wide(dsn, 40_000)
+    with psycopg.connect(dsn, autocommit=True) as conn:
         vacuumed = _autovacuums(conn)
 
         def walk_pages(pairs: int) -> float:
             conn.execute("SELECT pg_stat_force_next_flush()")
             before = _claimable_pages(conn)
-            for _ in range(pairs):
-                got = claims.claim(conn, "agent-1", wide)
-                assert claims.complete(conn, "agent-1", got.repository, got.number, None)
+            _pairs(conn, pairs)
             conn.execute("SELECT pg_stat_force_next_flush()")
             return (_claimable_pages(conn) - before) / pairs
 
         fresh = walk_pages(100)
-        walk_pages(1_800)
-        # 1,900–2,000 dead entries where the walk starts (no vacuum yet: at most 2,000 changes).
+        _finish_top(conn, 9_400)
+        # ~9,500 dead entries where the walk starts (no vacuum yet: under 10,000 changes).
         before = walk_pages(100)
+        time.sleep(6)  # one naptime: nothing to vacuum yet
         assert _autovacuums(conn) == vacuumed
-        walk_pages(200)
+        _finish_top(conn, 600)
         deadline = time.monotonic() + 60
         while _autovacuums(conn) == vacuumed and time.monotonic() < deadline:
             time.sleep(0.5)
-        assert _autovacuums(conn) > vacuumed, "not vacuumed after 2,200 of 30,000 rows changed"
+        assert _autovacuums(conn) > vacuumed, "not vacuumed after 10,200 of 40,000 rows changed"
         after = walk_pages(100)
-        assert before > fresh + 3, (fresh, before)  # the dead entries cost the walk pages
-        assert after < before - 3, (fresh, before, after)
+        assert before > fresh + 10, (fresh, before)  # the dead entries cost the walk pages
+        assert after < before - 10, (fresh, before, after)
+
+
+def test_claims_leave_the_counter_tables_to_autovacuum_rarely(dsn):
+    # sql/0096: each autovacuum or autoanalyze of a table the claim reads makes every agent's
+    # backend parse and plan the claim again. Claims and completions update repository_claims
+    # and token_budget on every call (and issues, and issue_rankings); at PostgreSQL's defaults
+    # (50 rows + 20 %) autovacuum came for the counters every few seconds. A probe table
+    # changed past any threshold shows when autovacuum has looked at this database since.
+    _seed_wide(dsn, 6_000)
+    tables = ("repository_claims", "token_budget", "issues", "issue_rankings")
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("CREATE TABLE autovacuum_probe (n int)")
+        conn.execute(
+            "ALTER TABLE autovacuum_probe SET (autovacuum_vacuum_insert_threshold = 10, "
+            "autovacuum_analyze_threshold = 10)"
+        )
+        before = _maintenance(conn, tables)
+        _pairs(conn, 1_000)  # 2,000 repository_claims updates over 300 rows
+        conn.execute("INSERT INTO autovacuum_probe SELECT generate_series(1, 1000)")
+        conn.execute("SELECT pg_stat_force_next_flush()")
+        deadline = time.monotonic() + 60
+        while _maintenance(conn, ("autovacuum_probe",)) == {"autovacuum_probe": (0, 0)}:
+            assert time.monotonic() < deadline, "autovacuum never looked at the database"
+            time.sleep(0.5)
+        time.sleep(1)  # the same worker goes on to the other tables
+        assert _maintenance(conn, tables) == before
+
+
+def _maintenance(conn: psycopg.Connection, tables: tuple[str, ...]) -> dict[str, tuple]:
+    conn.execute("SELECT pg_stat_clear_snapshot()")
+    rows = conn.execute(
+        "SELECT relname, autovacuum_count, autoanalyze_count FROM pg_stat_user_tables "
+        "WHERE relname = ANY(%s)",
+        (list(tables),),
+    ).fetchall()
+    return {name: (vacuums, analyzes) for name, vacuums, analyzes in rows}
 
 
 def _claimable_pages(conn: psycopg.Connection) -> int:
