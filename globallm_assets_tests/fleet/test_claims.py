@@ -689,7 +689,4 @@ def _claimable_pages(conn: psycopg.Connection) -> int:
 
 
 def _autovacuums(conn: psycopg.Connection) -> int:
-    conn.execute("SELECT pg_stat_clear_snapshot()")
-    return conn.execute(
-        "SELECT autovacuum_count FROM pg_stat_user_tables WHERE relname = 'issue_rankings'"
-    ).fetchone()[0]
+    return _maintenance(conn, ("issue_rankings",))["issue_rankings"][0]
